@@ -10,4 +10,4 @@ help:
 	@echo "  make test             the suite's self-test (solutions full marks, skeletons and buggy variants lose marks)"
 	@echo "  make slides           render the lecture deck to build/slides/"
 
-include $(ROOT)/slides/slides.mk
+-include $(ROOT)/slides/slides.mk
