@@ -1,0 +1,70 @@
+# slides/slides.mk: build and browser-test the lecture deck.
+# Included by the top-level Makefile, which defines ROOT (repository root) and BUILD.
+#
+#   make slides        build/slides/ipc.html (+ reveal.js copy beside it) and
+#                      build/slides/ipc-standalone.html (one self-contained file)
+#   make test-slides   build, then walk every slide in headless Chromium from the file system
+#   make clean-slides  remove build/slides
+#
+# The deck is rebuilt on every `make slides`: lab code is pulled into it by
+# slides/filters/include-code.lua, and a lab file that moved or lost a function
+# must fail the build even when no slide source changed.
+
+SLIDES_SRC   := $(ROOT)/slides
+SLIDES_OUT   := $(BUILD)/slides
+SLIDES_MD    := $(sort $(wildcard $(SLIDES_SRC)/md/*.md))
+SLIDES_DOT   := $(sort $(wildcard $(SLIDES_SRC)/diagrams/*.dot))
+SLIDES_SVG   := $(patsubst $(SLIDES_SRC)/diagrams/%.dot,$(SLIDES_OUT)/diagrams/%.svg,$(SLIDES_DOT))
+# npm ci writes this file last: its presence means node_modules is complete.
+SLIDES_NPM   := $(SLIDES_SRC)/node_modules/.package-lock.json
+SLIDES_REVEAL_STAMP := $(SLIDES_OUT)/reveal.js/.copied
+
+SLIDES_PANDOC_FLAGS := --from=markdown --to=revealjs --standalone --slide-level=2 \
+  --lua-filter=$(SLIDES_SRC)/filters/include-code.lua \
+  --highlight-style=tango \
+  --css=ipc.css \
+  -V revealjs-url=reveal.js -V theme=white \
+  -V navigationMode=linear -V slideNumber=true -V hash=true \
+  -V transition=none -V width=1280 -V height=720 -V margin=0.04
+
+.PHONY: slides test-slides clean-slides slides-tools slides-browser
+
+# Tools from Debian, through the shared installer (apt-get as root, else it prints the command).
+slides-tools:
+	@$(ROOT)/common/deps.sh pandoc=pandoc dot=graphviz node=nodejs npm=npm
+
+slides-browser:
+	@$(ROOT)/common/deps.sh chromium=chromium
+
+$(SLIDES_NPM): $(SLIDES_SRC)/package.json $(SLIDES_SRC)/package-lock.json | slides-tools
+	cd $(SLIDES_SRC) && npm ci --no-audit --no-fund --loglevel=error
+
+$(SLIDES_OUT)/diagrams/%.svg: $(SLIDES_SRC)/diagrams/%.dot | slides-tools
+	@mkdir -p $(@D)
+	dot -Tsvg $< -o $@.tmp && mv $@.tmp $@
+
+# A local copy of reveal.js's dist/ and plugin/ beside ipc.html: no CDN, works from file://.
+$(SLIDES_REVEAL_STAMP): $(SLIDES_NPM)
+	rm -rf $(SLIDES_OUT)/reveal.js
+	mkdir -p $(SLIDES_OUT)/reveal.js
+	cp -R $(SLIDES_SRC)/node_modules/reveal.js/dist $(SLIDES_SRC)/node_modules/reveal.js/plugin \
+	      $(SLIDES_SRC)/node_modules/reveal.js/LICENSE $(SLIDES_OUT)/reveal.js/
+	touch $@
+
+slides: $(SLIDES_SVG) $(SLIDES_REVEAL_STAMP) | slides-tools
+	@test -n "$(SLIDES_MD)" || { echo "slides: no Markdown in $(SLIDES_SRC)/md" >&2; exit 1; }
+	cp $(SLIDES_SRC)/ipc.css $(SLIDES_OUT)/ipc.css
+	cd $(SLIDES_OUT) && SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) \
+	  -o ipc.html.tmp $(SLIDES_MD) && mv ipc.html.tmp ipc.html
+	@# pandoc >= 3 spells "one file with everything inside" --embed-resources; 2.x --self-contained.
+	cd $(SLIDES_OUT) && major=$$(pandoc --version | sed -n '1s/^pandoc[^0-9]*\([0-9]*\).*/\1/p'); \
+	  if [ "$${major:-2}" -ge 3 ]; then embed="--embed-resources"; else embed="--self-contained"; fi; \
+	  SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) $$embed --resource-path=. \
+	  -o ipc-standalone.html.tmp $(SLIDES_MD) && mv ipc-standalone.html.tmp ipc-standalone.html
+	@echo "slides: $(SLIDES_OUT)/ipc.html and $(SLIDES_OUT)/ipc-standalone.html"
+
+test-slides: slides slides-browser
+	node $(SLIDES_SRC)/test/test-slides.mjs --root $(ROOT) --out $(SLIDES_OUT)
+
+clean-slides:
+	rm -rf $(SLIDES_OUT)

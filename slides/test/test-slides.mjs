@@ -1,0 +1,364 @@
+#!/usr/bin/env node
+// test-slides.mjs: open the built lecture deck in Debian's headless Chromium, from the file
+// system, and check what a teacher would notice in front of a class.
+//
+// For build/slides/ipc.html and for a lone copy of build/slides/ipc-standalone.html:
+//   - the deck loads and reveal.js reports as many slides as the Markdown source has
+//     (counted here, independently, from slides/md/*.md);
+//   - every slide can be shown without a JavaScript error, and fits in the 1280x720 frame;
+//   - no request leaves the machine (any URL that is not file:, data:, blob: or about: fails),
+//     no local file is missing, and the standalone deck loads nothing but itself;
+//   - every diagram image loads; code is syntax-highlighted; speaker notes are present and
+//     the speaker view opens with the `s` key;
+//   - screenshots of the title, a code slide and a diagram slide are not blank.
+// Prints one line per check and, last, "N passed, N failed". Exit status 0 only when all pass.
+//
+// Usage: node slides/test/test-slides.mjs [--root REPO] [--out BUILD/slides]
+//        [--chromium /usr/bin/chromium]
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = parseArgs(process.argv.slice(2));
+const root = path.resolve(args.root ?? path.join(here, '..', '..'));
+const out = path.resolve(args.out ?? path.join(root, 'build', 'slides'));
+const chromiumPath = args.chromium ?? '/usr/bin/chromium';
+const shotsDir = path.join(out, 'screenshots');
+
+// Flags that keep Chromium off the network and out of first-run machinery.
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--hide-scrollbars',
+];
+const LOCAL_URL = /^(file|data|blob|about):/i;
+const WATCHDOG_SECONDS = 240;
+
+let passed = 0;
+let failed = 0;
+
+function parseArgs(argv) {
+  const res = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '');
+    if (argv[i + 1] === undefined) {
+      throw new Error(`option ${argv[i]} needs a value`);
+    }
+    res[key] = argv[i + 1];
+  }
+  return res;
+}
+
+function check(name, ok, detail = '') {
+  if (ok) {
+    passed += 1;
+    console.log(`PASS ${name}${detail ? `: ${detail}` : ''}`);
+  } else {
+    failed += 1;
+    console.log(`FAIL ${name}${detail ? `: ${detail}` : ''}`);
+  }
+  return ok;
+}
+
+function finish() {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+// Count slides the way pandoc makes them with --slide-level=2: one per level-1 or level-2
+// ATX heading outside code blocks, plus the title slide when the metadata has a title.
+// Thematic breaks (---) would also start slides; the deck does not use them, so refuse them
+// rather than guess.
+function countSourceSlides(files) {
+  let headings = 0;
+  let title = false;
+  for (const file of files) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    let fence = null;
+    let inYaml = false;
+    lines.forEach((line, i) => {
+      if (fence) {
+        if (line.trimStart().startsWith(fence) && line.trim().replace(/[`~]/g, '') === '') {
+          fence = null;
+        }
+        return;
+      }
+      if (i === 0 && line.trim() === '---') {
+        inYaml = true;
+        return;
+      }
+      if (inYaml) {
+        if (line.trim() === '---' || line.trim() === '...') {
+          inYaml = false;
+        } else if (/^title:\s*\S/.test(line)) {
+          title = true;
+        }
+        return;
+      }
+      const open = line.match(/^\s{0,3}(`{3,}|~{3,})/);
+      if (open) {
+        fence = open[1];
+        return;
+      }
+      if (/^#{1,2}\s+\S/.test(line)) {
+        headings += 1;
+      } else if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
+        throw new Error(`${path.relative(root, file)}:${i + 1}: a thematic break starts an `
+          + 'untitled slide; start slides with "## Title" instead');
+      }
+    });
+  }
+  return headings + (title ? 1 : 0);
+}
+
+// Decode a PNG with the browser itself and measure it: distinct colours and the share of
+// pixels that differ from the most common (background) colour.
+async function pixelStats(page, png) {
+  const dataUrl = `data:image/png;base64,${png.toString('base64')}`;
+  return page.evaluate(async (src) => {
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const counts = new Map();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const total = data.length / 4;
+    const background = Math.max(...counts.values());
+    return { colours: counts.size, foreground: (total - background) / total };
+  }, dataUrl);
+}
+
+async function testDeck(context, label, htmlPath, expectedSlides, { standalone }) {
+  const url = pathToFileURL(htmlPath).href;
+  const page = await context.newPage();
+  const jsErrors = [];
+  const offMachine = [];
+  const missing = [];
+  const otherFiles = [];
+  page.on('pageerror', (err) => jsErrors.push(String(err.message ?? err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') jsErrors.push(`console: ${msg.text()}`);
+  });
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!LOCAL_URL.test(u)) offMachine.push(u);
+    else if (standalone && u.startsWith('file:') && u.split('#')[0] !== url) otherFiles.push(u);
+  });
+  page.on('requestfailed', (req) => {
+    const u = req.url();
+    if (LOCAL_URL.test(u)) missing.push(`${u} (${req.failure()?.errorText})`);
+  });
+
+  let loaded = false;
+  try {
+    await page.goto(url, { waitUntil: 'load', timeout: 30000 });
+    await page.waitForFunction(() => window.Reveal && window.Reveal.isReady(), null,
+      { timeout: 15000 });
+    loaded = true;
+  } catch (err) {
+    jsErrors.push(`load: ${err.message.split('\n')[0]}`);
+  }
+  if (!check(`${label}: deck loads and reveal.js is ready`, loaded, path.relative(root, htmlPath))) {
+    await page.close();
+    return;
+  }
+
+  const total = await page.evaluate(() => Reveal.getTotalSlides());
+  check(`${label}: slide count matches the Markdown`, total === expectedSlides,
+    `reveal.js ${total}, source ${expectedSlides}`);
+
+  // Walk the deck the way a presenter does (linear navigation: next, next, ...), and look at
+  // each slide: does it fit in the frame?
+  const walk = await page.evaluate(async () => {
+    const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+    const { height } = Reveal.getConfig();
+    Reveal.slide(0, 0);
+    await frame();
+    const visited = [];
+    const overflow = [];
+    for (let guard = 0; guard < 1000; guard += 1) {
+      const s = Reveal.getCurrentSlide();
+      const title = (s.querySelector('h1, h2')?.textContent ?? s.id ?? '?').trim();
+      visited.push(title);
+      if (s.scrollHeight > height + 2) overflow.push(`"${title}" (${s.scrollHeight}px)`);
+      if (Reveal.isLastSlide()) break;
+      Reveal.next();
+      await frame();
+    }
+    return { visited: visited.length, overflow };
+  });
+  check(`${label}: walked every slide with Reveal.next()`, walk.visited === total,
+    `${walk.visited} of ${total}`);
+  check(`${label}: every slide fits in ${1280}x${720}`, walk.overflow.length === 0,
+    walk.overflow.join(', '));
+
+  const dom = await page.evaluate(() => {
+    const imgs = [...document.querySelectorAll('.reveal .slides img')];
+    const broken = imgs.filter((i) => !(i.complete && i.naturalWidth > 0)).map((i) => i.alt || i.src.slice(0, 60));
+    // Highlighting: some token inside a code block is coloured differently from plain code.
+    const tokens = [...document.querySelectorAll('pre.sourceCode code span[class]')]
+      .filter((sp) => sp.className.length <= 3);
+    const plain = (el) => getComputedStyle(el.closest('code')).color;
+    const coloured = tokens.filter((sp) => getComputedStyle(sp).color !== plain(sp));
+    return {
+      images: imgs.length,
+      broken,
+      codeBlocks: document.querySelectorAll('pre.sourceCode').length,
+      labCode: document.querySelectorAll('.lab-code pre').length,
+      colouredTokens: coloured.length,
+      notes: document.querySelectorAll('aside.notes').length,
+      notesPlugin: Reveal.hasPlugin('notes'),
+    };
+  });
+  check(`${label}: every diagram loads`, dom.images >= 4 && dom.broken.length === 0,
+    `${dom.images} images${dom.broken.length ? `, broken: ${dom.broken.join(', ')}` : ''}`);
+  check(`${label}: code is syntax-highlighted`, dom.codeBlocks > 0 && dom.colouredTokens > 0,
+    `${dom.codeBlocks} code blocks (${dom.labCode} from lab files), ${dom.colouredTokens} coloured tokens`);
+  check(`${label}: speaker notes present, notes plugin loaded`, dom.notes > 0 && dom.notesPlugin,
+    `${dom.notes} slides with notes`);
+
+  // Screenshots: the title, a code slide (lab code preferred), a diagram slide.
+  fs.mkdirSync(shotsDir, { recursive: true });
+  const targets = await page.evaluate(() => {
+    const slides = [...document.querySelectorAll('.reveal .slides section')]
+      .filter((s) => !s.querySelector('section'));
+    const idx = (s) => (s ? Reveal.getIndices(s) : null);
+    return {
+      title: idx(slides[0]),
+      code: idx(slides.find((s) => s.querySelector('.lab-code pre'))
+        ?? slides.find((s) => s.querySelector('pre.sourceCode'))),
+      diagram: idx(slides.find((s) => s.querySelector('img[alt*="physical region" i]'))
+        ?? slides.find((s) => s.querySelector('img'))),
+    };
+  });
+  const stem = path.basename(htmlPath, '.html');
+  for (const [kind, where] of Object.entries(targets)) {
+    if (!where) {
+      check(`${label}: screenshot of a ${kind} slide`, false, 'no such slide');
+      continue;
+    }
+    await page.evaluate(async ({ h, v }) => {
+      Reveal.slide(h, v);
+      await document.fonts.ready;
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }, where);
+    const file = path.join(shotsDir, `${stem}-${kind}.png`);
+    const png = await page.screenshot({ path: file });
+    const stats = await pixelStats(page, png);
+    check(`${label}: screenshot of the ${kind} slide is not blank`,
+      stats.colours >= 16 && stats.foreground >= 0.01,
+      `${path.relative(root, file)}: ${stats.colours} colours, ${(stats.foreground * 100).toFixed(1)}% non-background`);
+  }
+
+  // Speaker view: `s` on a slide with notes opens a window that shows those notes.
+  const withNotes = await page.evaluate(() => {
+    const s = document.querySelector('.reveal .slides section aside.notes')?.closest('section');
+    return s ? Reveal.getIndices(s) : null;
+  });
+  let speaker = false;
+  let speakerDetail = 'no slide with notes';
+  if (withNotes) {
+    await page.evaluate(({ h, v }) => Reveal.slide(h, v), withNotes);
+    try {
+      const [popup] = await Promise.all([
+        context.waitForEvent('page', { timeout: 10000 }),
+        page.keyboard.press('s'),
+      ]);
+      popup.on('pageerror', (err) => jsErrors.push(`speaker view: ${err.message}`));
+      await popup.waitForFunction(() => {
+        const n = document.querySelector('.speaker-controls-notes .value');
+        return n && n.textContent.trim().length > 20;
+      }, null, { timeout: 15000 });
+      speaker = true;
+      speakerDetail = 'notes shown in the speaker window';
+      await popup.close();
+    } catch (err) {
+      speakerDetail = err.message.split('\n')[0];
+    }
+  }
+  check(`${label}: speaker view opens with "s" and shows the notes`, speaker, speakerDetail);
+
+  check(`${label}: no JavaScript errors`, jsErrors.length === 0, jsErrors.slice(0, 5).join(' | '));
+  check(`${label}: no network request`, offMachine.length === 0,
+    offMachine.length ? offMachine.slice(0, 5).join(', ') : 'only file:/data: URLs');
+  check(`${label}: no missing local file`, missing.length === 0, missing.slice(0, 5).join(', '));
+  if (standalone) {
+    check(`${label}: self-contained (loads no other file)`, otherFiles.length === 0,
+      otherFiles.slice(0, 5).join(', '));
+  }
+  await page.close();
+}
+
+async function main() {
+  const mdDir = path.join(root, 'slides', 'md');
+  const mdFiles = fs.readdirSync(mdDir).filter((f) => f.endsWith('.md')).sort()
+    .map((f) => path.join(mdDir, f));
+  const expected = countSourceSlides(mdFiles);
+  console.log(`slides: ${mdFiles.length} Markdown files, ${expected} slides expected`);
+
+  const deck = path.join(out, 'ipc.html');
+  const standaloneBuilt = path.join(out, 'ipc-standalone.html');
+  for (const f of [deck, standaloneBuilt]) {
+    if (!fs.existsSync(f)) {
+      check(`built ${path.relative(root, f)}`, false, 'missing: run `make slides` first');
+    }
+  }
+  if (!fs.existsSync(chromiumPath)) {
+    check('Chromium present', false, `${chromiumPath} not found (common/deps.sh chromium=chromium)`);
+  }
+  if (failed) finish();
+
+  // The standalone file is copied alone into an empty directory: if it still needed a file
+  // beside it, loading it there would show.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-slides-test-'));
+  const profile = path.join(tmp, 'profile');
+  const lone = path.join(tmp, 'usb-stick', 'ipc-standalone.html');
+  fs.mkdirSync(path.dirname(lone), { recursive: true });
+  fs.copyFileSync(standaloneBuilt, lone);
+
+  fs.rmSync(shotsDir, { recursive: true, force: true });
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 720 },
+      deviceScaleFactor: 1,
+    });
+    // Nothing may leave the machine: abort whatever is not local, and count it (the
+    // 'request' listener in testDeck records it as a failure).
+    await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => route.abort());
+    await testDeck(context, 'ipc.html', deck, expected, { standalone: false });
+    await testDeck(context, 'ipc-standalone.html', lone, expected, { standalone: true });
+  } catch (err) {
+    check('browser run', false, err.stack?.split('\n').slice(0, 3).join(' ') ?? String(err));
+  } finally {
+    if (context) await context.close().catch(() => {});
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  finish();
+}
+
+const watchdog = setTimeout(() => {
+  check('finished in time', false, `still running after ${WATCHDOG_SECONDS} s`);
+  finish();
+}, WATCHDOG_SECONDS * 1000);
+watchdog.unref();
+
+main().catch((err) => {
+  check('test harness', false, err.message);
+  finish();
+});
