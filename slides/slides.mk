@@ -19,7 +19,7 @@ SLIDES_SVG   := $(patsubst $(SLIDES_SRC)/diagrams/%.dot,$(SLIDES_OUT)/diagrams/%
 SLIDES_NPM   := $(SLIDES_SRC)/node_modules/.package-lock.json
 SLIDES_REVEAL_STAMP := $(SLIDES_OUT)/reveal.js/.copied
 
-SLIDES_PANDOC_FLAGS := --from=markdown --to=revealjs --standalone --slide-level=2 \
+SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalone --slide-level=2 \
   --lua-filter=$(SLIDES_SRC)/filters/include-code.lua \
   --highlight-style=tango \
   --css=ipc.css \
@@ -41,23 +41,27 @@ $(SLIDES_NPM): $(SLIDES_SRC)/package.json $(SLIDES_SRC)/package-lock.json | slid
 
 $(SLIDES_OUT)/diagrams/%.svg: $(SLIDES_SRC)/diagrams/%.dot | slides-tools
 	@mkdir -p $(@D)
-	dot -Tsvg $< -o $@.tmp && mv $@.tmp $@
+	@echo "  DOT     diagrams/$*.svg"
+	@dot -Tsvg $< -o $@.tmp && mv $@.tmp $@
 
 # A local copy of reveal.js's dist/ and plugin/ beside ipc.html: no CDN, works from file://.
 $(SLIDES_REVEAL_STAMP): $(SLIDES_NPM)
-	rm -rf $(SLIDES_OUT)/reveal.js
-	mkdir -p $(SLIDES_OUT)/reveal.js
-	cp -R $(SLIDES_SRC)/node_modules/reveal.js/dist $(SLIDES_SRC)/node_modules/reveal.js/plugin \
+	@echo "  COPY    reveal.js/dist reveal.js/plugin"
+	@rm -rf $(SLIDES_OUT)/reveal.js
+	@mkdir -p $(SLIDES_OUT)/reveal.js
+	@cp -R $(SLIDES_SRC)/node_modules/reveal.js/dist $(SLIDES_SRC)/node_modules/reveal.js/plugin \
 	      $(SLIDES_SRC)/node_modules/reveal.js/LICENSE $(SLIDES_OUT)/reveal.js/
-	touch $@
+	@touch $@
 
 slides: $(SLIDES_SVG) $(SLIDES_REVEAL_STAMP) | slides-tools
 	@test -n "$(SLIDES_MD)" || { echo "slides: no Markdown in $(SLIDES_SRC)/md" >&2; exit 1; }
-	cp $(SLIDES_SRC)/ipc.css $(SLIDES_OUT)/ipc.css
-	cd $(SLIDES_OUT) && SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) \
+	@cp $(SLIDES_SRC)/ipc.css $(SLIDES_OUT)/ipc.css
+	@echo "  PANDOC  ipc.html"
+	@cd $(SLIDES_OUT) && SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) \
 	  -o ipc.html.tmp $(SLIDES_MD) && mv ipc.html.tmp ipc.html
 	@# pandoc >= 3 spells "one file with everything inside" --embed-resources; 2.x --self-contained.
-	cd $(SLIDES_OUT) && major=$$(pandoc --version | sed -n '1s/^pandoc[^0-9]*\([0-9]*\).*/\1/p'); \
+	@echo "  PANDOC  ipc-standalone.html"
+	@cd $(SLIDES_OUT) && major=$$(pandoc --version | sed -n '1s/^pandoc[^0-9]*\([0-9]*\).*/\1/p'); \
 	  if [ "$${major:-2}" -ge 3 ]; then embed="--embed-resources"; else embed="--self-contained"; fi; \
 	  SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) $$embed --resource-path=. \
 	  -o ipc-standalone.html.tmp $(SLIDES_MD) && mv ipc-standalone.html.tmp ipc-standalone.html
