@@ -1,13 +1,52 @@
-# Top-level entry point: every user-facing command of the IPC teaching lab (see `make help`).
+# Makefile: every command of the IPC teaching lab; `make help` lists them. The work is done by common/*.sh.
 .DEFAULT_GOAL := help
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 
-.PHONY: help
+# The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
+export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES
+
+.PHONY: help check test run bench labs format clean
 help:
 	@echo "IPC lab: make targets"
-	@echo "  make check            grade every lab in labs/ (LAB=NN, TEST=name, SOLUTIONS=1, LABS_DIR=path)"
-	@echo "  make test             the suite's self-test (solutions full marks, skeletons and buggy variants lose marks)"
-	@echo "  make slides           render the lecture deck to build/slides/"
+	@echo ""
+	@echo "  make check                 grade every lab in labs/ (exit status 0 only with full marks)"
+	@echo "    LAB=01                   one lab (01, 1 or fork-clone); LAB=01,03 for several"
+	@echo "    TEST=name                one test (every failure prints its own re-run command)"
+	@echo "    SOLUTIONS=1              grade the reference solutions"
+	@echo "    LABS_DIR=path            grade a submission that mirrors labs/ (path/01-fork-clone/...)"
+	@echo "    SUBMISSIONS=path         grade every student folder in path; writes build/submissions/grades.csv"
+	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
+	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"
+	@echo "  make run LAB=01            build and run the lab's demo with your code (SOLUTIONS=1, ARGS=...)"
+	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
+	@echo "  make labs                  list the labs"
+	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
+	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
+	@echo "  make test-slides           check the deck in headless Chromium"
+	@echo "  make format                clang-format every C file"
+	@echo "  make clean                 remove build/"
+
+check:
+	@$(ROOT)/common/ipclab.sh check
+
+run:
+	@$(ROOT)/common/ipclab.sh run
+
+bench:
+	@$(ROOT)/common/ipclab.sh bench
+
+labs:
+	@$(ROOT)/common/ipclab.sh labs
+
+test:
+	@$(ROOT)/common/selftest.sh
+
+format:
+	@$(ROOT)/common/deps.sh clang-format=clang-format
+	@find $(ROOT)/common $(ROOT)/labs $(ROOT)/solutions $(ROOT)/tests -name '*.[ch]' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)
 
 -include $(ROOT)/slides/slides.mk

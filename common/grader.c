@@ -1,0 +1,353 @@
+/* grader.c: the runner linked into every lab's grader: runs each test in Check's fork mode, in a sandbox, and scores it. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "internal.h"
+#include "labconf.h"
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_REGISTERED = 64 };
+
+typedef struct {
+	const char *name;
+	grader_fn fn;
+	const char *file;
+	int line;
+} registered_test;
+
+static registered_test tests[MAX_REGISTERED];
+static int ntests;
+static struct {
+	const char *name;
+	grader_probe_fn fn;
+} probes[32];
+static int nprobes;
+static char self_exe[4096];
+
+/* Shared with the forked test process: how far it got, and what it noted. */
+typedef struct {
+	int completed;  /* set only after the body AND the leak checks returned */
+	int test_pid;
+	char sandbox_note[256];
+} shared_state;
+static shared_state *shared;
+static const registered_test *current;
+static char current_dir[2048], current_mqdir[2048];
+static int capture_fd = -1;
+
+void grader_register(const char *name, grader_fn fn, const char *file, int line)
+{
+	if (ntests == MAX_REGISTERED) {
+		fprintf(stderr, "ipclab: too many tests (max %d)\n", MAX_REGISTERED);
+		exit(3);
+	}
+	tests[ntests++] = (registered_test){name, fn, file, line};
+}
+
+void grader_register_probe(const char *name, grader_probe_fn fn)
+{
+	if (nprobes < 32)
+		probes[nprobes++].name = name, probes[nprobes - 1].fn = fn;
+}
+
+const char *grader_exe(void)
+{
+	return self_exe;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The Check test function: runs inside the forked test process. */
+static void run_current(int iteration)
+{
+	(void)iteration;
+	shared->test_pid = getpid();
+	sandbox_enter(current_dir, current_mqdir, shared->sandbox_note, sizeof shared->sandbox_note);
+	/* The student's output goes to a capture file, shown under the test if it fails. */
+	dup2(capture_fd, STDOUT_FILENO);
+	dup2(capture_fd, STDERR_FILENO);
+	close(capture_fd);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ledger_begin();
+	current->fn();
+	const char *leaks = ledger_end();
+	if (leaks)
+		ck_abort_msg("%s", leaks);
+	shared->completed = 1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static char *slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	long start = size > (long)max ? size - (long)max : 0; /* keep the end: it explains the crash */
+	fseek(f, start, SEEK_SET);
+	char *buf = calloc(1, max + 1);
+	size_t n = fread(buf, 1, max, f);
+	buf[n] = '\0';
+	fclose(f);
+	for (size_t i = 0; i < n; i++) /* binary garbage would wreck the report */
+		if ((unsigned char)buf[i] < 0x20 && buf[i] != '\n' && buf[i] != '\t')
+			buf[i] = '?';
+	return buf;
+}
+
+/* Turns Check's wording into the student's terms. */
+static void classify(int rtype, const char *msg, const lab_test *meta, test_result *r)
+{
+	static char text[4096];
+	int sig;
+	int code;
+	if (rtype == CK_PASS && shared->completed) {
+		r->status = "pass";
+		r->points = meta->points;
+		r->message = NULL;
+		return;
+	}
+	r->points = 0;
+	if (rtype == CK_PASS) {
+		r->status = "error";
+		r->message = "The test process ended before the grader finished checking: your code "
+			     "called exit() (or _exit) in the process that called it. A library function "
+			     "must return to its caller; only a child you forked may exit.";
+		return;
+	}
+	if (rtype == CK_FAILURE) {
+		r->status = "fail";
+		r->message = strdup(msg ? msg : "");
+		return;
+	}
+	if (msg && strstr(msg, "timeout")) {
+		r->status = "timeout";
+		snprintf(text, sizeof text,
+			 "Timed out after %g s: your code blocked forever or looped without end "
+			 "(every process of the test was killed).", meta->timeout);
+	} else if (msg && sscanf(msg, "Received signal %d", &sig) == 1) {
+		char what[200];
+		r->status = "error";
+		describe_status(sig & 0x7f, what, sizeof what); /* a raw signal number is a wait status */
+		snprintf(text, sizeof text, "The test process crashed: it %s.", what);
+	} else if (msg && sscanf(msg, "Early exit with return value %d", &code) == 1) {
+		r->status = "error";
+		snprintf(text, sizeof text,
+			 "The test process exited with status %d in the middle of the test: your code "
+			 "called exit() where it should have returned an error to its caller.%s",
+			 code, code == 66 ? " (66 is ThreadSanitizer's exit status: read its report below.)" : "");
+	} else {
+		r->status = "error";
+		snprintf(text, sizeof text, "%s", msg ? msg : "the test did not complete");
+	}
+	r->message = strdup(text);
+}
+
+static void run_one(const registered_test *t, const lab_test *meta, const char *rundir, test_result *r)
+{
+	memset(shared, 0, sizeof *shared);
+	current = t;
+	snprintf(current_dir, sizeof current_dir, "%s/%s", rundir, t->name);
+	snprintf(current_mqdir, sizeof current_mqdir, "%s/.mq-%s", rundir, t->name);
+	mkdir(current_dir, 0777);
+	chmod(current_dir, 0777 & ~(mode_t)022);
+	char capture[2100];
+	snprintf(capture, sizeof capture, "%s/.out-%s", rundir, t->name);
+	capture_fd = open(capture, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+
+	Suite *s = suite_create("lab");
+	TCase *tc = tcase_create(t->name);
+	TTest tt = {t->name, run_current, t->file, t->line};
+	_tcase_add_test(tc, &tt, 0, 0, 0, 1);
+	tcase_set_timeout(tc, meta->timeout);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	fflush(NULL); /* or the forked test inherits, and later prints, our buffered output */
+	double t0 = now();
+	srunner_run_all(sr, CK_SILENT);
+	r->seconds = now() - t0;
+	close(capture_fd);
+	capture_fd = -1;
+
+	contain_sweep();
+	if (!sb_namespaced() && shared->test_pid)
+		sandbox_cleanup_host(shared->test_pid);
+
+	r->meta = meta;
+	if (srunner_ntests_run(sr) != 1) {
+		r->status = "error";
+		r->points = 0;
+		r->message = "internal error: Check ran no test";
+	} else {
+		TestResult *tr = srunner_results(sr)[0];
+		classify(tr_rtype(tr), tr_msg(tr), meta, r);
+	}
+	srunner_free(sr);
+	r->output = slurp(capture, 4000);
+	nftw(current_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rmdir(current_mqdir);
+	remove(capture);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: grader --lab NN-slug --conf lab.conf --out DIR [--only TEST] [--dir SHOWN]\n"
+		"              [--rerun CMD] [--warnings FILE]\n"
+		"       grader --list --conf lab.conf\n"
+		"       grader --probe NAME [ARGS...]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	self_exe[n < 0 ? 0 : n] = '\0';
+	if (argc >= 3 && !strcmp(argv[1], "--probe")) {
+		for (int i = 0; i < nprobes; i++)
+			if (!strcmp(probes[i].name, argv[2]))
+				return probes[i].fn(argc - 2, argv + 2);
+		fprintf(stderr, "grader: no probe called %s\n", argv[2]);
+		return 127;
+	}
+
+	const char *lab = NULL, *conf_path = NULL, *out = NULL, *only = NULL, *dir = NULL,
+		   *rerun = NULL, *warnings = NULL;
+	int list = 0;
+	static const struct option opts[] = {
+		{"lab", 1, 0, 'l'},  {"conf", 1, 0, 'c'},  {"out", 1, 0, 'o'},   {"only", 1, 0, 't'},
+		{"dir", 1, 0, 'd'},  {"rerun", 1, 0, 'r'}, {"list", 0, 0, 'L'}, {"warnings", 1, 0, 'w'},
+		{0, 0, 0, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': lab = optarg; break;
+		case 'c': conf_path = optarg; break;
+		case 'o': out = optarg; break;
+		case 't': only = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'r': rerun = optarg; break;
+		case 'w': warnings = optarg; break;
+		case 'L': list = 1; break;
+		default: usage();
+		}
+	}
+	if (!conf_path || (!list && (!lab || !out)))
+		usage();
+
+	static lab_conf conf;
+	char err[512];
+	if (labconf_load(conf_path, &conf, err, sizeof err) < 0) {
+		fprintf(stderr, "ipclab: %s\n", err);
+		return 3;
+	}
+	/* lab.conf and the compiled tests must agree, or points and titles would be wrong. */
+	int mismatch = 0;
+	for (int i = 0; i < ntests; i++)
+		if (!labconf_find(&conf, tests[i].name))
+			fprintf(stderr, "ipclab: test %s (%s:%d) has no entry in %s\n", tests[i].name,
+				tests[i].file, tests[i].line, conf_path), mismatch = 1;
+	for (int i = 0; i < conf.ntests; i++) {
+		int found = 0;
+		for (int j = 0; j < ntests; j++)
+			found |= !strcmp(tests[j].name, conf.tests[i].name);
+		if (!found)
+			fprintf(stderr, "ipclab: %s lists test %s, which the grader does not define\n",
+				conf_path, conf.tests[i].name), mismatch = 1;
+	}
+	if (mismatch)
+		return 3;
+	if (list) {
+		for (int i = 0; i < conf.ntests; i++)
+			printf("%s\n", conf.tests[i].name);
+		return 0;
+	}
+	if (only && !labconf_find(&conf, only)) {
+		fprintf(stderr, "ipclab: lab %s has no test called '%s'. Its tests are:\n", lab, only);
+		for (int i = 0; i < conf.ntests; i++)
+			fprintf(stderr, "    %-26s %s\n", conf.tests[i].name, conf.tests[i].title);
+		return 2;
+	}
+	/* Check's own selection variables would silently skip tests: we select ourselves. */
+	unsetenv("CK_RUN_CASE");
+	unsetenv("CK_RUN_SUITE");
+	unsetenv("CK_INCLUDE_TAGS");
+	unsetenv("CK_EXCLUDE_TAGS");
+	unsetenv("CK_FORK");
+
+	double t0 = now();
+	const char *sandbox = contain_start(); /* from here on we may be PID 1 of a namespace */
+	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char rundir[] = "/tmp/ipclab-run.XXXXXX";
+	if (shared == MAP_FAILED || !mkdtemp(rundir)) {
+		perror("ipclab: setting up the run");
+		return 3;
+	}
+	chmod(rundir, 0755);
+
+	static test_result results[LABCONF_MAX_TESTS];
+	char note[300] = "";
+	for (int i = 0; i < conf.ntests; i++) {
+		const lab_test *meta = &conf.tests[i];
+		test_result *r = &results[i];
+		if (only && strcmp(only, meta->name)) {
+			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
+			continue;
+		}
+		for (int j = 0; j < ntests; j++)
+			if (!strcmp(tests[j].name, meta->name))
+				run_one(&tests[j], meta, rundir, r);
+		if (shared->sandbox_note[0] && !note[0])
+			snprintf(note, sizeof note, "; fallback: %s", shared->sandbox_note);
+	}
+	rmdir(rundir);
+
+	/* With --only, the report holds just that test, so scores stay honest. */
+	lab_conf shown = conf;
+	test_result *shown_results = results;
+	if (only) {
+		shown.ntests = 0;
+		for (int i = 0; i < conf.ntests; i++)
+			if (!strcmp(conf.tests[i].name, only)) {
+				shown.tests[0] = conf.tests[i];
+				results[i].meta = &shown.tests[0];
+				shown_results = &results[i];
+				shown.ntests = 1;
+			}
+	}
+	char sandbox_text[1024];
+	snprintf(sandbox_text, sizeof sandbox_text, "%s%s", sandbox, note);
+	char *warn_text = warnings ? slurp(warnings, 3000) : NULL;
+	lab_result lr = {lab,	      &shown, dir ? dir : lab, "graded", warn_text, sandbox_text,
+			 rerun ? rerun : "make check", now() - t0, shown.ntests, shown_results};
+	report_print(stdout, &lr);
+	fflush(stdout);
+	if (report_save(out, &lr) < 0)
+		return 3;
+	return report_score(&lr) == labconf_max(&shown) ? 0 : 1;
+}

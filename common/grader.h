@@ -1,0 +1,109 @@
+/* grader.h: the API a lab's grader (tests/NN-slug/grader.c) is written against. */
+#ifndef IPCLAB_GRADER_H
+#define IPCLAB_GRADER_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "race.h"
+
+/*
+ * Tests. Each GRADER_TEST runs in its own forked process (Check's fork mode) inside a fresh
+ * IPC and mount namespace, with its own temp dir as the working directory. Its title, points,
+ * hint and timeout live in the lab's lab.conf under the same name. Fail with ck_assert_msg(),
+ * saying what was observed and what misconception it points to.
+ */
+typedef void (*grader_fn)(void);
+void grader_register(const char *name, grader_fn fn, const char *file, int line);
+#define GRADER_TEST(name)                                                                  \
+	static void name(void);                                                            \
+	__attribute__((constructor)) static void grader_register_##name(void)              \
+	{                                                                                  \
+		grader_register(#name, name, __FILE__, __LINE__);                           \
+	}                                                                                  \
+	static void name(void)
+
+/* Fails with a friendly message while a skeleton function is still a stub (-1 with ENOSYS). */
+#define require_implemented(failed, fname)                                                 \
+	ck_assert_msg(!((failed) && errno == ENOSYS),                                      \
+		      "%s() is not implemented yet (it returns -1 with errno ENOSYS). Start "      \
+		      "with the TODOs in its body.",                                       \
+		      fname)
+
+/*
+ * Probes: small programs built into the grader binary, for tests that need something to exec.
+ * `grader_exe() --probe NAME ARGS...` runs the probe and exits with its return value.
+ */
+typedef int (*grader_probe_fn)(int argc, char **argv);
+void grader_register_probe(const char *name, grader_probe_fn fn);
+#define GRADER_PROBE(name)                                                                 \
+	static int grader_probe_##name(int argc, char **argv);                                     \
+	__attribute__((constructor)) static void grader_register_probe_##name(void)        \
+	{                                                                                  \
+		grader_register_probe(#name, grader_probe_##name);                                 \
+	}                                                                                  \
+	static int grader_probe_##name(int argc, char **argv)
+const char *grader_exe(void);
+
+/* The sandbox of the running test. */
+const char *sb_dir(void);     /* private temp dir: also the cwd and $TMPDIR */
+bool sb_namespaced(void);     /* own IPC + mount namespace and private /dev/shm? */
+/* A portable IPC name ("/ipclab-<pid>-STEM") that cannot collide with other runs. */
+const char *sb_name(const char *stem, char *buf, size_t cap);
+
+/*
+ * Leak ledger. After a test body returns, everything created during the test must be gone:
+ * descriptors, children (running or zombie), POSIX shm objects, message queues, SysV objects
+ * and files in sb_dir(). The names given here are also checked when no namespace was available.
+ */
+void ledger_watch_shm(const char *name);
+void ledger_watch_mq(const char *name);
+/* Runs the checks now; returns 0 if clean, else -1 with a list of leaks in MSG. */
+int ledger_check(char *msg, size_t cap);
+
+/* Fault injection into the student's read/write/recv/send/readv/writev (linked with --wrap). */
+typedef struct {
+	size_t max_chunk;      /* hand out at most this many bytes per call (0: no limit) */
+	unsigned eintr_every;  /* every Nth call fails with EINTR before doing anything */
+	unsigned eagain_every; /* every Nth call fails with EAGAIN before doing anything */
+} fault_plan;
+void fault_arm(fault_plan plan);
+void fault_disarm(void);
+unsigned long fault_injected(void); /* how many calls were shortened or failed so far */
+/* kill(-1, ...) from student code is always refused (EPERM) and counted here. */
+unsigned long fault_kill_all_attempts(void);
+
+/* Memory probes. */
+void *probe_stack(size_t size);              /* SIZE bytes with guard pages on both sides */
+void probe_stack_free(void *stack, size_t size);
+int probe_map_twice(int fd, size_t size, void **a, void **b); /* one object, two addresses */
+int probe_guard(void *addr, size_t size);   /* replace [addr, addr+size) with PROT_NONE */
+
+/* Descriptor and limit probes. */
+int probe_pipe_shrink(int fd);              /* smallest pipe buffer; returns the new capacity */
+int probe_nofile(int limit);                /* lower RLIMIT_NOFILE for this process */
+int probe_fds(pid_t pid, int *fds, int max); /* open descriptors of PID (0: self), sorted */
+const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap); /* "pipe:[123]" */
+double probe_cpu_seconds(pid_t pid);        /* user+system CPU time used so far */
+
+/* Processes. */
+typedef struct {
+	bool exited;   /* normal exit; see code */
+	int code;
+	int sig;       /* killed by this signal, or 0 */
+	bool timed_out; /* still running at the deadline, then killed */
+} child_end;
+/* Runs FN(ARG) in a forked child, which exits 0 when FN returns; waits at most TIMEOUT s. */
+child_end probe_in_child(void (*fn)(void *), void *arg, double timeout);
+/* waitpid with a deadline: 0 when reaped (status in *STATUS), -1 with errno (ETIMEDOUT). */
+int probe_wait(pid_t pid, int *status, double timeout);
+/* "exited with status 3", "killed by SIGSEGV (invalid memory access)", ... */
+const char *describe_status(int status, char *buf, size_t cap);
+const char *describe_end(child_end e, char *buf, size_t cap);
+/* Reads until EOF or CAP bytes; -1 with ETIMEDOUT if the deadline passes first. */
+ssize_t probe_read_all(int fd, void *buf, size_t cap, double timeout);
+
+#endif

@@ -1,0 +1,29 @@
+/* internal.h: glue between the grading library's modules; tests never include it. */
+#ifndef IPCLAB_INTERNAL_H
+#define IPCLAB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* contain.c: the whole run. */
+/* Isolates the run (PID namespace, fork limit); returns a description for the report.
+   May fork: the original process then only waits and exits with the runner's status. */
+const char *contain_start(void);
+/* Kills every process of the run except the caller, and reaps them. */
+void contain_sweep(void);
+/* Whether the per-test IPC + mount namespaces may be tried. */
+bool contain_may_unshare(void);
+
+/* sandbox.c: one test, inside its forked process. */
+/* Enters the test's namespaces and directory; NOTE describes a fallback, if any. */
+void sandbox_enter(const char *dir, const char *mqdir, char *note, size_t cap);
+void ledger_begin(void);
+/* Leaks after the body, as a message for the student, or NULL when clean. */
+const char *ledger_end(void);
+/* Run-level cleanup of what a test left on the host (fallback mode only). */
+void sandbox_cleanup_host(int test_pid_hint);
+
+/* Raw syscalls the runner uses where the wrapped libc symbols must not be involved. */
+int raw_kill(int pid, int sig);
+
+#endif

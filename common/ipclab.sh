@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# ipclab.sh: the driver behind `make check`, `make run` and `make bench` (reads settings from the environment).
+#
+#   check   LAB= TEST= SOLUTIONS=1 LABS_DIR=path SUBMISSIONS=path REPORT=path SANITIZE= STRICT=1 QUIET=1
+#   run     LAB= [SOLUTIONS=1] [ARGS=...]       build and run the lab's demo
+#   bench   LAB=                                 build and run the lab's benchmark (reference solution)
+#   labs                                         list the labs
+# Exit status: 0 all full marks, 1 something below full marks, 2 bad input, 3 internal error.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${IPCLAB_BUILD:-$ROOT/build}
+CC=${CC:-cc}
+CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
+WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=kill)
+
+die() { echo "ipclab: $*" >&2; exit 2; }
+internal() { echo "ipclab: internal error: $*" >&2; exit 3; }
+
+# --- the labs -------------------------------------------------------------------------------
+all_labs() {
+  local d
+  for d in "$ROOT"/tests/[0-9][0-9]-*/; do
+    [ -f "$d/lab.conf" ] && basename "$d"
+  done
+}
+
+# Maps "01", "1", "fork-clone" or "01-fork-clone" (several, comma or space separated) to slugs.
+select_labs() {
+  local want=${1//,/ } w lab found out=()
+  [ -z "$want" ] && { all_labs; return; }
+  for w in $want; do
+    found=
+    for lab in $(all_labs); do
+      if [ "$w" = "$lab" ] || [ "$w" = "${lab#*-}" ] || { [[ $w =~ ^[0-9]+$ ]] && [ "$((10#$w))" = "$((10#${lab%%-*}))" ]; }; then
+        found=$lab
+      fi
+    done
+    if [ -z "$found" ]; then
+      echo "ipclab: there is no lab '$w'. The labs are:" >&2
+      list_labs >&2
+      exit 2
+    fi
+    out+=("$found")
+  done
+  printf '%s\n' "${out[@]}"
+}
+
+list_labs() {
+  local lab
+  for lab in $(all_labs); do
+    printf '  %-4s %-24s %s\n' "${lab%%-*}" "$lab" "$(labtool get "$ROOT/tests/$lab/lab.conf" title)"
+  done
+}
+
+# --- building -------------------------------------------------------------------------------
+need_tools() {
+  "$ROOT/common/deps.sh" "$CC=gcc" make=make pkg-config=pkg-config pc:check=check || exit 2
+}
+
+# True when TARGET is missing or older than any of the other files.
+stale() {
+  local target=$1 f
+  shift
+  [ -e "$target" ] || return 0
+  for f in "$@"; do [ "$f" -nt "$target" ] && return 0; done
+  return 1
+}
+
+sanitize_flags=()
+build_common() {
+  local out=$BUILD/common${SANITIZE:+-$SANITIZE} src obj objs=()
+  mkdir -p "$out"
+  for src in "$ROOT"/common/*.c; do
+    [ "$(basename "$src")" = labtool.c ] && continue
+    obj=$out/$(basename "${src%.c}").o
+    if stale "$obj" "$src" "$ROOT"/common/*.h; then
+      "$CC" "${CFLAGS_BASE[@]}" -Werror "${sanitize_flags[@]}" $(pkg-config --cflags check) \
+        -c "$src" -o "$obj" || internal "common/$(basename "$src") does not compile"
+    fi
+    objs+=("$obj")
+  done
+  if stale "$out/libgrader.a" "${objs[@]}"; then
+    rm -f "$out/libgrader.a"
+    ar rcs "$out/libgrader.a" "${objs[@]}" || internal "ar failed"
+  fi
+  LIBGRADER=$out/libgrader.a
+}
+
+LABTOOL=$BUILD/common/labtool
+build_labtool() {
+  mkdir -p "$BUILD/common"
+  if stale "$LABTOOL" "$ROOT"/common/labtool.c "$ROOT"/common/labconf.[ch] "$ROOT"/common/report.[ch]; then
+    "$CC" "${CFLAGS_BASE[@]}" -Werror "$ROOT"/common/labtool.c "$ROOT"/common/labconf.c \
+      "$ROOT"/common/report.c -o "$LABTOOL" || internal "labtool does not compile"
+  fi
+}
+labtool() { "$LABTOOL" "$@"; }
+
+# --- grading one lab ------------------------------------------------------------------------
+# grade_lab LAB TREE OUTDIR RERUN: prints the lab's section and writes its fragments.
+grade_lab() {
+  local lab=$1 tree=$2 outdir=$3 rerun=$4
+  local conf=$ROOT/tests/$lab/lab.conf src=$tree/$lab shown
+  local work=$BUILD/grade/$(tree_tag "$tree")${SANITIZE:+-$SANITIZE}/$lab
+  local files f missing=() found
+  shown=$(display_path "$src")
+  files=$(labtool get "$conf" files) || internal "bad $conf"
+  rm -rf "$work"
+  mkdir -p "$work"
+  for f in $files; do [ -f "$src/$f" ] || missing+=("$f"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ -d "$src" ]; then
+      found=$(cd "$src" && ls -1 2>/dev/null | tr '\n' ' ')
+      echo "missing ${missing[*]} in $shown/ (found: ${found:-nothing}). A submission is exactly these files: $files" >"$work/detail"
+    else
+      echo "there is no folder $shown/: submit it with the file(s) $files" >"$work/detail"
+    fi
+    labtool ungraded "$conf" "$lab" not-submitted "$work/detail" "$outdir" "$shown" "$rerun"
+    return
+  fi
+
+  local cflags=("${CFLAGS_BASE[@]}" "${sanitize_flags[@]}" -I"$ROOT/labs/$lab" -I"$ROOT/common")
+  local objs=() ok=1
+  : >"$work/warnings"
+  for f in $files; do
+    # Relative paths make the compiler's messages readable.
+    if ! (cd "$tree" && "$CC" "${cflags[@]}" ${STRICT:+-Werror} -c "$lab/$f" -o "$work/${f%.c}.o") >>"$work/warnings" 2>&1; then
+      ok=
+    fi
+    objs+=("$work/${f%.c}.o")
+  done
+  # The grader always builds against the repository's header and tests, never the submission's.
+  # A failure here is our bug, not the student's.
+  "$CC" "${cflags[@]}" -Werror $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" \
+    -o "$work/tests.o" || internal "tests/$lab/grader.c does not compile"
+  if [ -n "$ok" ]; then
+    # Linking can still fail on the student's side: a missing or duplicate function.
+    if ! "$CC" "${cflags[@]}" "$work/tests.o" "${objs[@]}" "$LIBGRADER" $(pkg-config --libs check) \
+         $(labtool get "$conf" ldlibs) "${WRAP[@]}" -o "$work/grader" >>"$work/warnings" 2>&1; then
+      ok=
+    fi
+  fi
+  if [ -z "$ok" ]; then
+    labtool ungraded "$conf" "$lab" compile-error "$work/warnings" "$outdir" "$shown" "$rerun"
+    return
+  fi
+  local only=()
+  [ -n "${TEST:-}" ] && only=(--only "$TEST")
+  (cd "$work" && IPCLAB_SANITIZE=${SANITIZE:-} ./grader --lab "$lab" --conf "$conf" --out "$outdir" \
+     --dir "$shown" --rerun "$rerun" --warnings "$work/warnings" "${only[@]}")
+  local rc=$?
+  case $rc in
+    0|1) ;;
+    2) exit 2 ;;
+    *) internal "the grader of $lab stopped with status $rc" ;;
+  esac
+}
+
+tree_tag() {
+  case $1 in
+    "$ROOT/labs") echo labs ;;
+    "$ROOT/solutions") echo solutions ;;
+    *) echo "tree-$(printf '%s' "$1" | cksum | cut -d' ' -f1)" ;;
+  esac
+}
+
+display_path() {
+  case $1 in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac
+}
+
+# --- merging --------------------------------------------------------------------------------
+# merge OUTDIR JSON: one report from the per-lab fragments; prints the summary; sets TOTAL/MAX.
+merge() {
+  local outdir=$1 json=$2 base=${2%.json} lab score max status elapsed first=1
+  TOTAL=0 MAX=0
+  mkdir -p "$(dirname "$json")"
+  echo
+  echo "== Summary =="
+  for lab in "${LABS[@]}"; do
+    read -r _ _ score max status elapsed <"$outdir/$lab.sum" || internal "no result for $lab"
+    TOTAL=$((TOTAL + score)) MAX=$((MAX + max))
+    printf '  %-24s %3d/%-3d  %-14s %6.2f s\n' "$lab" "$score" "$max" "$status" "$elapsed"
+  done
+  printf '  %-24s %3d/%-3d\n' "total" "$TOTAL" "$MAX"
+  {
+    printf '{"score":%d,"max":%d,"labs":[' "$TOTAL" "$MAX"
+    for lab in "${LABS[@]}"; do
+      [ -n "$first" ] || printf ','
+      first=
+      cat "$outdir/$lab.json"
+    done
+    printf ']}\n'
+  } >"$json"
+  cat "$outdir"/*.tap | awk '/^(ok|not ok) /{n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ")} {print} END{print "1.." n}' >"$base.tap"
+  {
+    echo '<?xml version="1.0" encoding="UTF-8"?>'
+    echo "<testsuites name=\"ipclab\">"
+    for lab in "${LABS[@]}"; do cat "$outdir/$lab.xml"; done
+    echo "</testsuites>"
+  } >"$base.xml"
+  for lab in "${LABS[@]}"; do cat "$outdir/$lab.sum"; done >"$base.sum"
+  echo "  report: $(display_path "$json") (also .tap, .xml, and .sum for scripts)"
+}
+
+# --- commands -------------------------------------------------------------------------------
+setup() {
+  need_tools
+  build_labtool
+  if [ -n "${SANITIZE:-}" ]; then
+    case $SANITIZE in
+      thread|address|undefined|address,undefined) sanitize_flags=(-fsanitize="$SANITIZE" -fno-omit-frame-pointer) ;;
+      *) die "SANITIZE must be thread, address, undefined or address,undefined (got '$SANITIZE')" ;;
+    esac
+  fi
+  build_common
+}
+
+resolve_tree() {
+  if [ -n "${LABS_DIR:-}" ] && [ -n "${SOLUTIONS:-}" ]; then die "give LABS_DIR or SOLUTIONS=1, not both"; fi
+  if [ -n "${SOLUTIONS:-}" ]; then TREE=$ROOT/solutions; return; fi
+  if [ -z "${LABS_DIR:-}" ]; then TREE=$ROOT/labs; return; fi
+  [ -d "$LABS_DIR" ] || die "LABS_DIR=$LABS_DIR is not a folder"
+  TREE=$(cd "$LABS_DIR" && pwd)
+  local lab any=
+  for lab in $(all_labs); do [ -d "$TREE/$lab" ] && any=1; done
+  if [ -z "$any" ]; then
+    echo "ipclab: $LABS_DIR holds no lab folder. A submission mirrors labs/, for example:" >&2
+    echo "    $LABS_DIR/01-fork-clone/$(labtool get "$ROOT/tests/01-fork-clone/lab.conf" files | cut -d' ' -f1)" >&2
+    echo "  found instead: $(ls -1 "$LABS_DIR" 2>/dev/null | head -n 8 | tr '\n' ' ')" >&2
+    exit 2
+  fi
+}
+
+rerun_prefix() {
+  local lab=$1 p="make check LAB=${lab%%-*}"
+  [ -n "${SOLUTIONS:-}" ] && p+=" SOLUTIONS=1"
+  [ -n "${LABS_DIR:-}" ] && p+=" LABS_DIR=$LABS_DIR"
+  [ -n "${SANITIZE:-}" ] && p+=" SANITIZE=$SANITIZE"
+  echo "$p"
+}
+
+cmd_check() {
+  setup
+  resolve_tree
+  mapfile -t LABS < <(select_labs "${LAB:-}")
+  [ ${#LABS[@]} -gt 0 ] || die "no labs found under tests/"
+  if [ -n "${TEST:-}" ]; then
+    local lab keep=()
+    for lab in "${LABS[@]}"; do
+      labtool tests "$ROOT/tests/$lab/lab.conf" | cut -f1 | grep -qx -- "$TEST" && keep+=("$lab")
+    done
+    if [ ${#keep[@]} -eq 0 ]; then
+      echo "ipclab: no test called '$TEST' in ${LAB:+lab $LAB}${LAB:-any lab}. Tests:" >&2
+      for lab in "${LABS[@]}"; do
+        labtool tests "$ROOT/tests/$lab/lab.conf" | awk -F'\t' -v l="${lab%%-*}" '{printf "  LAB=%s TEST=%-26s %s\n", l, $1, $3}' >&2
+      done
+      exit 2
+    fi
+    LABS=("${keep[@]}")
+  fi
+  local json
+  OUTDIR=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-report.XXXXXX")
+  trap 'rm -rf "$OUTDIR"' EXIT
+  local outdir=$OUTDIR
+  json=${REPORT:-$BUILD/report.json}
+  case $json in /*) ;; *) json=$PWD/$json ;; esac
+  echo "ipclab: grading $(display_path "$TREE")/ (${#LABS[@]} lab(s))${TEST:+, test $TEST}"
+  local lab
+  for lab in "${LABS[@]}"; do
+    grade_lab "$lab" "$TREE" "$outdir" "$(rerun_prefix "$lab")"
+  done
+  merge "$outdir" "$json"
+  [ "$TOTAL" -eq "$MAX" ]
+}
+
+cmd_submissions() {
+  local dir=$SUBMISSIONS student csv any= worst=0 rc
+  [ -d "$dir" ] || die "SUBMISSIONS=$dir is not a folder"
+  local out=$BUILD/submissions
+  mkdir -p "$out"
+  csv=$out/grades.csv
+  echo "student,score,max,status" >"$csv"
+  echo "ipclab: grading every folder of $dir as one student's submission"
+  for student in "$dir"/*/; do
+    [ -d "$student" ] || continue
+    any=1
+    local name
+    name=$(basename "$student")
+    mkdir -p "$out/$name"
+    ( unset SUBMISSIONS; LABS_DIR=$student REPORT=$out/$name/report.json cmd_check ) >"$out/$name/log.txt" 2>&1
+    rc=$?
+    local line
+    line=$(grep -E '^  total ' "$out/$name/log.txt" | awk '{print $2}')
+    case $rc in
+      0|1) printf '  %-24s %s\n' "$name" "$line"; echo "$name,${line%/*},${line#*/},graded" >>"$csv" ;;
+      *)   printf '  %-24s not graded: %s\n' "$name" "$(grep ipclab: "$out/$name/log.txt" | head -n 1)"; echo "$name,0,,error" >>"$csv" ;;
+    esac
+    [ $rc -gt $worst ] && worst=$rc
+  done
+  [ -n "$any" ] || die "SUBMISSIONS=$dir has no student folders (expected $dir/<student>/01-fork-clone/...)"
+  echo "  grades: $(display_path "$csv"); each student's report and log: $(display_path "$out")/<student>/"
+  [ $worst -le 1 ] && return $worst
+  return 1
+}
+
+# Builds a program from the lab's own sources (demo.c or bench.c) plus the tree's student files.
+build_program() {
+  local lab=$1 main=$2 tree=$3 exe=$4 f srcs=()
+  local conf=$ROOT/tests/$lab/lab.conf
+  for f in $(labtool get "$conf" files); do
+    [ -f "$tree/$lab/$f" ] || die "$(display_path "$tree/$lab/$f") is missing"
+    srcs+=("$tree/$lab/$f")
+  done
+  mkdir -p "$(dirname "$exe")"
+  "$CC" "${CFLAGS_BASE[@]}" ${STRICT:+-Werror} -O2 "${sanitize_flags[@]}" -pthread -I"$ROOT/labs/$lab" -I"$ROOT/common" \
+    "$main" "${srcs[@]}" "$ROOT/common/race.c" $(labtool get "$conf" ldlibs) -lrt -o "$exe" ||
+    die "the $(basename "$main" .c) of lab $lab does not compile (see above)"
+}
+
+cmd_run() {
+  need_tools
+  build_labtool
+  [ -n "${LAB:-}" ] || die "say which lab's demo to run, e.g. make run LAB=01"
+  resolve_tree
+  local lab
+  lab=$(select_labs "$LAB") || exit 2
+  [ "$(echo "$lab" | wc -l)" -eq 1 ] || die "make run takes one lab"
+  local exe=$BUILD/run/$(tree_tag "$TREE")/$lab/demo
+  build_program "$lab" "$ROOT/labs/$lab/demo.c" "$TREE" "$exe"
+  [ -n "${BUILD_ONLY:-}" ] && return 0
+  echo "ipclab: running the demo of $lab (with the code in $(display_path "$TREE")/$lab)"
+  # shellcheck disable=SC2086
+  exec "$exe" ${ARGS:-}
+}
+
+cmd_bench() {
+  need_tools
+  build_labtool
+  [ -n "${LAB:-}" ] || die "say which lab to benchmark, e.g. make bench LAB=04"
+  local lab
+  lab=$(select_labs "$LAB") || exit 2
+  [ -f "$ROOT/tests/$lab/bench.c" ] || die "lab $lab has no benchmark (tests/$lab/bench.c)"
+  [ -n "${LABS_DIR:-}" ] || [ -n "${SOLUTIONS:-}" ] || SOLUTIONS=1 # measure the reference by default
+  resolve_tree
+  local exe=$BUILD/bench/$(tree_tag "$TREE")/$lab/bench
+  build_program "$lab" "$ROOT/tests/$lab/bench.c" "$TREE" "$exe"
+  # shellcheck disable=SC2086
+  exec "$exe" ${ARGS:-}
+}
+
+case ${1:-check} in
+  check) if [ -n "${SUBMISSIONS:-}" ]; then setup; cmd_submissions; else cmd_check; fi ;;
+  run) cmd_run ;;
+  bench) cmd_bench ;;
+  labs) need_tools; build_labtool; list_labs ;;
+  *) die "unknown command '$1' (check, run, bench, labs)" ;;
+esac

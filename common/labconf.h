@@ -1,0 +1,35 @@
+/* labconf.h: one lab's metadata (tests/NN-slug/lab.conf), the single source of titles, files, points and hints. */
+#ifndef IPCLAB_LABCONF_H
+#define IPCLAB_LABCONF_H
+
+#include <stddef.h>
+
+enum { LABCONF_MAX_TESTS = 64 };
+
+typedef struct {
+	char name[64];
+	char title[200];
+	char hint[1200];
+	int points;
+	double timeout; /* seconds; 0 means the lab's default */
+} lab_test;
+
+typedef struct {
+	char title[200];
+	char files[400];  /* the student's .c files, space separated */
+	char ldlibs[200]; /* extra link flags the lab needs */
+	double timeout;   /* default per-test timeout in seconds */
+	int ntests;
+	lab_test tests[LABCONF_MAX_TESTS];
+} lab_conf;
+
+/* Parses PATH. On error returns -1 and writes a one-line reason into ERR. */
+int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen);
+
+/* The test called NAME, or NULL. */
+const lab_test *labconf_find(const lab_conf *conf, const char *name);
+
+/* The lab's maximum score. */
+int labconf_max(const lab_conf *conf);
+
+#endif

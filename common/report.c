@@ -1,0 +1,221 @@
+/* report.c: one lab's results as text for the student and as JSON, TAP and JUnit fragments. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int use_colour(FILE *out)
+{
+	return isatty(fileno(out)) && !getenv("NO_COLOR");
+}
+
+static const char *paint(FILE *out, const char *code)
+{
+	return use_colour(out) ? code : "";
+}
+
+int report_score(const lab_result *r)
+{
+	int s = 0;
+	for (int i = 0; r->tests && i < r->ntests; i++)
+		s += r->tests[i].points;
+	return s;
+}
+
+/* Prints TEXT with every line prefixed, keeping at most MAX_LINES (the last ones). */
+static void print_block(FILE *out, const char *prefix, const char *text, int max_lines)
+{
+	int lines = 0;
+	for (const char *p = text; *p; p++)
+		lines += *p == '\n';
+	if (*text && text[strlen(text) - 1] != '\n')
+		lines++;
+	const char *p = text;
+	if (lines > max_lines) {
+		fprintf(out, "%s... (%d earlier lines cut)\n", prefix, lines - max_lines);
+		for (int skip = lines - max_lines; skip > 0 && *p; p++)
+			skip -= *p == '\n';
+	}
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		fprintf(out, "%s%.*s%s\n", prefix, len > 200 ? 200 : len, p, len > 200 ? " ..." : "");
+		p += len + (nl != NULL);
+	}
+}
+
+void report_print(FILE *out, const lab_result *r)
+{
+	const char *bold = paint(out, "\033[1m"), *red = paint(out, "\033[31m"),
+		   *green = paint(out, "\033[32m"), *yellow = paint(out, "\033[33m"),
+		   *off = paint(out, "\033[0m");
+	fprintf(out, "\n%s== Lab %.2s: %s ==%s  (%s)\n", bold, r->lab, r->conf->title, off, r->dir);
+	if (!strcmp(r->status, "not-submitted")) {
+		fprintf(out, "  %sNOT SUBMITTED%s  %s\n", yellow, off, r->detail ? r->detail : "");
+	} else if (!strcmp(r->status, "compile-error")) {
+		fprintf(out, "  %sDOES NOT COMPILE%s: every test scores 0. The compiler said:\n", red, off);
+		print_block(out, "    | ", r->detail ? r->detail : "", 40);
+		fprintf(out, "  Fix the first error first; later ones often follow from it.\n");
+	} else {
+		if (r->sandbox)
+			fprintf(out, "  sandbox: %s\n", r->sandbox);
+		if (r->detail && *r->detail) {
+			fprintf(out, "  compiler warnings (not fatal, but usually real bugs):\n");
+			print_block(out, "    | ", r->detail, 15);
+		}
+		for (int i = 0; i < r->ntests; i++) {
+			const test_result *t = &r->tests[i];
+			int pass = !strcmp(t->status, "pass");
+			const char *word = pass ? "PASS" : !strcmp(t->status, "fail") ? "FAIL"
+						 : !strcmp(t->status, "timeout")	 ? "TIME"
+											 : "CRASH";
+			fprintf(out, "  %s%-5s%s %2d/%-2d  %-24s %s\n", pass ? green : red, word, off,
+				t->points, t->meta->points, t->meta->name, t->meta->title);
+			if (pass)
+				continue;
+			print_block(out, "        ", t->message ? t->message : "", 12);
+			fprintf(out, "        %shint:%s ", bold, off);
+			print_block(out, "", t->meta->hint, 6);
+			if (t->output && *t->output) {
+				fprintf(out, "        your code printed:\n");
+				print_block(out, "          | ", t->output, 10);
+			}
+			fprintf(out, "        re-run just this test: %s TEST=%s\n", r->rerun, t->meta->name);
+		}
+	}
+	int score = report_score(r), max = labconf_max(r->conf);
+	fprintf(out, "  %sLab %.2s: %d/%d points%s  (%.2f s)\n", score == max ? green : bold, r->lab,
+		score, max, off, r->elapsed);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void xml_str(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if (*p < 0x20 && *p != '\n' && *p != '\t')
+				fputc('?', f); /* not allowed in XML 1.0 */
+			else
+				fputc(*p, f);
+		}
+	}
+}
+
+/* The message a machine gets for a test: what happened, then the hint. */
+static const char *test_message(const lab_result *r, const test_result *t)
+{
+	if (!r->tests)
+		return !strcmp(r->status, "compile-error") ? "the lab does not compile"
+							    : "the lab was not submitted";
+	return t->message ? t->message : "";
+}
+
+static FILE *open_fragment(const char *outdir, const char *lab, const char *ext)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s.%s", outdir, lab, ext);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		perror(path);
+	return f;
+}
+
+int report_save(const char *outdir, const lab_result *r)
+{
+	FILE *json = open_fragment(outdir, r->lab, "json"), *tap = open_fragment(outdir, r->lab, "tap"),
+	     *xml = open_fragment(outdir, r->lab, "xml"), *sum = open_fragment(outdir, r->lab, "sum");
+	if (!json || !tap || !xml || !sum)
+		return -1;
+	int score = report_score(r), max = labconf_max(r->conf), failures = 0;
+	fprintf(sum, "lab %s %d %d %s %.3f\n", r->lab, score, max, r->status, r->elapsed);
+	fputs("{\"lab\":", json);
+	json_str(json, r->lab);
+	fputs(",\"title\":", json);
+	json_str(json, r->conf->title);
+	fprintf(json, ",\"score\":%d,\"max\":%d,\"status\":\"%s\",\"elapsed\":%.3f,\"sandbox\":", score,
+		max, r->status, r->elapsed);
+	json_str(json, r->sandbox);
+	fputs(",\"detail\":", json);
+	json_str(json, r->detail);
+	fputs(",\"tests\":[", json);
+	for (int i = 0; i < r->conf->ntests; i++) {
+		const lab_test *m = &r->conf->tests[i];
+		const test_result *t = r->tests ? &r->tests[i] : NULL;
+		const char *status = t ? t->status : "error";
+		const char *msg = test_message(r, t);
+		int pts = t ? t->points : 0;
+		failures += strcmp(status, "pass") != 0;
+		fprintf(json, "%s{\"name\":", i ? "," : "");
+		json_str(json, m->name);
+		fputs(",\"title\":", json);
+		json_str(json, m->title);
+		fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", pts, m->points,
+			status);
+		json_str(json, strcmp(status, "pass") ? msg : "");
+		fputs(",\"hint\":", json);
+		json_str(json, m->hint);
+		fputs("}", json);
+
+		fprintf(sum, "test %s %s %d %d\n", m->name, status, pts, m->points);
+
+		/* TAP numbers are assigned when the labs are merged. */
+		fprintf(tap, "%s - %s: %s (%d/%d)\n", strcmp(status, "pass") ? "not ok" : "ok", r->lab,
+			m->name, pts, m->points);
+		if (strcmp(status, "pass")) {
+			fprintf(tap, "  ---\n  status: %s\n  message: ", status);
+			json_str(tap, msg); /* a JSON string is valid YAML */
+			fprintf(tap, "\n  rerun: \"%s TEST=%s\"\n  ...\n", r->rerun, m->name);
+		}
+	}
+	fputs("]}", json);
+
+	fprintf(xml, "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n", r->lab,
+		r->conf->ntests, failures, r->elapsed);
+	for (int i = 0; i < r->conf->ntests; i++) {
+		const test_result *t = r->tests ? &r->tests[i] : NULL;
+		fprintf(xml, "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">", r->lab,
+			r->conf->tests[i].name, t ? t->seconds : 0.0);
+		if (!t || strcmp(t->status, "pass")) {
+			fprintf(xml, "<failure type=\"%s\" message=\"", t ? t->status : r->status);
+			xml_str(xml, test_message(r, t));
+			fputs("\">", xml);
+			xml_str(xml, r->conf->tests[i].hint);
+			fputs("</failure>", xml);
+			if (t && t->output && *t->output) {
+				fputs("<system-out>", xml);
+				xml_str(xml, t->output);
+				fputs("</system-out>", xml);
+			}
+		}
+		fputs("</testcase>\n", xml);
+	}
+	fputs("  </testsuite>\n", xml);
+	int bad = ferror(json) | ferror(tap) | ferror(xml) | ferror(sum);
+	bad |= fclose(json) | fclose(tap) | fclose(xml) | fclose(sum);
+	return bad ? -1 : 0;
+}

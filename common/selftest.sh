@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# selftest.sh: `make test`: proves the graders: solutions score full marks, skeletons and every
+# known-buggy variant lose marks, nothing is left behind, and students (non-root) get the same.
+#   LAB=NN limits it to one lab; SKIP_SLIDES=1 skips the browser test of the slides.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+IPCLAB=$ROOT/common/ipclab.sh
+BUILD=${IPCLAB_BUILD:-$ROOT/build}
+WORK=$BUILD/selftest
+START=$(date +%s.%N)
+passed=0 failed=0
+failures=()
+
+ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$*"; }
+bad() { failed=$((failed + 1)); failures+=("$*"); printf '  FAIL  %s\n' "$*"; }
+section() { printf '\n== %s ==\n' "$*"; }
+
+"$ROOT/common/deps.sh" cc=gcc make=make pkg-config=pkg-config pc:check=check patch=patch || exit 2
+rm -rf "$WORK"
+mkdir -p "$WORK"
+
+# The labs to prove (LAB= narrows it, with the same spelling rules as make check).
+mapfile -t LABS < <("$IPCLAB" labs | awk '{print $2}')
+if [ -n "${LAB:-}" ]; then
+  keep=()
+  for l in "${LABS[@]}"; do
+    case ",${LAB// /,}," in *",${l%%-*},"*|*",$((10#${l%%-*})),"*|*",$l,"*|*",${l#*-},"*) keep+=("$l") ;; esac
+  done
+  [ ${#keep[@]} -gt 0 ] || { echo "ipclab: no lab matches LAB=$LAB" >&2; exit 2; }
+  LABS=("${keep[@]}")
+fi
+
+# --- what exists before, to prove nothing is left behind afterwards ---------------------------
+snapshot() {
+  {
+    ls -1 /dev/shm 2>/dev/null | sed 's/^/shm /'
+    for k in shm msg sem; do
+      awk -v k="$k" 'NR > 1 {print "sysv-" k " key=" $1 " id=" $2}' "/proc/sysvipc/$k" 2>/dev/null
+    done
+    if [ "$(id -u)" -eq 0 ]; then
+      # Queues are only listable through an mqueue mount: make a private one.
+      unshare -m sh -c 'd=$(mktemp -d) && mount -t mqueue none "$d" && ls -1 "$d"; umount "$d" 2>/dev/null; rmdir "$d"' 2>/dev/null | sed 's/^/mq /'
+    fi
+    find /tmp -xdev \( -type p -o -type s \) -newer "$WORK/.start" 2>/dev/null | sed 's/^/file /'
+    # Processes started from our build tree (graders, probes, and whatever they forked).
+    for p in /proc/[0-9]*; do
+      exe=$(readlink "$p/exe" 2>/dev/null) || continue
+      case $exe in "$BUILD"/*) [ "${p#/proc/}" != $$ ] && echo "process ${p#/proc/} $exe" ;; esac
+    done
+  } | sort
+}
+touch "$WORK/.start"
+snapshot >"$WORK/before"
+
+# --- grading helpers ---------------------------------------------------------------------------
+# grade NAME [VAR=VALUE...]: runs make check's driver; the .sum lands in $WORK/NAME.sum
+grade() {
+  local name=$1
+  shift
+  env "$@" REPORT="$WORK/$name.json" "$IPCLAB" check >"$WORK/$name.log" 2>&1
+  local rc=$?
+  [ $rc -le 1 ] || { tail -n 15 "$WORK/$name.log" | sed 's/^/        /'; }
+  return $rc
+}
+# lab_score NAME LAB -> "score max status"
+lab_score() { awk -v l="$2" '$1 == "lab" && $2 == l {print $3, $4, $5}' "$WORK/$1.sum"; }
+test_status() { awk -v t="$2" '$1 == "test" && $2 == t {print $3}' "$WORK/$1.sum"; }
+
+# --- (0) the tree is well formed ---------------------------------------------------------------
+section "Layout: labs/, solutions/ and tests/ mirror each other"
+for lab in "${LABS[@]}"; do
+  conf=$ROOT/tests/$lab/lab.conf
+  files=$("$BUILD/common/labtool" get "$conf" files)
+  problems=()
+  for f in README.md demo.c; do [ -f "$ROOT/labs/$lab/$f" ] || problems+=("labs/$lab/$f missing"); done
+  ls "$ROOT/labs/$lab"/*.h >/dev/null 2>&1 || problems+=("labs/$lab has no header")
+  [ -f "$ROOT/tests/$lab/grader.c" ] || problems+=("tests/$lab/grader.c missing")
+  for f in $files; do
+    [ -f "$ROOT/labs/$lab/$f" ] || problems+=("labs/$lab/$f missing")
+    [ -f "$ROOT/solutions/$lab/$f" ] || problems+=("solutions/$lab/$f missing")
+    grep -q TODO "$ROOT/labs/$lab/$f" 2>/dev/null || problems+=("labs/$lab/$f has no TODO marker")
+  done
+  for tree in labs solutions; do
+    if [ -f "$ROOT/labs/$lab/demo.c" ] && ! env LAB="$lab" STRICT=1 BUILD_ONLY=1 SOLUTIONS=$([ $tree = solutions ] && echo 1) \
+         "$IPCLAB" run >"$WORK/demo-$lab-$tree.log" 2>&1; then
+      problems+=("the demo does not build warning-free with $tree/ (see $WORK/demo-$lab-$tree.log)")
+    fi
+  done
+  n=$(ls "$ROOT/tests/$lab/buggy/"*.patch 2>/dev/null | grep -vc '/hostile-')
+  [ "$n" -ge 5 ] || problems+=("only $n known-buggy variants (at least 5)")
+  if [ ${#problems[@]} -eq 0 ]; then ok "$lab: complete ($n known-buggy variants)"; else bad "$lab: ${problems[*]}"; fi
+done
+
+# --- (a) solutions: full marks, warning-free ---------------------------------------------------
+section "(a) Every reference solution scores full marks (built with -Werror)"
+grade solutions SOLUTIONS=1 STRICT=1 LAB="$(IFS=,; echo "${LABS[*]}")"
+for lab in "${LABS[@]}"; do
+  read -r s m st <<<"$(lab_score solutions "$lab")"
+  if [ "${st:-}" = graded ] && [ "$s" = "$m" ]; then ok "$lab solution: $s/$m"
+  else bad "$lab solution: ${s:-?}/${m:-?} (${st:-no result}); see $WORK/solutions.log"; fi
+done
+
+# --- (b) skeletons: compile cleanly, score less ------------------------------------------------
+section "(b) Every skeleton compiles warning-free and scores less than full marks"
+grade skeletons STRICT=1 LAB="$(IFS=,; echo "${LABS[*]}")"
+for lab in "${LABS[@]}"; do
+  read -r s m st <<<"$(lab_score skeletons "$lab")"
+  if [ "${st:-}" = graded ] && [ "$s" -lt "$m" ]; then ok "$lab skeleton: $s/$m"
+  else bad "$lab skeleton: ${s:-?}/${m:-?} (${st:-no result}); see $WORK/skeletons.log"; fi
+done
+
+# --- (c) known-buggy variants: each loses the tests it declares --------------------------------
+section "(c) Every known-buggy variant loses the tests it declares"
+for lab in "${LABS[@]}"; do
+  for patch in "$ROOT/tests/$lab/buggy/"*.patch; do
+    [ -f "$patch" ] || continue
+    name=$(basename "$patch" .patch)
+    tree=$WORK/variants/$lab-$name
+    mkdir -p "$tree"
+    cp -r "$ROOT/solutions/$lab" "$tree/$lab"
+    if ! patch -s -p1 -d "$tree/$lab" <"$patch" >"$WORK/$lab-$name.patchlog" 2>&1; then
+      bad "$lab/$name: the patch no longer applies to the solution ($(head -n 1 "$WORK/$lab-$name.patchlog"))"
+      continue
+    fi
+    must=$(sed -n 's/^Must fail: *//p' "$patch")
+    t0=$(date +%s.%N)
+    grade "v-$lab-$name" LABS_DIR="$tree" LAB="$lab"
+    secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
+    read -r s m st <<<"$(lab_score "v-$lab-$name" "$lab")"
+    missed=()
+    for t in $must; do
+      case $(test_status "v-$lab-$name" "$t") in pass|"") missed+=("$t") ;; esac
+    done
+    if [ "${st:-}" != graded ]; then
+      bad "$lab/$name: not graded (${st:-no result}); see $WORK/v-$lab-$name.log"
+    elif [ ${#missed[@]} -gt 0 ]; then
+      bad "$lab/$name: NOT CAUGHT: ${missed[*]} passed; see $WORK/v-$lab-$name.log"
+    elif [ -n "$must" ] && [ "$s" -ge "$m" ]; then
+      bad "$lab/$name: scored full marks"
+    else
+      ok "$lab/$name: ${must:-contained} ($s/$m, $(printf '%.1f' "$secs") s)"
+    fi
+  done
+done
+
+# --- (e) as a student: not root ----------------------------------------------------------------
+if [ "$(id -u)" -eq 0 ]; then
+  section "(e) The solutions also score full marks for an unprivileged user"
+  if id nobody >/dev/null 2>&1; then
+    home=$(mktemp -d /tmp/ipclab-student.XXXXXX)
+    tar -C "$ROOT" -cf - common labs solutions tests | tar -C "$home" -xf -
+    chown -R nobody "$home"
+    chmod 755 "$home"
+    if setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups -- env HOME="$home" \
+         IPCLAB_BUILD="$home/build" SOLUTIONS=1 LAB="$(IFS=,; echo "${LABS[*]}")" \
+         REPORT="$home/report.json" "$home/common/ipclab.sh" check >"$WORK/nobody.log" 2>&1; then
+      ok "all solutions: full marks as uid $(id -u nobody) ($(grep -m1 'sandbox:' "$WORK/nobody.log" | sed 's/^ *sandbox: //' | cut -c1-70)...)"
+    else
+      bad "solutions as an unprivileged user: see $WORK/nobody.log"
+      tail -n 20 "$WORK/nobody.log" | sed 's/^/        /'
+    fi
+    rm -rf "$home"
+  else
+    bad "no 'nobody' user to run the unprivileged check as"
+  fi
+fi
+
+# --- slides ------------------------------------------------------------------------------------
+if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
+  section "Slides: built offline and checked in headless Chromium"
+  if make -s -C "$ROOT" test-slides >"$WORK/slides.log" 2>&1; then
+    ok "slides: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/slides.log" | tail -n 1)"
+  else
+    bad "slides: see $WORK/slides.log"
+    tail -n 20 "$WORK/slides.log" | sed 's/^/        /'
+  fi
+fi
+
+# --- (d) nothing left behind -------------------------------------------------------------------
+section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets"
+sleep 0.2
+snapshot >"$WORK/after"
+left=$(comm -13 "$WORK/before" "$WORK/after")
+if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO or socket left"
+else bad "left behind:"; echo "$left" | sed 's/^/        /'; fi
+
+elapsed=$(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
+section "Self-test summary ($(printf '%.0f' "$elapsed") s wall)"
+for f in "${failures[@]}"; do echo "  FAIL  $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
