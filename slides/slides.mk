@@ -33,7 +33,8 @@ SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalo
 slides-tools:
 	@$(ROOT)/common/deps.sh pandoc=pandoc dot=graphviz node=nodejs npm=npm
 
-slides-browser:
+# After slides-tools, never beside it: two apt-get runs at once would fight over the dpkg lock.
+slides-browser: | slides-tools
 	@$(ROOT)/common/deps.sh chromium=chromium
 
 $(SLIDES_NPM): $(SLIDES_SRC)/package.json $(SLIDES_SRC)/package-lock.json | slides-tools
