@@ -7,7 +7,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IPCLAB=$ROOT/common/ipclab.sh
 BUILD=${IPCLAB_BUILD:-$ROOT/build}
-WORK=$BUILD/selftest
+WORK=$BUILD/selftest${LAB:+-${LAB//[^a-z0-9-]/_}}
 START=$(date +%s.%N)
 passed=0 failed=0
 failures=()
@@ -42,7 +42,8 @@ snapshot() {
       # Queues are only listable through an mqueue mount: make a private one.
       unshare -m sh -c 'd=$(mktemp -d) && mount -t mqueue none "$d" && ls -1 "$d"; umount "$d" 2>/dev/null; rmdir "$d"' 2>/dev/null | sed 's/^/mq /'
     fi
-    find /tmp -xdev \( -type p -o -type s \) -newer "$WORK/.start" 2>/dev/null | sed 's/^/file /'
+    # (Test dirs of runs still in progress, ours or another's, are removed by their runner.)
+    find /tmp -xdev -path '/tmp/ipclab-run.*' -prune -o \( -type p -o -type s \) -newer "$WORK/.start" -print 2>/dev/null | sed 's/^/file /'
     # Processes started from our build tree (graders, probes, and whatever they forked).
     for p in /proc/[0-9]*; do
       exe=$(readlink "$p/exe" 2>/dev/null) || continue
