@@ -56,6 +56,8 @@ $(SLIDES_REVEAL_STAMP): $(SLIDES_NPM)
 
 slides: $(SLIDES_SVG) $(SLIDES_REVEAL_STAMP) | slides-tools
 	@test -n "$(SLIDES_MD)" || { echo "slides: no Markdown in $(SLIDES_SRC)/md" >&2; exit 1; }
+	@# A failed build must not leave last time's deck looking current.
+	@rm -f $(SLIDES_OUT)/ipc.html $(SLIDES_OUT)/ipc-standalone.html
 	@cp $(SLIDES_SRC)/ipc.css $(SLIDES_OUT)/ipc.css
 	@echo "  PANDOC  ipc.html"
 	@cd $(SLIDES_OUT) && SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) \
