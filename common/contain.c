@@ -181,6 +181,16 @@ const char *contain_start(void)
 	char limit[160] = "";
 	char why[160] = "";
 
+	if (getenv("IPCLAB_NO_NAMESPACES")) {
+		/* Behave as on a kernel that refuses namespaces: the self-test proves this mode too. */
+		snprintf(why, sizeof why, "disabled by IPCLAB_NO_NAMESPACES");
+		if (root && make_pids_cgroup() == 0)
+			snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
+		else
+			snprintf(limit, sizeof limit, "no fork limit available");
+		may_unshare = false;
+		goto fallback_no_userns;
+	}
 	if (root && make_pids_cgroup() == 0)
 		snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
 	if (!root) {
@@ -252,8 +262,9 @@ fallback:
 	/* No PID namespace: adopt orphans as a subreaper and sweep our descendants instead. */
 	if (*cgroup_dir && join_cgroup(getpid()) < 0)
 		remove_cgroup();
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	may_unshare = root || userns;
+fallback_no_userns:
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	snprintf(description, sizeof description,
 		 "no PID namespace (%s): descendants are swept after each test; %s; %s", why,
 		 may_unshare ? "per-test IPC + mount namespaces tried" : "unique names and explicit leak checks",

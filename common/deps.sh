@@ -38,7 +38,7 @@ echo "ipclab: installing ${missing_pkgs[*]} with apt-get ..." >&2
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
 # The package lists may be absent on a fresh machine, or stale: refresh them once.
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"; } >"$log" 2>&1 </dev/null; then
+if ! { apt-get -o DPkg::Lock::Timeout=300 update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing_pkgs[@]}"; } >"$log" 2>&1 </dev/null; then
   tail -n 20 "$log" >&2
   echo "ipclab: apt-get could not install: ${missing_pkgs[*]} (full log: $log)" >&2
   exit 2

@@ -167,6 +167,21 @@ if [ "$(id -u)" -eq 0 ]; then
   fi
 fi
 
+# --- (f) where the kernel refuses namespaces ---------------------------------------------------
+section "(f) Without namespaces (the fallback mode) the solutions still score full marks"
+grade fallback SOLUTIONS=1 IPCLAB_NO_NAMESPACES=1 LAB="$(IFS=,; echo "${LABS[*]}")"
+for lab in "${LABS[@]}"; do
+  read -r s m st <<<"$(lab_score fallback "$lab")"
+  if [ "${st:-}" = graded ] && [ "$s" = "$m" ]; then ok "$lab solution without namespaces: $s/$m"
+  else bad "$lab solution without namespaces: ${s:-?}/${m:-?}; see $WORK/fallback.log"; fi
+done
+escape=$ROOT/tests/01-fork-clone/buggy/hostile-setsid-escape.patch
+if [ -f "$escape" ] && [ -d "$WORK/variants/01-fork-clone-hostile-setsid-escape" ]; then
+  # The daemon must still be swept: section (d) below looks for any process left.
+  grade fallback-escape LABS_DIR="$WORK/variants/01-fork-clone-hostile-setsid-escape" LAB=01 IPCLAB_NO_NAMESPACES=1
+  ok "a setsid() daemon graded without namespaces ($(lab_score fallback-escape 01-fork-clone | cut -d' ' -f1,2 | tr ' ' /)); (d) checks it was swept"
+fi
+
 # --- slides ------------------------------------------------------------------------------------
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   section "Slides: built offline and checked in headless Chromium"
