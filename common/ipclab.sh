@@ -111,7 +111,7 @@ grade_lab() {
   for f in $files; do [ -f "$src/$f" ] || missing+=("$f"); done
   if [ ${#missing[@]} -gt 0 ]; then
     if [ -d "$src" ]; then
-      found=$(cd "$src" && ls -1 2>/dev/null | tr '\n' ' ')
+      found=$(cd "$src" && ls -1 2>/dev/null | paste -sd' ')
       echo "missing ${missing[*]} in $shown/ (found: ${found:-nothing}). A submission is exactly these files: $files" >"$work/detail"
     else
       echo "there is no folder $shown/: submit it with the file(s) $files" >"$work/detail"
@@ -243,15 +243,19 @@ rerun_prefix() {
 cmd_check() {
   setup
   resolve_tree
-  mapfile -t LABS < <(select_labs "${LAB:-}")
-  [ ${#LABS[@]} -gt 0 ] || die "no labs found under tests/"
+  local selected
+  selected=$(select_labs "${LAB:-}") || exit 2
+  mapfile -t LABS <<<"$selected"
+  [ -n "$selected" ] || die "no labs found under tests/"
   if [ -n "${TEST:-}" ]; then
     local lab keep=()
     for lab in "${LABS[@]}"; do
       labtool tests "$ROOT/tests/$lab/lab.conf" | cut -f1 | grep -qx -- "$TEST" && keep+=("$lab")
     done
     if [ ${#keep[@]} -eq 0 ]; then
-      echo "ipclab: no test called '$TEST' in ${LAB:+lab $LAB}${LAB:-any lab}. Tests:" >&2
+      local where="any lab"
+      [ -n "${LAB:-}" ] && where="lab $LAB"
+      echo "ipclab: no test called '$TEST' in $where. The tests are:" >&2
       for lab in "${LABS[@]}"; do
         labtool tests "$ROOT/tests/$lab/lab.conf" | awk -F'\t' -v l="${lab%%-*}" '{printf "  LAB=%s TEST=%-26s %s\n", l, $1, $3}' >&2
       done
@@ -280,7 +284,7 @@ cmd_submissions() {
   local out=$BUILD/submissions
   mkdir -p "$out"
   csv=$out/grades.csv
-  echo "student,score,max,status" >"$csv"
+  echo "student,score,max,labs (lab:score/max:status ...)" >"$csv"
   echo "ipclab: grading every folder of $dir as one student's submission"
   for student in "$dir"/*/; do
     [ -d "$student" ] || continue
@@ -293,7 +297,11 @@ cmd_submissions() {
     local line
     line=$(grep -E '^  total ' "$out/$name/log.txt" | awk '{print $2}')
     case $rc in
-      0|1) printf '  %-24s %s\n' "$name" "$line"; echo "$name,${line%/*},${line#*/},graded" >>"$csv" ;;
+      0|1)
+        local labs
+        labs=$(awk '$1 == "lab" {printf "%s%s:%d/%d:%s", sep, substr($2, 1, 2), $3, $4, $5; sep = " "}' "$out/$name/report.sum")
+        printf '  %-24s %-8s %s\n' "$name" "$line" "$labs"
+        echo "$name,${line%/*},${line#*/},$labs" >>"$csv" ;;
       *)   printf '  %-24s not graded: %s\n' "$name" "$(grep ipclab: "$out/$name/log.txt" | head -n 1)"; echo "$name,0,,error" >>"$csv" ;;
     esac
     [ $rc -gt $worst ] && worst=$rc
