@@ -79,7 +79,7 @@ void report_print(FILE *out, const lab_result *r)
 			print_block(out, "", t->meta->hint, 6);
 			if (t->output && *t->output) {
 				fprintf(out, "        your code printed:\n");
-				print_block(out, "          | ", t->output, 10);
+				print_block(out, "          | ", t->output, 30);
 			}
 			fprintf(out, "        re-run just this test: %s TEST=%s\n", r->rerun, t->meta->name);
 		}
