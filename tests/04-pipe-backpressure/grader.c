@@ -1,0 +1,887 @@
+/* grader.c: Lab 04 tests: capacity, write_all/read_full under faults, a pipeline, a filter. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "pipes_lab.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- probes: small programs the tests run as pipeline stages or filters ------------------ */
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)((i * 131 + 7) % 251);
+}
+
+/* Writes everything, for the probes (plain blocking descriptors). */
+static int put(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w, n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* `grader --probe emit N` (argv[0] is the probe's name): writes N bytes of a known pattern to stdout. */
+GRADER_PROBE(emit)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	static unsigned char buf[65536];
+	for (size_t done = 0; done < n;) {
+		size_t len = n - done < sizeof buf ? n - done : sizeof buf;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = pattern(done + i);
+		if (put(1, buf, len) < 0)
+			return 1;
+		done += len;
+	}
+	return 0;
+}
+
+/* Copies stdin to stdout, uppercased if UPPER. */
+static int copy_stdin(int upper)
+{
+	char buf[16384];
+	ssize_t r;
+	while ((r = read(0, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return 1;
+		for (ssize_t i = 0; upper && i < r; i++)
+			buf[i] = (char)toupper((unsigned char)buf[i]);
+		if (put(1, buf, (size_t)r) < 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* `grader --probe fds LABEL [pass]`: prints "LABEL: <its descriptors>", then (pass) cat. */
+GRADER_PROBE(fds)
+{
+	int fds[256], n = probe_fds(0, fds, 256);
+	char line[1024];
+	snprintf(line, sizeof line, "%s:", argc > 1 ? argv[1] : "fds");
+	for (int i = 0; i < n; i++)
+		snprintf(line + strlen(line), sizeof line - strlen(line), " %d", fds[i]);
+	strcat(line, "\n");
+	put(1, line, strlen(line));
+	return argc > 2 ? copy_stdin(0) : 0;
+}
+
+/* `grader --probe upper`: a real filter: reads while it writes, uppercasing. */
+GRADER_PROBE(upper)
+{
+	(void)argc, (void)argv;
+	return copy_stdin(1);
+}
+
+/* `grader --probe pipesz`: prints the capacity of its stdin and stdout pipes, then drains. */
+GRADER_PROBE(pipesz)
+{
+	(void)argc, (void)argv;
+	char line[64];
+	snprintf(line, sizeof line, "%d %d\n", fcntl(0, F_GETPIPE_SZ), fcntl(1, F_GETPIPE_SZ));
+	put(1, line, strlen(line));
+	char buf[4096];
+	while (read(0, buf, sizeof buf) > 0)
+		;
+	return 0;
+}
+
+/* `grader --probe exitcode N`. */
+GRADER_PROBE(exitcode)
+{
+	return argc > 1 ? atoi(argv[1]) : 0;
+}
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* Marks every descriptor above 2 close-on-exec, so only what the student's code passes on can
+   reach the programs it starts. */
+static void cloexec_all(void)
+{
+	int fds[256], n = probe_fds(0, fds, 256);
+	for (int i = 0; i < n; i++)
+		if (fds[i] > 2)
+			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+}
+
+/* All descendants of this process (via the ppid in /proc/<pid>/stat). */
+static int descendants(pid_t root, pid_t *out, int max)
+{
+	enum { MAXP = 4096 };
+	static pid_t pids[MAXP], ppids[MAXP];
+	int n = 0, found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < MAXP) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		char path[300], buf[512];
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
+			continue;
+		pids[n] = atoi(e->d_name);
+		ppids[n++] = ppid;
+	}
+	if (d)
+		closedir(d);
+	out[found++] = root;
+	for (int i = 0; i < found; i++)
+		for (int j = 0; j < n && found < max; j++)
+			if (ppids[j] == out[i])
+				out[found++] = pids[j];
+	return found; /* out[0] is ROOT itself */
+}
+
+/* Kills and reaps everything below this process (orphans come back to us: subreaper). */
+static void sweep(void)
+{
+	pid_t v[256];
+	for (int round = 0; round < 100; round++) {
+		int n = descendants(getpid(), v, 256);
+		for (int i = 1; i < n; i++)
+			kill(v[i], SIGKILL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (n == 1 && waitpid(-1, NULL, WNOHANG) < 0)
+			return;
+		usleep(2000);
+	}
+}
+
+/* Forks the process that will call the student's code. Orphaned grandchildren come back to us,
+   so nothing survives the test. */
+static pid_t guard_fork(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_msg(pid >= 0, "fork failed: %s", strerror(errno));
+	return pid;
+}
+
+/* One pipe end held by a process: for the diagnosis of a hang. */
+typedef struct {
+	pid_t pid;
+	int fd;
+	unsigned long ino;
+	int writes; /* 1: write end, 0: read end */
+} pipe_end;
+
+static int pipe_ends(pid_t pid, pipe_end *out, int max)
+{
+	int fds[256], n = probe_fds(pid, fds, 256), k = 0;
+	for (int i = 0; i < n && k < max; i++) {
+		char tgt[128], path[128], buf[512];
+		unsigned long ino;
+		if (!probe_fd_target(pid, fds[i], tgt, sizeof tgt) || sscanf(tgt, "pipe:[%lu]", &ino) != 1)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fds[i]);
+		FILE *f = fopen(path, "re");
+		unsigned flags = 0;
+		if (f) {
+			size_t len = fread(buf, 1, sizeof buf - 1, f);
+			buf[len] = '\0';
+			fclose(f);
+			char *fl = strstr(buf, "flags:");
+			if (fl)
+				sscanf(fl + 6, "%o", &flags);
+		}
+		out[k++] = (pipe_end){pid, fds[i], ino, (flags & O_ACCMODE) == O_WRONLY};
+	}
+	return k;
+}
+
+static const char *who(pid_t pid, pid_t root, char *buf, size_t cap)
+{
+	if (pid == root)
+		return "your process (the one that called your function)";
+	char path[64], comm[64] = "?";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof comm, f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, cap, "the child running \"%s\"", !strcmp(comm, "grader") ? "grader (a probe, or your code before exec)" : comm);
+	return buf;
+}
+
+/* Explains a hang: which live process holds both ends of one pipe (it can never see EOF or
+   EPIPE on it), or else lists every pipe end in the tree below ROOT. */
+static void diagnose(pid_t root, char *msg, size_t cap)
+{
+	pid_t procs[64];
+	int np = descendants(root, procs, 64);
+	pipe_end ends[512];
+	int ne = 0;
+	for (int i = 0; i < np; i++)
+		ne += pipe_ends(procs[i], ends + ne, 512 - ne);
+	msg[0] = '\0';
+	for (int i = 0; i < ne; i++)
+		for (int j = 0; j < ne; j++) {
+			if (ends[i].pid != ends[j].pid || ends[i].ino != ends[j].ino || !ends[i].writes ||
+			    ends[j].writes)
+				continue;
+			char w[160];
+			size_t len = strlen(msg);
+			snprintf(msg + len, cap - len,
+				 " %s holds BOTH ends of pipe:[%lu] (write end fd %d, read end fd %d), so "
+				 "that pipe can never report end of file to its reader, nor EPIPE to its "
+				 "writer.", who(ends[i].pid, root, w, sizeof w), ends[i].ino, ends[i].fd,
+				 ends[j].fd);
+		}
+	if (msg[0])
+		return;
+	snprintf(msg, cap, " Pipe ends still open:");
+	for (int i = 0; i < ne; i++) {
+		char w[160];
+		size_t len = strlen(msg);
+		snprintf(msg + len, cap - len, " [%s: fd %d = %s end of pipe:[%lu]]",
+			 who(ends[i].pid, root, w, sizeof w), ends[i].fd, ends[i].writes ? "write" : "read",
+			 ends[i].ino);
+	}
+	if (ne == 0) {
+		size_t len = strlen(msg);
+		snprintf(msg + len, cap - len, " none (so it is not waiting on a pipe end).");
+	}
+}
+
+/* Waits for the guarded child; on timeout explains the hang in DIAG, then kills everything. */
+static bool guard_wait(pid_t pid, int *status, double timeout, char *diag, size_t cap)
+{
+	diag[0] = '\0';
+	if (probe_wait(pid, status, timeout) == 0)
+		return true;
+	diagnose(pid, diag, cap);
+	sweep();
+	return false;
+}
+
+static int nonblocking(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* ---- capacity ------------------------------------------------------------------------------- */
+
+GRADER_TEST(capacity_matches_fcntl)
+{
+	static const struct { int ask, expect; } cases[] = {
+		{0, 65536}, {1, 4096}, {100000, 131072}, {1 << 20, 1 << 20}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int reported = -1;
+		long got = pipe_capacity(cases[i].ask, &reported);
+		require_implemented(got < 0, "pipe_capacity");
+		ck_assert_msg(got >= 0, "pipe_capacity(%d) failed: %s", cases[i].ask, strerror(errno));
+		ck_assert_msg(reported == cases[i].expect,
+			      "pipe_capacity(%d): F_GETPIPE_SZ should report %d after F_SETPIPE_SZ(%d) "
+			      "(the kernel rounds up to a power-of-two number of pages), but *reported "
+			      "is %d.%s", cases[i].ask, cases[i].expect, cases[i].ask, reported,
+			      cases[i].ask == 0 ? " With size 0, do not resize at all." : "");
+		ck_assert_msg(got == cases[i].expect,
+			      "pipe_capacity(%d) measured %ld bytes, but a pipe of %d bytes accepts "
+			      "exactly %d bytes before a non-blocking write says EAGAIN. %s",
+			      cases[i].ask, got, cases[i].expect, cases[i].expect,
+			      got < cases[i].expect ? "Did you stop at a short write, or count write "
+						      "calls instead of the bytes each one returned?"
+						    : "Count only the bytes write() reports as written.");
+	}
+}
+
+GRADER_TEST(capacity_survives_eintr)
+{
+	int reported = -1;
+	fault_arm((fault_plan){.max_chunk = 4096, .eintr_every = 3});
+	long got = pipe_capacity(1, &reported);
+	int err = errno;
+	unsigned long injected = fault_injected();
+	fault_disarm();
+	errno = err;
+	require_implemented(got < 0, "pipe_capacity");
+	ck_assert_msg(injected > 0,
+		      "pipe_capacity() returned without ever writing to its pipe. The point is to "
+		      "MEASURE: write until the kernel says EAGAIN, then compare with F_GETPIPE_SZ.");
+	ck_assert_msg(got == 4096,
+		      "With writes cut to 4096 bytes and every 3rd write failing with EINTR, "
+		      "pipe_capacity(1) returned %ld instead of 4096. EINTR means \"a signal arrived "
+		      "before anything was written\": it is not \"full\". Only EAGAIN means full.",
+		      got);
+}
+
+/* ---- write_all / read_full ------------------------------------------------------------------ */
+
+static void fill_pattern(unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pattern(i);
+}
+
+/* Checks write_all into a 64 KiB pipe (room for everything) under the given faults. */
+static void write_all_under(fault_plan plan, const char *what)
+{
+	enum { N = 20000 };
+	static unsigned char src[N], got[N + 1];
+	fill_pattern(src, N);
+	int p[2];
+	ck_assert(pipe2(p, O_CLOEXEC) == 0);
+	fault_arm(plan);
+	ssize_t r = write_all(p[1], src, N);
+	int err = errno;
+	fault_disarm();
+	close(p[1]);
+	ssize_t n = probe_read_all(p[0], got, sizeof got, 2.0);
+	close(p[0]);
+	errno = err;
+	require_implemented(r < 0, "write_all");
+	ck_assert_msg(r == N, "write_all(fd, buf, %d) with %s returned %zd (%s). %s", N, what, r,
+		      r < 0 ? strerror(err) : "not the full count",
+		      "Keep calling write() until every byte is out: a short write is progress, EINTR "
+		      "means try again, EAGAIN means wait with poll() and try again.");
+	ck_assert_msg(n == N && !memcmp(got, src, N),
+		      "write_all returned %d with %s, but the pipe received %zd bytes%s. After a short "
+		      "write, continue from buf + written, with n - written bytes left.", N, what, n,
+		      n == N ? " in the wrong order or with repeats" : "");
+}
+
+GRADER_TEST(write_all_short_writes)
+{
+	write_all_under((fault_plan){.max_chunk = 7}, "at most 7 bytes per write() call");
+}
+
+GRADER_TEST(write_all_eintr)
+{
+	write_all_under((fault_plan){.max_chunk = 1000, .eintr_every = 3},
+			"every 3rd write() failing with EINTR");
+}
+
+GRADER_TEST(write_all_eagain)
+{
+	write_all_under((fault_plan){.max_chunk = 1000, .eagain_every = 2},
+			"every 2nd write() failing with EAGAIN");
+
+	/* Now real backpressure: a non-blocking 4 KiB pipe and a slow reader. */
+	enum { N = 64 * 1024 };
+	static unsigned char src[N], got[N];
+	fill_pattern(src, N);
+	int p[2];
+	ck_assert(pipe2(p, O_CLOEXEC) == 0);
+	probe_pipe_shrink(p[1]);
+	nonblocking(p[1]);
+	pid_t pid = guard_fork();
+	if (pid == 0) { /* slow reader: 4 KiB every 10 ms, then reports what it got */
+		close(p[1]);
+		size_t have = 0;
+		for (;;) {
+			usleep(10000);
+			ssize_t r = read(p[0], got + have, N - have < 4096 ? N - have : 4096);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+		}
+		int ok = have == N && !memcmp(got, src, N);
+		_exit(ok ? 0 : 1);
+	}
+	close(p[0]);
+	double cpu0 = probe_cpu_seconds(0);
+	ssize_t r = write_all(p[1], src, N);
+	int err = errno;
+	double cpu = probe_cpu_seconds(0) - cpu0;
+	close(p[1]);
+	int status = 0;
+	char diag[2048];
+	bool ended = guard_wait(pid, &status, 3.0, diag, sizeof diag);
+	sweep();
+	ck_assert_msg(r == N,
+		      "write_all() of 64 KiB into a full non-blocking pipe (4 KiB, drained slowly) "
+		      "returned %zd (%s). EAGAIN only means \"full right now\": poll() for POLLOUT, "
+		      "then write the rest.", r, r < 0 ? strerror(err) : "a short count");
+	ck_assert_msg(ended && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "The reader did not receive the 64 KiB exactly as written.");
+	ck_assert_msg(cpu < 0.15,
+		      "write_all() burned %.2f s of CPU while waiting ~160 ms for a slow reader: it "
+		      "retries EAGAIN in a busy loop. Sleep in poll(fd, POLLOUT) until there is room.",
+		      cpu);
+}
+
+GRADER_TEST(read_full_faults)
+{
+	enum { N = 20000 };
+	static unsigned char src[N], got[N];
+	fill_pattern(src, N);
+	int p[2];
+	ck_assert(pipe2(p, O_CLOEXEC) == 0);
+	ck_assert(write(p[1], src, N) == N); /* fits: 64 KiB pipe */
+	nonblocking(p[0]);
+	fault_arm((fault_plan){.max_chunk = 7, .eintr_every = 3, .eagain_every = 5});
+	ssize_t r = read_full(p[0], got, N);
+	int err = errno;
+	fault_disarm();
+	close(p[0]);
+	close(p[1]);
+	errno = err;
+	require_implemented(r < 0, "read_full");
+	ck_assert_msg(r == N && !memcmp(got, src, N),
+		      "read_full(fd, buf, %d) with reads cut to 7 bytes, every 3rd failing with EINTR "
+		      "and every 5th with EAGAIN returned %zd%s%s. Keep reading at buf + done until "
+		      "n bytes are in; retry EINTR; on EAGAIN poll() for POLLIN, then read again.",
+		      N, r, r < 0 ? " with " : "", r < 0 ? strerror(err) : "");
+}
+
+GRADER_TEST(read_full_eof)
+{
+	int p[2];
+	ck_assert(pipe2(p, O_CLOEXEC) == 0);
+	ck_assert(write(p[1], "0123456789", 10) == 10);
+	close(p[1]); /* every write end closed: EOF after the 10 bytes */
+	char got[100];
+	fault_arm((fault_plan){.max_chunk = 3});
+	ssize_t r = read_full(p[0], got, sizeof got);
+	fault_disarm();
+	close(p[0]);
+	require_implemented(r < 0, "read_full");
+	ck_assert_msg(r == 10,
+		      "The pipe held 10 bytes and then end of file (its write end was closed), but "
+		      "read_full(fd, buf, 100) returned %zd. read() returning 0 means EOF: stop and "
+		      "return what you have.", r);
+}
+
+/* ---- run_pipeline --------------------------------------------------------------------------- */
+
+typedef struct {
+	int rc, err, status[2];
+	pid_t zombie; /* a child still waitable after run_pipeline returned */
+} pipeline_report;
+
+/* Runs A | B in a guarded child; B's output comes back in OUT. Returns false on a hang, with
+   the explanation in DIAG. */
+static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ssize_t *outlen,
+		     pipeline_report *rep, char *diag, size_t dcap)
+{
+	cloexec_all();
+	pipeline_report *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(shared != MAP_FAILED);
+	memset(shared, 0, sizeof *shared);
+	int o[2];
+	ck_assert(pipe2(o, O_CLOEXEC) == 0);
+	pid_t pid = guard_fork();
+	if (pid == 0) {
+		close(o[0]);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		shared->rc = run_pipeline(a, b, in, o[1], shared->status);
+		shared->err = errno;
+		close(in);
+		close(o[1]);
+		siginfo_t si = {0};
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			shared->zombie = si.si_pid;
+		_exit(0);
+	}
+	close(o[1]);
+	*outlen = probe_read_all(o[0], out, cap, 2.0);
+	int status;
+	bool ok = *outlen >= 0 && guard_wait(pid, &status, 2.0, diag, dcap);
+	if (*outlen < 0) { /* explain while the processes are still stuck */
+		diagnose(pid, diag, dcap);
+	}
+	close(o[0]);
+	*rep = *shared;
+	munmap(shared, sizeof *shared);
+	sweep();
+	return ok;
+}
+
+static char *emit_argv[] = {"grader", "--probe", "emit", "100000", NULL};
+static char *cat_argv[] = {"cat", NULL};
+
+static void set_exe(char **argv)
+{
+	argv[0] = (char *)grader_exe();
+}
+
+GRADER_TEST(pipeline_runs)
+{
+	set_exe(emit_argv);
+	static char out[200000];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(emit_argv, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(emit 100000 | cat) did not finish within 2 s: cat never saw "
+			  "end of file.%s", diag);
+	ck_assert_msg(rep.rc == 0, "run_pipeline() failed: %s", strerror(rep.err));
+	static unsigned char want[100000];
+	fill_pattern(want, sizeof want);
+	ck_assert_msg(n == 100000 && !memcmp(out, want, sizeof want),
+		      "emit wrote 100000 bytes into the pipe to cat, but out_fd received %zd bytes%s. "
+		      "A's stdout must be the pipe's write end and B's stdin its read end (dup2).",
+		      n, n == 100000 ? " that differ" : "");
+	char how[2][160];
+	ck_assert_msg(WIFEXITED(rep.status[0]) && !WEXITSTATUS(rep.status[0]) &&
+			      WIFEXITED(rep.status[1]) && !WEXITSTATUS(rep.status[1]),
+		      "Both stages should exit with 0; status[0]: %s, status[1]: %s.",
+		      describe_status(rep.status[0], how[0], 160),
+		      describe_status(rep.status[1], how[1], 160));
+}
+
+GRADER_TEST(pipeline_eof)
+{
+	static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+	set_exe(tiny);
+	char out[100];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok,
+		      "run_pipeline(emit 10 | cat): emit wrote 10 bytes and exited, but cat never saw "
+		      "end of file, so the pipeline hung (2 s). A pipe reports EOF only when EVERY "
+		      "write end is closed, in every process.%s Close each end a process does not "
+		      "use: the parent closes both after forking, each child closes the originals "
+		      "after dup2 (or create the pipe with O_CLOEXEC).", diag);
+	ck_assert_msg(n == 10, "out_fd received %zd bytes instead of 10.", n);
+}
+
+/* Looks for "LABEL: fds" in OUT and returns the descriptor list. */
+static const char *fds_line(const char *out, const char *label, char *buf, size_t cap)
+{
+	const char *s = strstr(out, label);
+	if (!s)
+		return NULL;
+	s += strlen(label);
+	size_t len = strcspn(s, "\n");
+	snprintf(buf, cap, "%.*s", (int)len, s);
+	return buf;
+}
+
+GRADER_TEST(pipeline_no_fd_leak)
+{
+	static char *a[] = {"grader", "--probe", "fds", "A", NULL};
+	static char *b[] = {"grader", "--probe", "fds", "B", "pass", NULL};
+	set_exe(a);
+	set_exe(b);
+	char out[1024] = "";
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(a, b, out, sizeof out - 1, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	out[n > 0 ? n : 0] = '\0';
+	char la[256], lb[256];
+	const char *fa = fds_line(out, "A:", la, sizeof la), *fb = fds_line(out, "B:", lb, sizeof lb);
+	ck_assert_msg(fb, "Stage B did not report its descriptors (output: \"%s\").%s", out,
+		      ok ? "" : diag);
+	ck_assert_msg(!strcmp(fb, " 0 1 2"),
+		      "Stage B started with descriptors [%s ] open; it should have exactly 0 1 2. The "
+		      "extra ones are ends of the pipe: a copy of the WRITE end in the reader means it "
+		      "can never see end of file. Close the originals after dup2 in each child, or "
+		      "create the pipe with O_CLOEXEC.", fb);
+	ck_assert_msg(fa, "Stage A's report never came through the pipe (output: \"%s\").%s", out,
+		      ok ? "" : diag);
+	ck_assert_msg(!strcmp(fa, " 0 1 2"),
+		      "Stage A started with descriptors [%s ] open; it should have exactly 0 1 2. A "
+		      "writer that holds the pipe's READ end never gets EPIPE when the reader quits: it "
+		      "blocks forever once the pipe is full. Close it in the child.", fa);
+	ck_assert_msg(ok, "The pipeline did not finish.%s", diag);
+}
+
+GRADER_TEST(pipeline_reaps_both)
+{
+	static char *a[] = {"grader", "--probe", "exitcode", "3", NULL};
+	static char *b[] = {"grader", "--probe", "exitcode", "5", NULL};
+	set_exe(a);
+	set_exe(b);
+	char out[16];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(a, b, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(exit 3 | exit 5) did not return within 2 s.%s", diag);
+	ck_assert_msg(rep.zombie == 0,
+		      "After run_pipeline() returned, child %d was still waiting to be reaped (a "
+		      "zombie). Wait for BOTH stages with waitpid().", (int)rep.zombie);
+	char how[2][160];
+	ck_assert_msg(WIFEXITED(rep.status[0]) && WEXITSTATUS(rep.status[0]) == 3 &&
+			      WIFEXITED(rep.status[1]) && WEXITSTATUS(rep.status[1]) == 5,
+		      "Stage A exits with 3 and stage B with 5, but status[0] says it %s and "
+		      "status[1] that it %s. Store each stage's own waitpid() status.",
+		      describe_status(rep.status[0], how[0], 160),
+		      describe_status(rep.status[1], how[1], 160));
+}
+
+/* ---- filter_through ------------------------------------------------------------------------- */
+
+typedef struct {
+	ssize_t ret;
+	int err;
+	pid_t zombie;
+	int sigpipe_changed, mask_changed;
+	char out[];
+} filter_report;
+
+typedef struct {
+	char *const *argv;
+	const void *in;
+	size_t n, cap;
+	int pipe_size;
+	fault_plan faults;
+} filter_job;
+
+static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
+
+/* Runs filter_through in a guarded child. Returns false on a hang or a crash, with the
+   explanation in DIAG; the child's report in *REP (caller munmaps it with unmap_report). */
+static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
+{
+	cloexec_all();
+	size_t size = sizeof(filter_report) + job.cap;
+	filter_report *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(r != MAP_FAILED);
+	r->ret = -2;
+	pid_t pid = guard_fork();
+	if (pid == 0) {
+		struct sigaction before, after;
+		sigset_t mb, ma;
+		sigaction(SIGPIPE, NULL, &before);
+		sigprocmask(SIG_SETMASK, NULL, &mb);
+		filter_pipe_size = job.pipe_size;
+		fault_arm(job.faults);
+		r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
+		r->err = errno;
+		fault_disarm();
+		sigaction(SIGPIPE, NULL, &after);
+		sigprocmask(SIG_SETMASK, NULL, &ma);
+		r->sigpipe_changed = before.sa_handler != after.sa_handler;
+		r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
+		siginfo_t si = {0};
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+			r->zombie = si.si_pid;
+		_exit(0);
+	}
+	int status;
+	bool ok = guard_wait(pid, &status, 2.0, diag, dcap);
+	filter_hung = !ok;
+	sweep();
+	*rep = r;
+	if (ok && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		char how[160];
+		snprintf(diag, dcap, "The process that called filter_through() %s.%s",
+			 describe_status(status, how, sizeof how),
+			 WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE
+				 ? " It wrote to the command's stdin after the command had stopped "
+				   "reading, and SIGPIPE's default action is to kill. Ignore or block "
+				   "SIGPIPE around the writes (and restore it), and treat EPIPE as \"the "
+				   "reader is done\"."
+				 : "");
+		return false;
+	}
+	return ok;
+}
+
+static void unmap_report(filter_report *r, size_t cap)
+{
+	munmap(r, sizeof *r + cap);
+}
+
+/* The common checks: finished, implemented, no zombie, no SIGPIPE change. */
+static void filter_sane(bool ok, filter_report *r, const char *what, const char *diag)
+{
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok, "%s %s%s", what, filter_hung ? "did not finish within 2 s." : "", diag);
+	ck_assert_msg(r->ret >= 0, "%s: filter_through() failed: %s", what, strerror(r->err));
+}
+
+GRADER_TEST(filter_basic)
+{
+	enum { N = 100000 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, in, N, N + 100, 0, {0}}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(cat, 100000 bytes)", diag);
+	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
+		      "cat should give back the 100000 bytes it was fed, but filter_through() returned "
+		      "%zd%s.", r->ret, r->ret == N ? " with different bytes" : "");
+	unmap_report(r, N + 100);
+}
+
+GRADER_TEST(filter_no_deadlock)
+{
+	enum { N = 64 * 1024 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, in, N, N, 4096, {0}}, &r, diag, sizeof diag);
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok,
+		      "filter_through(cat) with 4096-byte pipes and 64 KiB of input deadlocked (no "
+		      "progress in 2 s). cat writes its output while it is still reading: once the "
+		      "output pipe is full, cat blocks, stops reading, and your write of the input "
+		      "blocks too: each side waits for the other. Feed the input and collect the "
+		      "output at the same time: poll() both pipes (non-blocking), or write from a "
+		      "thread or a child process.%s", diag);
+	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
+		      "cat should give back the 64 KiB it was fed, but filter_through() returned %zd.",
+		      r->ret);
+	unmap_report(r, N);
+}
+
+GRADER_TEST(filter_pipe_size_applied)
+{
+	static char *argv[] = {"grader", "--probe", "pipesz", NULL};
+	set_exe(argv);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, "x", 1, 64, 4096, {0}}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(pipesz)", diag);
+	r->out[r->ret < 64 ? r->ret : 63] = '\0';
+	int a = 0, b = 0;
+	sscanf(r->out, "%d %d", &a, &b);
+	ck_assert_msg(a == 4096 && b == 4096,
+		      "With filter_pipe_size = 4096, the command's stdin pipe holds %d bytes and its "
+		      "stdout pipe %d. Apply fcntl(F_SETPIPE_SZ, filter_pipe_size) to both pipes when "
+		      "it is > 0.", a, b);
+	unmap_report(r, 64);
+}
+
+GRADER_TEST(filter_two_pipes)
+{
+	static char *argv[] = {"grader", "--probe", "upper", NULL};
+	set_exe(argv);
+	static char in[8192];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = "ping pong "[i % 10];
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, sizeof in, sizeof in, 0, {0}}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(upper)", diag);
+	size_t lower = 0;
+	for (ssize_t i = 0; i < r->ret; i++)
+		lower += islower((unsigned char)r->out[i]) != 0;
+	ck_assert_msg(lower == 0,
+		      "The command uppercases what it reads, yet %zu of the %zd bytes you got back are "
+		      "still lowercase: you read back your own input. A pipe is ONE-WAY: if the same "
+		      "pipe carries data both ways, whoever reads first takes whatever is in it, "
+		      "including its own bytes. Use two pipes, one per direction.", lower, r->ret);
+	ck_assert_msg(r->ret == (ssize_t)sizeof in, "Expected %zu bytes back, got %zd.", sizeof in,
+		      r->ret);
+	unmap_report(r, sizeof in);
+}
+
+GRADER_TEST(filter_head_early)
+{
+	enum { N = 1 << 20 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	static char *argv[] = {"head", "-c1", NULL};
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, N, 16, 0, {0}}, &r, diag, sizeof diag);
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok,
+		      "filter_through(head -c1) with 1 MiB of input: head read one buffer, printed 1 "
+		      "byte and exited, but %s%s",
+		      filter_hung ? "your code did not finish within 2 s. After head exits, writing to its stdin pipe must fail with "
+				       "EPIPE, which only happens when NO process holds the read end. "
+				       "Close the read end in the parent after fork, and treat EPIPE as "
+				       "\"the reader is done\"."
+				     : "",
+		      diag);
+	ck_assert_msg(r->ret == 1 && r->out[0] == (char)in[0],
+		      "head -c1 prints exactly the first byte, but filter_through() returned %zd%s%s.",
+		      r->ret, r->ret < 0 ? ": " : "", r->ret < 0 ? strerror(r->err) : "");
+	ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+		      "filter_through() changed the caller's SIGPIPE %s and left it that way. Restore "
+		      "it before returning: the caller may rely on the default.",
+		      r->sigpipe_changed ? "disposition" : "blocking");
+	unmap_report(r, 16);
+}
+
+GRADER_TEST(filter_faults)
+{
+	enum { N = 200000 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, in, N, N, 4096,
+				      {.max_chunk = 1000, .eintr_every = 3, .eagain_every = 5}},
+			 &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(cat) with short reads/writes, EINTR and EAGAIN", diag);
+	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
+		      "With reads and writes cut to 1000 bytes, every 3rd call failing with EINTR and "
+		      "every 5th with EAGAIN, cat gave back %zd bytes%s instead of the %d it was fed. "
+		      "Count each call's real progress; EINTR and EAGAIN are not errors (retry; poll "
+		      "tells you when to).", r->ret, r->ret == N ? " that differ" : "", N);
+	unmap_report(r, N);
+}
+
+GRADER_TEST(filter_no_fd_leak)
+{
+	static char *argv[] = {"grader", "--probe", "fds", "cmd", "pass", NULL};
+	set_exe(argv);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, "abc", 3, 256, 0, {0}}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(fds)", diag);
+	r->out[r->ret < 256 ? r->ret : 255] = '\0';
+	char buf[256];
+	const char *fds = fds_line(r->out, "cmd:", buf, sizeof buf);
+	ck_assert_msg(fds && !strcmp(fds, " 0 1 2"),
+		      "The command started with descriptors [%s ] open; it should have exactly 0 1 2. "
+		      "The extra ones are your pipes' ends: a command holding its own stdin's write "
+		      "end never sees end of file. Close them in the child after dup2 (or use "
+		      "O_CLOEXEC).", fds ? fds : " ?");
+	unmap_report(r, 256);
+}
+
+GRADER_TEST(filter_reaps)
+{
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(cat)", diag);
+	ck_assert_msg(r->zombie == 0,
+		      "After filter_through() returned, its child %d was still waiting to be reaped (a "
+		      "zombie). waitpid() for the command before returning.", (int)r->zombie);
+	unmap_report(r, 16);
+}
