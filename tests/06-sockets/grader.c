@@ -1,0 +1,903 @@
+/* grader.c: Lab 06 tests: framing over a byte stream, the server, datagrams, peer credentials, restarts. */
+#define _GNU_SOURCE
+#include "socklab.h"
+#include "grader.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Fault injection for sendmsg()/recvmsg(), which the common --wrap list does not cover (a
+ * frame is best sent with ONE sendmsg). These definitions take the place of libc's for the
+ * student's code. While a plan is armed through arm(), they are carried out with send()/recv(),
+ * which the injector wraps; otherwise they are the plain system calls.
+ */
+static bool msg_faults;
+static void arm(fault_plan p)
+{
+	msg_faults = true;
+	fault_arm(p);
+}
+static void disarm(void)
+{
+	fault_disarm();
+	msg_faults = false;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	if (!msg_faults)
+		return syscall(SYS_sendmsg, fd, m, flags);
+	ssize_t total = 0;
+	for (size_t i = 0; i < m->msg_iovlen; i++) {
+		const struct iovec *v = &m->msg_iov[i];
+		if (v->iov_len == 0)
+			continue;
+		ssize_t n = send(fd, v->iov_base, v->iov_len, flags);
+		if (n < 0)
+			return total ? total : -1;
+		total += n;
+		if ((size_t)n < v->iov_len)
+			break;
+	}
+	return total;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	if (!msg_faults)
+		return syscall(SYS_recvmsg, fd, m, flags);
+	m->msg_flags = 0;
+	m->msg_controllen = 0;
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		if (m->msg_iov[i].iov_len > 0)
+			return recv(fd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len, flags);
+	return 0;
+}
+
+/* ---- the test's own, trusted socket code ----------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int raw_send_frame(int fd, const void *buf, uint32_t len)
+{
+	uint32_t h = htonl(len);
+	char tmp[4 + 256];
+	if (len > 256)
+		return -1;
+	memcpy(tmp, &h, 4);
+	memcpy(tmp + 4, buf, len);
+	return send(fd, tmp, 4 + len, MSG_NOSIGNAL) == (ssize_t)(4 + len) ? 0 : -1;
+}
+
+/* Reads exactly N bytes by the deadline: N, or 0 at EOF first, or -1 (ETIMEDOUT, ...). */
+static ssize_t read_by(int fd, void *buf, size_t n, double deadline)
+{
+	size_t got = 0;
+	while (got < n) {
+		int ms = (int)((deadline - now()) * 1000);
+		struct pollfd p = {fd, POLLIN, 0};
+		if (ms <= 0 || poll(&p, 1, ms) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ssize_t r = recv(fd, (char *)buf + got, n - got, MSG_DONTWAIT);
+		if (r == 0)
+			return 0;
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			return -1;
+		if (r > 0)
+			got += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/* One frame within TIMEOUT seconds: its length, 0 at EOF, -1 with ETIMEDOUT (or other). */
+static ssize_t raw_recv_frame(int fd, void *buf, size_t cap, double timeout)
+{
+	double deadline = now() + timeout;
+	uint32_t h;
+	ssize_t n = read_by(fd, &h, 4, deadline);
+	if (n <= 0)
+		return n;
+	uint32_t len = ntohl(h);
+	if (len > cap) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	n = read_by(fd, buf, len, deadline);
+	return n <= 0 ? n : (ssize_t)len;
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int tcp_connect(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0 || a.sin_family != AF_INET)
+		return -1;
+	return ntohs(a.sin_port);
+}
+
+static const char *errname(int e)
+{
+	const char *s = strerrorname_np(e);
+	return s ? s : "an unknown error";
+}
+
+/* ---- the server, run in a child ------------------------------------------------------ */
+
+/* Forks a child that runs serve(LFD, NCLIENTS) (with RLIMIT_NOFILE = NOFILE if > 0) and exits
+   0 when serve returned 0, 2 when it is not implemented, 1 otherwise. */
+static pid_t start_server(int lfd, int nclients, int nofile)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (nofile > 0)
+			probe_nofile(nofile);
+		int rc = serve(lfd, nclients);
+		_exit(rc == 0 ? 0 : errno == ENOSYS ? 2 : 1);
+	}
+	return pid;
+}
+
+/* Waits for the server child (killing it after TIMEOUT s) and describes how it ended. */
+static int end_server(pid_t pid, double timeout, char *how, size_t cap)
+{
+	int status = 0;
+	if (probe_wait(pid, &status, timeout) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(how, cap, "was still running %.0f s after its last client left", timeout);
+		return -1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+		snprintf(how, cap, "is not implemented yet");
+		errno = ENOSYS;
+		return 2;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+		snprintf(how, cap, "returned -1");
+		return 1;
+	}
+	describe_status(status, how, cap);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* ---- framing ---------------------------------------------------------------------------- */
+
+GRADER_TEST(stream_two_frames)
+{
+	int sv[2];
+	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	ssize_t s1 = send_frame(sv[0], "abc", 3);
+	int err = errno;
+	ssize_t s2 = send_frame(sv[0], "def", 3);
+	char a[64] = "", b[64] = "";
+	ssize_t r1 = s1 == 3 ? recv_frame(sv[1], a, sizeof a) : -1;
+	ssize_t r2 = s2 == 3 && r1 == 3 ? recv_frame(sv[1], b, sizeof b) : -1;
+	close(sv[0]);
+	ssize_t r3 = r2 == 3 ? recv_frame(sv[1], b + 8, sizeof b - 8) : -1;
+	close(sv[1]);
+	errno = err;
+	require_implemented(s1 < 0, "send_frame");
+	ck_assert_msg(s1 == 3 && s2 == 3, "send_frame(fd, \"abc\", 3) returned %zd: it should return 3.", s1);
+	ck_assert_msg(r1 != 6, "Two frames, \"abc\" and \"def\", came back as ONE of 6 bytes (\"%.6s\"). A stream "
+			       "socket has no message boundaries: two writes can arrive in one read. That is "
+			       "why a frame carries its length: read the 4-byte header, then exactly that "
+			       "many bytes, never \"whatever one read() returns\".", a);
+	ck_assert_msg(r1 == 3 && !memcmp(a, "abc", 3),
+		      "The first recv_frame() returned %zd (\"%.3s\"); it should return 3 and \"abc\".", r1, a);
+	ck_assert_msg(r2 == 3 && !memcmp(b, "def", 3),
+		      "The second recv_frame() returned %zd (\"%.3s\"); it should return 3 and \"def\".", r2, b);
+	ck_assert_msg(r3 == 0, "After the peer closed between two frames recv_frame() returned %zd; it should "
+			       "return 0 (end of stream), like read().", r3);
+}
+
+GRADER_TEST(frame_wire_format)
+{
+	int sv[2];
+	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	/* A frame from another program, written byte by byte in two pieces. */
+	ck_assert(write(sv[0], "\0\0", 2) == 2 && write(sv[0], "\0\5hello", 7) == 7);
+	char got[64] = "";
+	ssize_t r = recv_frame(sv[1], got, sizeof got);
+	int err = errno;
+	ssize_t s = r == 5 ? send_frame(sv[1], "xyz", 3) : -1;
+	unsigned char wire[16] = {0};
+	ssize_t w = s == 3 ? recv(sv[0], wire, sizeof wire, MSG_DONTWAIT) : -1;
+	close(sv[0]);
+	close(sv[1]);
+	errno = err;
+	require_implemented(r < 0, "recv_frame");
+	ck_assert_msg(r == 5 && !memcmp(got, "hello", 5),
+		      "The bytes 00 00 00 05 'h' 'e' 'l' 'l' 'o' (a 4-byte big-endian length, then the "
+		      "payload) should make recv_frame() return 5 and \"hello\"; it returned %zd. Convert "
+		      "the header with ntohl().", r);
+	ck_assert_msg(s == 3, "send_frame(fd, \"xyz\", 3) returned %zd.", s);
+	ck_assert_msg(w == 7 && !memcmp(wire, "\0\0\0\3xyz", 7),
+		      "send_frame(fd, \"xyz\", 3) put %zd bytes on the wire (%02x %02x %02x %02x ...); "
+		      "expected 7: 00 00 00 03 'x' 'y' 'z'. The length goes first, in network byte order "
+		      "(htonl), so that programs on any machine agree.", w, wire[0], wire[1], wire[2], wire[3]);
+}
+
+static void pattern(char *buf, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)('a' + (i * 7 + seed) % 26);
+}
+
+/* Sends and receives an N-byte frame under PLAN; fails with a message about WHAT. (Every
+   1-byte send costs the socket buffer a whole packet's overhead: N stays small so that the
+   frame still fits while nobody reads.) */
+static void frame_under_faults(fault_plan plan, const char *what, int N)
+{
+	static char out[1000], in[1000 + 16], wire[1000 + 16];
+	pattern(out, N, 3);
+	int sv[2];
+	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+
+	arm(plan);
+	ssize_t s = send_frame(sv[0], out, (uint32_t)N);
+	int serr = errno;
+	disarm();
+	unsigned long shortened = fault_injected();
+	ssize_t w = recv(sv[1], wire, sizeof wire, MSG_DONTWAIT); /* what actually went out */
+	uint32_t h = htonl((uint32_t)N);
+	int sent_ok = w == N + 4 && !memcmp(wire, &h, 4) && !memcmp(wire + 4, out, (size_t)N);
+
+	/* Now a correct frame, received under the same faults. */
+	memcpy(wire, &h, 4);
+	memcpy(wire + 4, out, (size_t)N);
+	ck_assert(send(sv[0], wire, (size_t)N + 4, 0) == N + 4);
+	arm(plan);
+	ssize_t r = recv_frame(sv[1], in, sizeof in);
+	int rerr = errno;
+	disarm();
+	close(sv[0]);
+	close(sv[1]);
+
+	errno = serr;
+	require_implemented(s < 0, "send_frame");
+	ck_assert_msg(s == N && sent_ok,
+		      "With %s, send_frame() of a %d-byte frame returned %zd (%s) and %zd bytes went out "
+		      "(expected %d, header included). %s", what, N, s, s < 0 ? errname(serr) : "no error",
+		      w < 0 ? (ssize_t)0 : w, N + 4,
+		      plan.eintr_every ? "EINTR means \"interrupted before anything was sent\": "
+					 "call again. And keep going after a short write."
+				       : "send/write/sendmsg may write LESS than asked (it returns "
+					 "how much): loop until every byte is out.");
+	(void)shortened;
+	errno = rerr;
+	require_implemented(r < 0, "recv_frame");
+	ck_assert_msg(r == N && !memcmp(in, out, (size_t)N),
+		      "With %s, recv_frame() of a %d-byte frame returned %zd (%s)%s. %s", what, N, r,
+		      r < 0 ? errname(rerr) : "no error",
+		      r == N ? " but the bytes differ" : "",
+		      plan.eintr_every ? "EINTR only means a signal arrived first: retry the read."
+				       : "read/recv return what has arrived so far, which can be less "
+					 "than asked: loop until the header, then the payload, are "
+					 "complete.");
+}
+
+GRADER_TEST(frame_short_io)
+{
+	frame_under_faults((fault_plan){.max_chunk = 1}, "every read and write limited to 1 byte", 100);
+}
+
+GRADER_TEST(frame_eintr)
+{
+	frame_under_faults((fault_plan){.max_chunk = 16, .eintr_every = 3},
+			   "every 3rd read or write failing with EINTR (and at most 16 bytes per call)", 1000);
+}
+
+/* In a child: a header announcing BOGUS bytes, then 64 KiB, into a 4096-byte buffer followed
+   by a guard page. Exits 0 when recv_frame returned -1 with EXPECTED (either of two errnos),
+   2 when not implemented, 10 + (returned >= 0), 20 for a wrong errno. */
+typedef struct {
+	uint32_t bogus;
+	int expect1, expect2;
+} length_case;
+
+static void length_child(void *arg)
+{
+	length_case *c = arg;
+	enum { CAP = 4096, MORE = 64 * 1024 };
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		_exit(3);
+	uint32_t h = htonl(c->bogus);
+	static char junk[MORE];
+	memset(junk, 'x', sizeof junk);
+	if (write(sv[0], &h, 4) != 4 || write(sv[0], junk, sizeof junk) != (ssize_t)sizeof junk)
+		_exit(3);
+	close(sv[0]);
+	char *buf = probe_stack(CAP); /* guard pages on both sides */
+	errno = 0;
+	ssize_t r = recv_frame(sv[1], buf, CAP);
+	if (r < 0 && errno == ENOSYS)
+		_exit(2);
+	if (r >= 0)
+		_exit(10);
+	_exit(errno == c->expect1 || errno == c->expect2 ? 0 : 20);
+}
+
+GRADER_TEST(frame_length_checked)
+{
+	length_case cases[] = {
+		{0x80000000u, EPROTO, EMSGSIZE}, /* 2^31: a hostile or broken peer */
+		{5000, EMSGSIZE, EMSGSIZE},      /* a valid frame, but larger than the buffer */
+	};
+	for (int i = 0; i < 2; i++) {
+		child_end e = probe_in_child(length_child, &cases[i], 2.0);
+		char how[160];
+		errno = ENOSYS;
+		require_implemented(e.exited && e.code == 2, "recv_frame");
+		ck_assert_msg(!(e.sig == SIGSEGV || e.sig == SIGBUS),
+			      "A header announcing %u bytes, then 64 KiB of data, into a 4096-byte buffer: "
+			      "recv_frame() wrote past the end of the buffer (the process was %s). Never "
+			      "trust a length from the network: check it against FRAME_MAX and against "
+			      "cap BEFORE reading the payload (or allocating room for it).",
+			      cases[i].bogus, describe_end(e, how, sizeof how));
+		ck_assert_msg(e.exited, "recv_frame() with a header announcing %u bytes: the process %s.",
+			      cases[i].bogus, describe_end(e, how, sizeof how));
+		ck_assert_msg(e.code != 10,
+			      "recv_frame() accepted a frame whose header announces %u bytes into a "
+			      "4096-byte buffer. It must fail with %s.", cases[i].bogus,
+			      i == 0 ? "EPROTO (length above FRAME_MAX) or EMSGSIZE" : "EMSGSIZE (longer than cap)");
+		ck_assert_msg(e.code == 0, "recv_frame() rejected a header announcing %u bytes, but with the "
+					   "wrong errno: expected %s.", cases[i].bogus,
+			      i == 0 ? "EPROTO or EMSGSIZE" : "EMSGSIZE");
+	}
+}
+
+static void closed_peer_child(void *arg)
+{
+	(void)arg;
+	signal(SIGPIPE, SIG_DFL); /* what a process starts with */
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		_exit(3);
+	close(sv[1]);
+	errno = 0;
+	ssize_t r = send_frame(sv[0], "ping", 4);
+	if (r < 0 && errno == ENOSYS)
+		_exit(2);
+	_exit(r < 0 && (errno == EPIPE || errno == ECONNRESET) ? 0 : 1);
+}
+
+GRADER_TEST(send_closed_peer)
+{
+	child_end e = probe_in_child(closed_peer_child, NULL, 2.0);
+	char how[160];
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 2, "send_frame");
+	ck_assert_msg(e.sig != SIGPIPE,
+		      "send_frame() to a peer that has closed KILLED the process with SIGPIPE. By default "
+		      "writing to a closed socket or pipe sends SIGPIPE, whose default action ends the "
+		      "process: one client that hangs up would take your whole server down. Pass "
+		      "MSG_NOSIGNAL to send()/sendmsg() (or ignore SIGPIPE) and handle -1/EPIPE.");
+	ck_assert_msg(e.exited && e.code == 0,
+		      "send_frame() to a peer that has closed should return -1 with errno EPIPE; the "
+		      "process %s.", describe_end(e, how, sizeof how));
+}
+
+static void big_sender(void *arg)
+{
+	int fd = *(int *)arg;
+	char *big = malloc(FRAME_MAX);
+	if (!big)
+		_exit(3);
+	memset(big, 'B', FRAME_MAX);
+	errno = 0;
+	ssize_t r = send_frame(fd, big, FRAME_MAX);
+	if (r < 0 && errno == ENOSYS)
+		_exit(2);
+	_exit(r == (ssize_t)FRAME_MAX ? 0 : 1);
+}
+
+GRADER_TEST(send_blocks_when_full)
+{
+	int sv[2];
+	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		close(sv[1]);
+		big_sender(&sv[0]);
+	}
+	close(sv[0]);
+	/* Nobody reads for 300 ms: a 1 MiB frame cannot fit in the socket's buffer. */
+	usleep(300 * 1000);
+	int status;
+	int still_running = waitpid(pid, &status, WNOHANG) == 0;
+	int queued = 0;
+	struct pollfd p = {sv[1], POLLIN, 0};
+	poll(&p, 1, 0);
+	/* Drain it: the writer wakes up and finishes. */
+	char *buf = malloc(FRAME_MAX + 4);
+	ssize_t n = read_by(sv[1], buf, FRAME_MAX + 4, now() + 2.0);
+	(void)queued;
+	close(sv[1]);
+	char how[160] = "";
+	int ended = still_running ? probe_wait(pid, &status, 2.0) : 0;
+	if (ended < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	int ok_data = n == (ssize_t)FRAME_MAX + 4 && buf[4] == 'B' && buf[FRAME_MAX + 3] == 'B';
+	free(buf);
+	errno = ENOSYS;
+	require_implemented(WIFEXITED(status) && WEXITSTATUS(status) == 2, "send_frame");
+	ck_assert_msg(still_running,
+		      "send_frame() of a 1 MiB frame returned while nobody had read anything (the writer "
+		      "%s). A socket's buffer is FINITE (a few hundred KiB here): when it is full, a "
+		      "blocking socket makes the writer wait until the reader makes room. Keep the "
+		      "socket blocking and loop until every byte is out.",
+		      describe_status(status, how, sizeof how));
+	ck_assert_msg(ok_data, "After the reader drained the socket, the whole 1 MiB frame should have "
+			       "arrived; got %zd of %u bytes.", n, FRAME_MAX + 4);
+	ck_assert_msg(ended == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "Once the reader made room, send_frame() should have finished and returned 1048576; "
+		      "the writer %s.", ended < 0 ? "was still blocked 2 s later" : describe_status(status, how, sizeof how));
+}
+
+/* ---- the server ------------------------------------------------------------------------- */
+
+static void echo_clients(const char *spec)
+{
+	int tcp = !strncmp(spec, "tcp:", 4);
+	int lfd = sock_listen(spec);
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert_msg(lfd >= 0, "sock_listen(\"%s\") failed with %s.", spec, errname(errno));
+	int port = tcp ? local_port(lfd) : -1;
+	const char *path = tcp ? NULL : spec + 5;
+	pid_t srv = start_server(lfd, 3, 0);
+	close(lfd);
+	ck_assert(srv > 0);
+
+	enum { N = 3, ROUNDS = 3 };
+	int c[N];
+	char bad[300] = "";
+	for (int i = 0; i < N; i++)
+		c[i] = tcp ? tcp_connect(port) : unix_connect(path);
+	for (int r = 0; r < ROUNDS && !*bad; r++) {
+		char msg[N][64];
+		for (int i = 0; i < N; i++) {
+			snprintf(msg[i], sizeof msg[i], "client %d, round %d%s", i, r, r == 1 ? ", a longer one" : "");
+			if (c[i] < 0 || raw_send_frame(c[i], msg[i], (uint32_t)strlen(msg[i])) < 0)
+				snprintf(bad, sizeof bad, "client %d could not connect or send", i);
+		}
+		for (int i = N - 1; i >= 0 && !*bad; i--) { /* answers read in the other order */
+			char got[128] = "";
+			ssize_t n = raw_recv_frame(c[i], got, sizeof got, 2.0);
+			if (n != (ssize_t)strlen(msg[i]) || memcmp(got, msg[i], (size_t)n))
+				snprintf(bad, sizeof bad, "client %d sent the frame \"%s\" and got %s%.*s%s", i,
+					 msg[i], n < 0 && errno == ETIMEDOUT ? "no answer within 2 s" :
+					 n <= 0 ? "the connection closed" : "\"", n > 0 ? (int)n : 0, got,
+					 n > 0 ? "\"" : "");
+		}
+	}
+	for (int i = 0; i < N; i++)
+		if (c[i] >= 0)
+			close(c[i]);
+	char how[160];
+	int rc = end_server(srv, 2.0, how, sizeof how);
+	if (path)
+		unlink(path);
+	require_implemented(rc == 2, "serve");
+	ck_assert_msg(!*bad, "Three clients connected to serve() on %s at once: %s (the server %s).", spec,
+		      bad, how);
+	ck_assert_msg(rc == 0, "After its 3 clients had come and gone, serve(lfd, 3) should return 0; it %s.",
+		      how);
+}
+
+GRADER_TEST(server_echo_unix)
+{
+	echo_clients("unix:echo.sock");
+}
+
+GRADER_TEST(server_echo_tcp)
+{
+	echo_clients("tcp:127.0.0.1:0");
+}
+
+GRADER_TEST(server_slow_client)
+{
+	int lfd = sock_listen("unix:slow.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	pid_t srv = start_server(lfd, 2, 0);
+	close(lfd);
+	ck_assert(srv > 0);
+	/* A: announces 10 bytes, sends 3, and stalls. */
+	int a = unix_connect("slow.sock");
+	uint32_t h = htonl(10);
+	int a_ok = a >= 0 && send(a, &h, 4, MSG_NOSIGNAL) == 4 && send(a, "abc", 3, MSG_NOSIGNAL) == 3;
+	usleep(50 * 1000); /* let the server pick A up first */
+	int b = unix_connect("slow.sock");
+	char got[64] = "";
+	double t0 = now();
+	ssize_t n = b >= 0 && raw_send_frame(b, "quick", 5) == 0 ? raw_recv_frame(b, got, sizeof got, 2.0) : -1;
+	int timed_out = n < 0 && errno == ETIMEDOUT;
+	double waited = now() - t0;
+	if (a >= 0)
+		close(a); /* A hangs up in the middle of its frame */
+	if (b >= 0)
+		close(b);
+	char how[160];
+	int rc = end_server(srv, 2.0, how, sizeof how);
+	unlink("slow.sock");
+	require_implemented(rc == 2, "serve");
+	ck_assert(a_ok);
+	ck_assert_msg(!timed_out,
+		      "Client A sent half a frame and stalled; client B then sent \"quick\" and got no "
+		      "answer within 2 s. The server is stuck waiting for the rest of A's frame: one slow "
+		      "(or malicious) client blocks everyone. Serve clients concurrently: a process per "
+		      "client (fork after accept), or poll() over all connections with per-connection "
+		      "buffers.");
+	ck_assert_msg(n == 5 && !memcmp(got, "quick", 5), "Client B sent \"quick\" and got %zd bytes back "
+							  "(\"%.*s\") after %.2f s.", n, n > 0 ? (int)n : 0, got, waited);
+	ck_assert_msg(rc == 0, "Client A hung up in the middle of a frame. That should end A's session only, "
+			       "and serve(lfd, 2) should return 0 once both clients are gone; the server %s.",
+		      how);
+}
+
+GRADER_TEST(server_closes_fds)
+{
+	int lfd = sock_listen("unix:many.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	enum { CLIENTS = 100, NOFILE = 32 };
+	pid_t srv = start_server(lfd, CLIENTS, NOFILE);
+	close(lfd);
+	ck_assert(srv > 0);
+	int served = 0;
+	const char *why = "";
+	for (; served < CLIENTS; served++) {
+		int c = unix_connect("many.sock");
+		char got[16] = "";
+		ssize_t n = c >= 0 && raw_send_frame(c, "hi", 2) == 0 ? raw_recv_frame(c, got, sizeof got, 2.0) : -1;
+		if (c < 0)
+			why = "could not connect";
+		else if (n < 0 && errno == ETIMEDOUT)
+			why = "got no answer within 2 s";
+		else if (n != 2)
+			why = "saw the connection close without an answer";
+		if (c >= 0)
+			close(c);
+		if (n != 2)
+			break;
+	}
+	char how[160];
+	int rc = end_server(srv, 2.0, how, sizeof how);
+	unlink("many.sock");
+	require_implemented(rc == 2, "serve");
+	ck_assert_msg(served == CLIENTS,
+		      "With its descriptor limit lowered to %d, the server answered %d clients one after "
+		      "the other, then client %d %s (the server %s). Each accept() returns a NEW "
+		      "descriptor: close it when the client is done (in a forking server, the parent closes "
+		      "its copy right after fork()), or the server runs out and accept() fails with EMFILE.",
+		      NOFILE, served, served + 1, why, how);
+	ck_assert_msg(rc == 0, "serve(lfd, %d) should return 0 after its %d clients; it %s.", CLIENTS, CLIENTS,
+		      how);
+}
+
+/* ---- addresses and restarts ------------------------------------------------------------- */
+
+GRADER_TEST(address_forms)
+{
+	/* The test's own listeners; sock_connect must reach both kinds. */
+	struct sockaddr_un ua = {.sun_family = AF_UNIX, .sun_path = "conn.sock"};
+	int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert(bind(ul, (struct sockaddr *)&ua, sizeof ua) == 0 && listen(ul, 4) == 0);
+	struct sockaddr_in ta = {.sin_family = AF_INET};
+	ta.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int tl = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert(bind(tl, (struct sockaddr *)&ta, sizeof ta) == 0 && listen(tl, 4) == 0);
+	char tspec[64];
+	snprintf(tspec, sizeof tspec, "tcp:127.0.0.1:%d", local_port(tl));
+
+	int cu = sock_connect("unix:conn.sock");
+	int eu = errno;
+	int ct = sock_connect(tspec);
+	int et = errno;
+	int su = cu >= 0 ? accept(ul, NULL, NULL) : -1;
+	int st = ct >= 0 ? accept(tl, NULL, NULL) : -1;
+	char x = 0, y = 0;
+	int u_ok = su >= 0 && write(cu, "u", 1) == 1 && read(su, &x, 1) == 1 && x == 'u';
+	int t_ok = st >= 0 && write(ct, "t", 1) == 1 && read(st, &y, 1) == 1 && y == 't';
+	int fds[] = {cu, ct, su, st, ul, tl};
+	for (int i = 0; i < 6; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	unlink("conn.sock");
+	int bad = sock_listen("carrier-pigeon:42");
+	int ebad = errno;
+	if (bad >= 0)
+		close(bad);
+
+	errno = eu;
+	require_implemented(cu < 0, "sock_connect");
+	ck_assert_msg(u_ok, "sock_connect(\"unix:conn.sock\") should connect to the UNIX socket at conn.sock "
+			    "(it returned %d, %s).", cu, cu < 0 ? errname(eu) : "but no byte went through");
+	ck_assert_msg(t_ok, "sock_connect(\"%s\") should connect over TCP (it returned %d, %s).", tspec, ct,
+		      ct < 0 ? errname(et) : "but no byte went through");
+	ck_assert_msg(bad < 0 && ebad == EINVAL,
+		      "sock_listen(\"carrier-pigeon:42\") should fail with EINVAL (an address it cannot "
+		      "parse); it returned %d%s%s.", bad, bad < 0 ? ", errno " : "", bad < 0 ? errname(ebad) : "");
+}
+
+GRADER_TEST(unix_stale_path)
+{
+	int l1 = sock_listen("unix:stale.sock");
+	require_implemented(l1 < 0, "sock_listen");
+	ck_assert_msg(l1 >= 0, "sock_listen(\"unix:stale.sock\") failed with %s.", errname(errno));
+	close(l1); /* the server "crashes": its socket file stays behind */
+	int l2 = sock_listen("unix:stale.sock");
+	int e2 = errno;
+	int l3 = l2 >= 0 ? sock_listen("unix:stale.sock") : -1; /* l2 is alive: must not be stolen */
+	int e3 = errno;
+	int c = l2 >= 0 ? unix_connect("stale.sock") : -1;
+	int reach = c >= 0;
+	if (c >= 0)
+		close(c);
+	if (l3 >= 0)
+		close(l3);
+	if (l2 >= 0)
+		close(l2);
+	unlink("stale.sock");
+	ck_assert_msg(l2 >= 0,
+		      "A server listened on unix:stale.sock and went away; restarting it failed with %s. "
+		      "A UNIX socket's file outlives its socket, so bind() finds the name taken. If "
+		      "nobody accepts there any more (connect() gives ECONNREFUSED), unlink() the stale "
+		      "file and bind again.", errname(e2));
+	ck_assert_msg(l3 < 0 && e3 == EADDRINUSE && reach,
+		      "While a server was LIVE on unix:stale.sock, a second sock_listen() on the same path "
+		      "%s. Removing the file of a live server steals its name: new clients reach the "
+		      "newcomer and the old server silently loses them. Only unlink a path that refuses "
+		      "connections; otherwise fail with EADDRINUSE.",
+		      l3 >= 0 ? "succeeded" : "failed with the wrong errno");
+}
+
+GRADER_TEST(tcp_reuseaddr)
+{
+	int l1 = sock_listen("tcp:127.0.0.1:0");
+	require_implemented(l1 < 0, "sock_listen");
+	ck_assert_msg(l1 >= 0, "sock_listen(\"tcp:127.0.0.1:0\") failed with %s.", errname(errno));
+	int port = local_port(l1);
+	ck_assert_msg(port > 0, "sock_listen(\"tcp:127.0.0.1:0\") should bind a TCP socket on 127.0.0.1.");
+	int c = tcp_connect(port);
+	int s = c >= 0 ? accept(l1, NULL, NULL) : -1;
+	/* The server closes first, so ITS end of the connection waits in TIME_WAIT (about 60 s). */
+	if (s >= 0)
+		close(s);
+	char x;
+	if (c >= 0) {
+		read_by(c, &x, 1, now() + 1.0); /* EOF: the server's FIN arrived */
+		close(c);
+	}
+	close(l1);
+	usleep(20 * 1000);
+	char spec[64];
+	snprintf(spec, sizeof spec, "tcp:127.0.0.1:%d", port);
+	int l2 = sock_listen(spec);
+	int e2 = errno;
+	if (l2 >= 0)
+		close(l2);
+	ck_assert(s >= 0);
+	ck_assert_msg(l2 >= 0,
+		      "A TCP server on port %d closed a connection, then restarted on the same port: "
+		      "sock_listen(\"%s\") failed with %s. The old connection is in TIME_WAIT for about a "
+		      "minute and blocks bind() unless the socket sets SO_REUSEADDR before bind().",
+		      port, spec, errname(e2));
+}
+
+/* ---- datagrams --------------------------------------------------------------------------- */
+
+static int udp_to(int port, const void *buf, size_t n)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	ssize_t w = sendto(s, buf, n, 0, (struct sockaddr *)&a, sizeof a);
+	close(s);
+	return w == (ssize_t)n ? 0 : -1;
+}
+
+GRADER_TEST(dgram_boundaries)
+{
+	int fd = sock_dgram("udp:127.0.0.1:0");
+	require_implemented(fd < 0, "sock_dgram");
+	ck_assert_msg(fd >= 0, "sock_dgram(\"udp:127.0.0.1:0\") failed with %s.", errname(errno));
+	int port = local_port(fd);
+	ck_assert(port > 0 && udp_to(port, "abc", 3) == 0 && udp_to(port, "defgh", 5) == 0);
+	char a[64] = "", b[64] = "";
+	ssize_t r1 = recv_dgram(fd, a, sizeof a);
+	int err = errno;
+	ssize_t r2 = r1 >= 0 ? recv_dgram(fd, b, sizeof b) : -1;
+	close(fd);
+	errno = err;
+	require_implemented(r1 < 0, "recv_dgram");
+	ck_assert_msg(r1 == 3 && r2 == 5 && !memcmp(a, "abc", 3) && !memcmp(b, "defgh", 5),
+		      "Two datagrams \"abc\" and \"defgh\" should come back as two receives of 3 and 5 "
+		      "bytes (a datagram socket keeps boundaries); got %zd and %zd.", r1, r2);
+
+	/* The same over a UNIX datagram socket. */
+	int ufd = sock_dgram("unix:dgram.sock");
+	int ue = errno;
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un ua = {.sun_family = AF_UNIX, .sun_path = "dgram.sock"};
+	ssize_t u1 = -1, u2 = -1;
+	if (ufd >= 0 && sendto(s, "one", 3, 0, (struct sockaddr *)&ua, sizeof ua) == 3 &&
+	    sendto(s, "three", 5, 0, (struct sockaddr *)&ua, sizeof ua) == 5) {
+		u1 = recv_dgram(ufd, a, sizeof a);
+		u2 = recv_dgram(ufd, b, sizeof b);
+	}
+	close(s);
+	if (ufd >= 0)
+		close(ufd);
+	unlink("dgram.sock");
+	ck_assert_msg(ufd >= 0, "sock_dgram(\"unix:dgram.sock\") failed with %s.", errname(ue));
+	ck_assert_msg(u1 == 3 && u2 == 5, "Over a UNIX datagram socket, \"one\" and \"three\" came back as %zd "
+					  "and %zd bytes; expected 3 and 5.", u1, u2);
+}
+
+GRADER_TEST(dgram_truncation)
+{
+	int fd = sock_dgram("udp:127.0.0.1:0");
+	require_implemented(fd < 0, "sock_dgram");
+	ck_assert(fd >= 0);
+	int port = local_port(fd);
+	char big[100];
+	pattern(big, sizeof big, 1);
+	ck_assert(udp_to(port, big, sizeof big) == 0 && udp_to(port, "next", 4) == 0);
+	char buf[64];
+	memset(buf, 0, sizeof buf);
+	ssize_t r1 = recv_dgram(fd, buf, 10);
+	int err = errno;
+	char nxt[64] = "";
+	ssize_t r2 = r1 >= 0 ? recv_dgram(fd, nxt, sizeof nxt) : -1;
+	close(fd);
+	errno = err;
+	require_implemented(r1 < 0, "recv_dgram");
+	ck_assert_msg(r1 == 100,
+		      "A 100-byte datagram read into a 10-byte buffer: recv_dgram() returned %zd; it should "
+		      "return 100, the datagram's real length, so the caller KNOWS it was cut. Plain recv() "
+		      "returns only what fitted and silently drops the rest; the MSG_TRUNC flag makes it "
+		      "return the real length.", r1);
+	ck_assert_msg(!memcmp(buf, big, 10) && buf[10] == 0,
+		      "The first 10 bytes of the datagram should be in the buffer, and nothing beyond it.");
+	ck_assert_msg(r2 == 4 && !memcmp(nxt, "next", 4),
+		      "After a truncated datagram, the next one (\"next\") should arrive whole; got %zd bytes. "
+		      "The rest of a truncated datagram is discarded, never delivered later.", r2);
+}
+
+/* ---- peer credentials ------------------------------------------------------------------- */
+
+/* A client process: connects to PATH, sends HELLO as a frame, exits 0 on "welcome", 1 on
+   "denied" or a closed connection, 3 on anything else. */
+static pid_t start_client(const char *path, const char *hello)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int c = unix_connect(path);
+		if (c < 0 || raw_send_frame(c, hello, (uint32_t)strlen(hello)) < 0)
+			_exit(3);
+		char got[32] = "";
+		ssize_t n = raw_recv_frame(c, got, sizeof got, 3.0);
+		_exit(n == 7 && !memcmp(got, "welcome", 7) ? 0 : n <= 0 || !memcmp(got, "denied", 6) ? 1 : 3);
+	}
+	return pid;
+}
+
+GRADER_TEST(auth_pid_is_client)
+{
+	int lfd = sock_listen("unix:auth.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	pid_t client = start_client("auth.sock", "hello, it is me");
+	struct ucred who = {0, (uid_t)-1, (gid_t)-1};
+	int fd = auth_accept(lfd, getuid(), &who);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	close(lfd);
+	unlink("auth.sock");
+	int status = 0;
+	if (probe_wait(client, &status, 2.0) < 0) {
+		kill(client, SIGKILL);
+		waitpid(client, &status, 0);
+	}
+	errno = err;
+	require_implemented(fd < 0, "auth_accept");
+	ck_assert_msg(fd >= 0, "A client of our own uid %d connected; auth_accept(lfd, %d, &who) failed with "
+			       "%s (who.uid = %d).", (int)getuid(), (int)getuid(), errname(err), (int)who.uid);
+	ck_assert_msg(who.pid != getpid(),
+		      "auth_accept() reported pid %d: that is the SERVER's own pid, not the client's (%d). "
+		      "SO_PEERCRED on the LISTENING socket gives the credentials of whoever called "
+		      "listen(). Ask the ACCEPTED socket: it knows the process that connected.",
+		      (int)who.pid, (int)client);
+	ck_assert_msg(who.pid == client && who.uid == getuid() && who.gid == getgid(),
+		      "The client was pid %d, uid %d, gid %d; auth_accept() reported pid %d, uid %d, gid %d. "
+		      "getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, ...) on the accepted socket tells.",
+		      (int)client, (int)getuid(), (int)getgid(), (int)who.pid, (int)who.uid, (int)who.gid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "The accepted client should receive the frame \"welcome\".");
+}
+
+GRADER_TEST(auth_ignores_claims)
+{
+	int lfd = sock_listen("unix:auth.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	uid_t allowed = getuid() + 1; /* somebody else */
+	char hello[64];
+	snprintf(hello, sizeof hello, "uid=%u", (unsigned)allowed);
+	pid_t client = start_client("auth.sock", hello);
+	struct ucred who = {0, (uid_t)-1, (gid_t)-1};
+	int fd = auth_accept(lfd, allowed, &who);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	close(lfd);
+	unlink("auth.sock");
+	int status = 0;
+	if (probe_wait(client, &status, 2.0) < 0) {
+		kill(client, SIGKILL);
+		waitpid(client, &status, 0);
+	}
+	errno = err;
+	require_implemented(fd < 0, "auth_accept");
+	ck_assert_msg(fd < 0,
+		      "Only uid %u may connect. A client running as uid %u sent the hello \"%s\" and was "
+		      "ACCEPTED. The payload is whatever the client chose to write: anyone can claim to be "
+		      "anyone. Decide from the kernel's SO_PEERCRED, never from what the client says.",
+		      (unsigned)allowed, (unsigned)getuid(), hello);
+	ck_assert_msg(err == EACCES, "A refused client should make auth_accept() fail with EACCES, not %s.",
+		      errname(err));
+	ck_assert_msg(who.uid == getuid(), "who.uid should be the client's real uid %u (from SO_PEERCRED); it is %u.",
+		      (unsigned)getuid(), (unsigned)who.uid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		      "The refused client should receive the frame \"denied\" (or see the connection close).");
+}
