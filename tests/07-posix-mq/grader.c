@@ -1,0 +1,749 @@
+/* grader.c: Lab 07 tests: what the kernel shows about a job queue on a POSIX message queue. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "jobqueue.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOQ ((mqd_t)-1)
+
+static const char *ename(int err)
+{
+	const char *s = strerrorname_np(err);
+	return s ? s : "an unknown error";
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* One of the limits in /proc/sys/fs/mqueue (the grader's own copy: the student reads them too). */
+static long mq_limit(const char *file)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/proc/sys/fs/mqueue/%s", file);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Does a queue of this name exist? (Opens it without O_CREAT.) */
+static bool queue_exists(const char *name)
+{
+	mqd_t q = mq_open(name, O_RDONLY);
+	if (q == NOQ)
+		return false;
+	mq_close(q);
+	return true;
+}
+
+/* Removes what a test made, whatever the student's code did or did not do. */
+static void drop(mqd_t q, const char *name)
+{
+	if (q != NOQ)
+		mq_close(q);
+	mq_unlink(name);
+}
+
+/* Opens the test's queue with the student's jq_open; fails nicely on the skeleton. */
+static mqd_t open_q(const char *stem, char *name, size_t cap, long maxmsg, long msgsize, int flags)
+{
+	sb_name(stem, name, cap);
+	ledger_watch_mq(name);
+	mqd_t q = jq_open(name, maxmsg, msgsize, flags);
+	require_implemented(q == NOQ, "jq_open");
+	ck_assert_msg(q != NOQ, "jq_open(\"%s\", %ld, %ld, %d) failed with %s.", name, maxmsg, msgsize,
+		      flags, ename(errno));
+	return q;
+}
+
+/* Opens the test's queue with plain mq_open, so that each function can be graded on its own. */
+static mqd_t make_q(const char *stem, char *name, size_t cap, long maxmsg, long msgsize, int flags)
+{
+	sb_name(stem, name, cap);
+	ledger_watch_mq(name);
+	struct mq_attr a = {.mq_maxmsg = maxmsg, .mq_msgsize = msgsize};
+	mqd_t q = mq_open(name, O_RDWR | O_CREAT | (flags & JQ_NONBLOCK ? O_NONBLOCK : 0), 0600, &a);
+	ck_assert_msg(q != NOQ, "grader: mq_open(%s) failed with %s", name, ename(errno));
+	return q;
+}
+
+/* Puts a message on the queue with the plain API, so tests of jq_take do not rely on jq_submit. */
+static void put(mqd_t q, const char *msg, unsigned prio)
+{
+	ck_assert(mq_send(q, msg, strlen(msg), prio) == 0);
+}
+
+GRADER_TEST(open_creates_queue)
+{
+	char name[128];
+	mqd_t q = open_q("create", name, sizeof name, 4, 64, 0);
+	struct mq_attr a = {0};
+	int got = mq_getattr(q, &a);
+	mqd_t qn = jq_open(name, 4, 64, JQ_NONBLOCK); /* a second descriptor to the same queue */
+	int err = errno;
+	struct mq_attr b = {0};
+	if (qn != NOQ)
+		mq_getattr(qn, &b);
+	drop(qn, name);
+	drop(q, name);
+	ck_assert_msg(got == 0, "mq_getattr() on the descriptor jq_open returned failed with %s: "
+				"is it really an mqd_t from mq_open()?", ename(errno));
+	ck_assert_msg(a.mq_maxmsg == 4 && a.mq_msgsize == 64,
+		      "jq_open(name, 4, 64, 0) made a queue with mq_maxmsg %ld and mq_msgsize %ld; "
+		      "expected 4 and 64. Pass a struct mq_attr to mq_open() together with O_CREAT.",
+		      a.mq_maxmsg, a.mq_msgsize);
+	ck_assert_msg(!(a.mq_flags & O_NONBLOCK),
+		      "Without JQ_NONBLOCK the descriptor should block (mq_flags has O_NONBLOCK).");
+	ck_assert_msg(qn != NOQ, "Opening the same queue again (it exists now) failed with %s. Use "
+				 "O_CREAT without O_EXCL: open it if it exists, create it if not.",
+		      ename(err));
+	ck_assert_msg(b.mq_flags & O_NONBLOCK,
+		      "jq_open(..., JQ_NONBLOCK) gave a descriptor without O_NONBLOCK (see mq_getattr's "
+		      "mq_flags). Add O_NONBLOCK to mq_open's flags when JQ_NONBLOCK is given.");
+}
+
+GRADER_TEST(open_rejects_bad_names)
+{
+	char good[128];
+	sb_name("names", good, sizeof good);
+	ledger_watch_mq(good);
+	char twice[160], nested[160];
+	snprintf(twice, sizeof twice, "/%s", good);        /* "//ipclab-...": two slashes */
+	snprintf(nested, sizeof nested, "%s/sub", good);   /* "/ipclab-.../sub" */
+	const char *bad[] = {good + 1, twice, nested, "/"};
+	const char *why[] = {"no leading '/'", "two leading slashes", "a '/' inside the name",
+			     "no name after the '/'"};
+	for (int i = 0; i < 4; i++) {
+		errno = 0;
+		mqd_t q = jq_open(bad[i], 4, 64, 0);
+		int err = errno;
+		bool created = queue_exists(good);
+		if (q != NOQ)
+			mq_close(q);
+		mq_unlink(good);
+		errno = err;
+		require_implemented(q == NOQ, "jq_open");
+		ck_assert_msg(q == NOQ,
+			      "jq_open(\"%s\") (%s) succeeded%s. A portable name is exactly one '/' "
+			      "followed by the name; reject anything else with EINVAL instead of "
+			      "repairing it.", bad[i], why[i],
+			      created ? ", and created a queue named with an added '/'" : "");
+		ck_assert_msg(err == EINVAL,
+			      "jq_open(\"%s\") (%s) failed with %s; the header promises EINVAL. Check "
+			      "the name yourself before calling mq_open (the kernel and glibc give "
+			      "different errors for different bad names).", bad[i], why[i], ename(err));
+	}
+}
+
+GRADER_TEST(open_within_limits)
+{
+	long msg_max = mq_limit("msg_max"), size_max = mq_limit("msgsize_max");
+	ck_assert_msg(msg_max > 0 && size_max > 0, "cannot read /proc/sys/fs/mqueue (grader problem)");
+	char name[128];
+	sb_name("limits", name, sizeof name);
+	ledger_watch_mq(name);
+
+	/* Too many messages: the header says the capacity is lowered to msg_max. */
+	mqd_t q = jq_open(name, msg_max * 100, 64, 0);
+	int err = errno;
+	struct mq_attr a = {0};
+	if (q != NOQ)
+		mq_getattr(q, &a);
+	drop(q, name);
+	errno = err;
+	require_implemented(q == NOQ, "jq_open");
+	ck_assert_msg(q != NOQ,
+		      "jq_open(name, %ld, 64, 0) failed with %s. This system allows at most %ld "
+		      "messages per queue (/proc/sys/fs/mqueue/msg_max) and refuses more with EINVAL, "
+		      "even for root. The header says: lower maxmsg to msg_max and go on.",
+		      msg_max * 100, ename(err), msg_max);
+	ck_assert_msg(a.mq_maxmsg == msg_max && a.mq_msgsize == 64,
+		      "Asked for %ld messages of 64 bytes, jq_open made a queue of %ld messages of %ld "
+		      "bytes; expected %ld (msg_max) of 64. %s", msg_max * 100, a.mq_maxmsg,
+		      a.mq_msgsize, msg_max,
+		      a.mq_msgsize != 64 ? "Retrying with NULL attributes gives the system's default "
+					   "message size, not the one the caller needs." : "");
+
+	/* Too big a message: nothing sensible to fall back to. */
+	errno = 0;
+	q = jq_open(name, 4, size_max + 1, 0);
+	err = errno;
+	bool created = queue_exists(name);
+	drop(q, name);
+	ck_assert_msg(q == NOQ && err == EINVAL && !created,
+		      "jq_open(name, 4, %ld, 0), one byte above msgsize_max, should fail with EINVAL "
+		      "and create nothing; it %s%s.", size_max + 1,
+		      q == NOQ ? "failed with " : "succeeded", q == NOQ ? ename(err) : "");
+
+	errno = 0;
+	q = jq_open(name, 0, 64, 0);
+	err = errno;
+	drop(q, name);
+	ck_assert_msg(q == NOQ && err == EINVAL, "jq_open(name, 0, 64, 0) should fail with EINVAL: "
+						 "a queue needs room for at least one message.");
+}
+
+GRADER_TEST(take_priority_order)
+{
+	char name[128];
+	mqd_t q = make_q("prio", name, sizeof name, 8, 64, JQ_NONBLOCK);
+	struct {
+		const char *text;
+		unsigned prio;
+	} in[] = {{"low-a", 1}, {"high", 5}, {"mid", 3}, {"low-b", 1}, {"zero", 0}};
+	const char *order[] = {"high", "mid", "low-a", "low-b", "zero"};
+	int submitted = 0;
+	for (int i = 0; i < 5; i++) {
+		int r = jq_submit(q, in[i].text, strlen(in[i].text), in[i].prio);
+		if (r < 0 && errno == ENOSYS) {
+			drop(q, name);
+			require_implemented(1, "jq_submit");
+		}
+		submitted += r == 0;
+	}
+	struct mq_attr a = {0};
+	mq_getattr(q, &a);
+	char got[5][64] = {{0}};
+	unsigned prio[5] = {0};
+	ssize_t n[5];
+	int err = 0;
+	for (int i = 0; i < 5; i++) {
+		n[i] = jq_take(q, got[i], sizeof got[i] - 1, &prio[i], -1);
+		if (n[i] < 0) {
+			err = errno;
+			break;
+		}
+		got[i][n[i] < 63 ? n[i] : 63] = '\0';
+	}
+	drop(q, name);
+	ck_assert_msg(submitted == 5 && a.mq_curmsgs == 5,
+		      "After 5 jq_submit() calls the queue holds %ld messages (%d calls returned 0).",
+		      a.mq_curmsgs, submitted);
+	errno = err;
+	require_implemented(err, "jq_take");
+	ck_assert_msg(!err, "jq_take() failed with %s with jobs in the queue.", ename(err));
+	for (int i = 0; i < 5; i++)
+		ck_assert_msg(!strcmp(got[i], order[i]),
+			      "Submitted low-a(1), high(5), mid(3), low-b(1), zero(0) in that order; take "
+			      "number %d returned \"%s\" (priority %u), expected \"%s\". The queue hands out "
+			      "the highest priority first, oldest first within one: pass each job's "
+			      "priority to mq_send().", i + 1, got[i], prio[i], order[i]);
+	ck_assert_msg(prio[0] == 5 && prio[1] == 3 && prio[4] == 0,
+		      "jq_take() stored priorities %u, %u, ..., %u; expected 5, 3, ..., 0.", prio[0],
+		      prio[1], prio[4]);
+}
+
+GRADER_TEST(take_buffer_from_queue_size)
+{
+	/* Someone else created the queue, with the largest messages allowed; the caller of
+	   jq_take only expects small jobs. */
+	long size_max = mq_limit("msgsize_max");
+	ck_assert(size_max > 0);
+	char name[128];
+	mqd_t q = make_q("bigmsg", name, sizeof name, 4, size_max, JQ_NONBLOCK);
+	put(q, "hello", 2);
+	char longjob[200];
+	memset(longjob, 'x', sizeof longjob - 1);
+	longjob[sizeof longjob - 1] = '\0';
+	put(q, longjob, 1);
+
+	char buf[64 + 8];
+	memset(buf, '#', sizeof buf);
+	ssize_t n1 = jq_take(q, buf, 64, NULL, -1);
+	int err1 = errno;
+	char first[8] = "";
+	if (n1 == 5)
+		memcpy(first, buf, 5);
+	ssize_t n2 = -1;
+	int err2 = 0;
+	if (n1 >= 0) {
+		n2 = jq_take(q, buf, 64, NULL, -1);
+		err2 = errno;
+	}
+	drop(q, name);
+	errno = err1;
+	require_implemented(n1 < 0, "jq_take");
+	ck_assert_msg(n1 >= 0,
+		      "jq_take(q, buf, 64, ...) failed with %s. This queue was created by someone else "
+		      "with mq_msgsize %ld, and mq_receive() refuses any buffer smaller than "
+		      "mq_msgsize (EMSGSIZE), even for a 5-byte message. Ask mq_getattr() how big "
+		      "the messages can be and receive into a buffer that size.",
+		      ename(err1), size_max);
+	ck_assert_msg(n1 == 5 && !strcmp(first, "hello"),
+		      "The first jq_take() returned %zd; expected 5 for the job \"hello\".", n1);
+	ck_assert_msg(n2 == 199,
+		      "A 199-byte job taken with cap 64 should return its full length, 199 (like "
+		      "snprintf), but jq_take() returned %zd%s%s.", n2, n2 < 0 ? " with " : "",
+		      n2 < 0 ? ename(err2) : "");
+	ck_assert_msg(buf[0] == 'x' && buf[63] == 'x' && buf[64] == '#',
+		      "jq_take(q, buf, 64, ...) must copy exactly the first 64 bytes of a longer job "
+		      "and never write past buf[63].");
+}
+
+struct take_probe {
+	mqd_t q;
+	int timeout_ms;
+};
+
+/* Exit codes of the probe children: 100 = the call succeeded, else an index into this table. */
+static const int codes[] = {0, EAGAIN, ETIMEDOUT, ENOSYS, EMSGSIZE, EINTR, EBADF, EINVAL};
+enum { NCODES = sizeof codes / sizeof codes[0] };
+
+static void exit_with_errno(int err)
+{
+	for (int i = 1; i < NCODES; i++)
+		if (codes[i] == err)
+			_exit(i);
+	_exit(99);
+}
+
+/* Turns a probe child's exit code back into its errno (100: success, -1: unknown error). */
+static int code_errno(int code)
+{
+	return code == 100 ? 100 : code > 0 && code < NCODES ? codes[code] : -1;
+}
+
+/* In a child: takes from an empty queue; the exit code says what happened. */
+static void take_in_child(void *arg)
+{
+	struct take_probe *p = arg;
+	char buf[64];
+	errno = 0;
+	ssize_t n = jq_take(p->q, buf, sizeof buf, NULL, p->timeout_ms);
+	if (n >= 0)
+		_exit(100);
+	exit_with_errno(errno);
+}
+
+GRADER_TEST(take_nonblock_empty)
+{
+	char name[128];
+	mqd_t q = open_q("nonblock", name, sizeof name, 4, 64, JQ_NONBLOCK);
+	struct take_probe p = {q, -1};
+	child_end e = probe_in_child(take_in_child, &p, 2.0);
+	e.code = code_errno(e.code);
+	drop(q, name);
+	char how[160];
+	ck_assert_msg(!e.timed_out,
+		      "jq_take() on an empty queue opened with JQ_NONBLOCK was still waiting after 2 s. "
+		      "Non-blocking means: fail at once with EAGAIN. Open the queue with O_NONBLOCK "
+		      "when JQ_NONBLOCK is given.");
+	ck_assert_msg(e.exited, "jq_take() on an empty queue: the process %s.",
+		      describe_end(e, how, sizeof how));
+	if (e.code == ENOSYS) {
+		errno = ENOSYS;
+		require_implemented(1, "jq_take");
+	}
+	ck_assert_msg(e.code == EAGAIN,
+		      "jq_take() on an empty non-blocking queue should fail with EAGAIN; %s%s.",
+		      e.code == 100 ? "it returned a job" : "it failed with ",
+		      e.code == 100 ? "" : ename(e.code));
+}
+
+/* In a child: submits to a full queue; the exit code says what happened. */
+static void submit_in_child(void *arg)
+{
+	mqd_t q = *(mqd_t *)arg;
+	errno = 0;
+	int r = jq_submit(q, "one too many", 12, 1);
+	if (r == 0)
+		_exit(100);
+	exit_with_errno(errno);
+}
+
+GRADER_TEST(submit_full_nonblock)
+{
+	char name[128];
+	mqd_t q = open_q("full", name, sizeof name, 2, 64, JQ_NONBLOCK);
+	put(q, "a", 1);
+	put(q, "b", 1);
+	child_end e = probe_in_child(submit_in_child, &q, 2.0);
+	e.code = code_errno(e.code);
+	struct mq_attr a = {0};
+	mq_getattr(q, &a);
+	drop(q, name);
+	char how[160];
+	ck_assert_msg(!e.timed_out,
+		      "jq_submit() to a full queue opened with JQ_NONBLOCK was still waiting after 2 s. "
+		      "A full queue pushes back: with O_NONBLOCK mq_send() fails with EAGAIN at once.");
+	ck_assert_msg(e.exited, "jq_submit() to a full queue: the process %s.",
+		      describe_end(e, how, sizeof how));
+	if (e.code == ENOSYS) {
+		errno = ENOSYS;
+		require_implemented(1, "jq_submit");
+	}
+	ck_assert_msg(e.code == EAGAIN,
+		      "jq_submit() to a full non-blocking queue (2 of 2 messages) should fail with "
+		      "EAGAIN; %s%s. The caller must learn that the queue is full.",
+		      e.code == 100 ? "it returned 0" : "it failed with ",
+		      e.code == 100 ? "" : ename(e.code));
+	ck_assert_msg(a.mq_curmsgs == 2, "The full queue now holds %ld messages instead of 2.",
+		      a.mq_curmsgs);
+}
+
+GRADER_TEST(take_timeout)
+{
+	char name[128];
+	mqd_t q = make_q("timeout", name, sizeof name, 4, 64, 0); /* a blocking descriptor */
+	struct take_probe p = {q, 300};
+	double t0 = now();
+	child_end e = probe_in_child(take_in_child, &p, 2.5);
+	e.code = code_errno(e.code);
+	double waited = now() - t0;
+
+	/* With a job waiting, a timed take returns it at once. */
+	put(q, "ready", 1);
+	char buf[64];
+	double t1 = now();
+	ssize_t n = e.exited && e.code == ETIMEDOUT ? jq_take(q, buf, sizeof buf, NULL, 1000) : 5;
+	double quick = now() - t1;
+	drop(q, name);
+	char how[160];
+	ck_assert_msg(!e.timed_out,
+		      "jq_take(q, ..., 300 ms) on an empty queue was still waiting after 2.5 s. Give "
+		      "mq_timedreceive() a deadline 300 ms from now on CLOCK_REALTIME.");
+	ck_assert_msg(e.exited, "jq_take() with a timeout: the process %s.",
+		      describe_end(e, how, sizeof how));
+	if (e.code == ENOSYS) {
+		errno = ENOSYS;
+		require_implemented(1, "jq_take");
+	}
+	ck_assert_msg(e.code == ETIMEDOUT,
+		      "jq_take(q, ..., 300 ms) on an empty queue should fail with ETIMEDOUT; %s%s.",
+		      e.code == 100 ? "it returned a job" : "it failed with ",
+		      e.code == 100 ? "" : ename(e.code));
+	ck_assert_msg(waited >= 0.25,
+		      "jq_take(q, ..., 300 ms) gave up after %.0f ms instead of waiting 300 ms. "
+		      "mq_timedreceive()'s deadline is an ABSOLUTE time on CLOCK_REALTIME: a relative "
+		      "{0, 300000000} means 1970, long past. Add the timeout to clock_gettime("
+		      "CLOCK_REALTIME).", waited * 1000);
+	ck_assert_msg(n == 5 && quick < 0.9,
+		      "With a job in the queue, jq_take(q, ..., 1000 ms) should return it at once; it "
+		      "returned %zd after %.0f ms.", n, quick * 1000);
+}
+
+GRADER_TEST(wait_job_or_fd)
+{
+	char name[128];
+	mqd_t q = make_q("poll", name, sizeof name, 4, 64, JQ_NONBLOCK);
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	int r[5], err = 0;
+	r[0] = jq_wait_job_or_fd(q, p[0], 100); /* nothing anywhere: timeout */
+	err = errno;
+	ck_assert(write(p[1], "x", 1) == 1);
+	r[1] = jq_wait_job_or_fd(q, p[0], 1000); /* the pipe */
+	put(q, "job", 1);
+	r[2] = jq_wait_job_or_fd(q, p[0], 1000); /* both */
+	char c;
+	ck_assert(read(p[0], &c, 1) == 1);
+	r[3] = jq_wait_job_or_fd(q, p[0], 1000); /* the queue only */
+	struct mq_attr a = {0};
+	mq_getattr(q, &a);                       /* it must not have taken the job */
+	char buf[64];
+	while (mq_receive(q, buf, sizeof buf, NULL) >= 0)
+		;
+	close(p[1]);
+	r[4] = jq_wait_job_or_fd(q, p[0], 1000); /* the pipe hung up */
+	close(p[0]);
+	drop(q, name);
+	errno = err;
+	require_implemented(r[0] < 0, "jq_wait_job_or_fd");
+	const char *sit[] = {"with nothing to read (100 ms timeout)", "with a byte in the pipe",
+			     "with a byte in the pipe and a job in the queue",
+			     "with a job in the queue only", "with the pipe's write end closed"};
+	int want[] = {0, JQ_READY_FD, JQ_READY_FD | JQ_READY_JOB, JQ_READY_JOB, JQ_READY_FD};
+	for (int i = 0; i < 5; i++)
+		ck_assert_msg(r[i] == want[i],
+			      "jq_wait_job_or_fd() %s returned %d, expected %d (JQ_READY_JOB = 1, "
+			      "JQ_READY_FD = 2, 0 = timeout). poll() both descriptors for POLLIN (the "
+			      "mqd_t is a descriptor on Linux) and report each one's revents.",
+			      sit[i], r[i], want[i]);
+	ck_assert_msg(a.mq_curmsgs == 1, "jq_wait_job_or_fd() must only wait, not take: the job "
+					 "was gone from the queue afterwards.");
+}
+
+/* The handler of the worker tests. ARG points to a struct ctx: where to report done jobs. */
+struct ctx {
+	int report;     /* each handled job writes its 4-byte id here (atomic: < PIPE_BUF) */
+	int gate;       /* >= 0: read one byte from here before each job (the test holds them back) */
+	int delay_ms;   /* sleep this long per job */
+	unsigned fail;  /* a job with this id makes its worker exit with status 3 (0: none) */
+};
+
+static void handler(const void *job, size_t len, unsigned prio, void *arg)
+{
+	struct ctx *c = arg;
+	(void)prio;
+	unsigned id = 0;
+	if (len >= sizeof id)
+		memcpy(&id, job, sizeof id);
+	if (c->gate >= 0) {
+		char b;
+		if (read(c->gate, &b, 1) != 1)
+			_exit(4);
+	}
+	if (c->delay_ms)
+		usleep((useconds_t)c->delay_ms * 1000);
+	if (c->fail && id == c->fail)
+		_exit(3);
+	if (write(c->report, &id, sizeof id) != sizeof id)
+		_exit(5);
+}
+
+/* Reaps the workers ourselves (those not reaped yet), with a deadline, killing any that do not
+   end. Returns how many had to be killed. */
+static int reap_all(const pid_t *pids, int n, double timeout)
+{
+	int killed = 0;
+	for (int i = 0; i < n; i++) {
+		if (pids[i] <= 0)
+			continue;
+		int st;
+		if (probe_wait(pids[i], &st, timeout) < 0 && errno == ETIMEDOUT) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &st, 0);
+			killed++;
+			timeout = 0.1; /* the others had the time already */
+		}
+	}
+	return killed;
+}
+
+/* Reads the ids reported so far without waiting; counts[id]++ for each. Returns how many. */
+static int collect(int fd, int *counts, int max_id)
+{
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	unsigned id;
+	int total = 0;
+	while (read(fd, &id, sizeof id) == sizeof id) {
+		total++;
+		if (id < (unsigned)max_id)
+			counts[id]++;
+	}
+	return total;
+}
+
+/* Submits job ids FIRST..LAST with priorities cycling over 0..3; returns how many went in. */
+static int submit_ids(mqd_t q, unsigned first, unsigned last)
+{
+	int ok = 0;
+	for (unsigned id = first; id <= last; id++)
+		ok += jq_submit(q, &id, sizeof id, id % 4) == 0;
+	return ok;
+}
+
+enum { POOL = 3, JOBS = 40 };
+
+GRADER_TEST(pool_exactly_once)
+{
+	char name[128];
+	mqd_t q = make_q("pool", name, sizeof name, 10, 64, 0);
+	int rep[2], stray[2];
+	ck_assert(pipe(rep) == 0 && pipe(stray) == 0);
+	struct ctx c = {.report = rep[1], .gate = -1};
+	pid_t pids[POOL] = {0};
+	pid_t me = getpid();
+	int r = jq_start_workers(q, POOL, handler, &c, pids);
+	if (getpid() != me) { /* a worker came back into the caller's code */
+		ssize_t ignored = write(stray[1], "!", 1);
+		(void)ignored;
+		_exit(0);
+	}
+	int err = errno;
+	if (r < 0) {
+		close(rep[0]), close(rep[1]), close(stray[0]), close(stray[1]);
+		drop(q, name);
+		errno = err;
+		require_implemented(1, "jq_start_workers");
+		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+	}
+	/* 40 jobs into a queue of 10: jq_submit waits whenever the workers fall behind. */
+	int in = submit_ids(q, 1, JOBS);
+	int stop = jq_stop_workers(q, POOL);
+	int stop_err = errno;
+	int killed = reap_all(pids, POOL, 2.0);
+	close(rep[1]);
+	close(stray[1]);
+	int counts[JOBS + 1] = {0};
+	int total = collect(rep[0], counts, JOBS + 1);
+	close(rep[0]);
+	char mark;
+	fcntl(stray[0], F_SETFL, O_NONBLOCK);
+	bool strays = read(stray[0], &mark, 1) == 1;
+	close(stray[0]);
+	drop(q, name);
+
+	ck_assert_msg(!strays,
+		      "A worker returned from jq_start_workers() into the caller's code, which then "
+		      "ran twice (in a real program: every job submitted twice). After its loop a "
+		      "worker must end right there with _exit(0).");
+	errno = stop_err;
+	require_implemented(stop < 0, "jq_stop_workers");
+	ck_assert_msg(in == JOBS, "Only %d of %d jq_submit() calls succeeded.", in, JOBS);
+	int lost = 0, twice = 0, first_bad = 0;
+	for (int id = 1; id <= JOBS; id++) {
+		lost += counts[id] == 0;
+		twice += counts[id] > 1;
+		if (!first_bad && counts[id] != 1)
+			first_bad = id;
+	}
+	ck_assert_msg(!twice, "%d of %d jobs were handled more than once (job %d %d times). Each "
+			      "message is delivered to exactly one jq_take(): call the handler once "
+			      "per job taken.", twice, JOBS, first_bad, counts[first_bad]);
+	ck_assert_msg(!lost,
+		      "%d of %d jobs were never handled (%d reports in all; job %d is missing)%s. "
+		      "Every worker must take jobs until it takes a stop message, and stop messages "
+		      "must come after the jobs already queued.", lost, JOBS, total, first_bad,
+		      killed ? ", and some workers had to be killed" : "");
+	ck_assert_msg(!killed, "%d worker(s) were still running 2 s after jq_stop_workers(): did each "
+			       "worker get its own stop message, and does it end when it takes one?",
+		      killed);
+}
+
+GRADER_TEST(stop_after_queued_jobs)
+{
+	char name[128];
+	mqd_t q = make_q("stop", name, sizeof name, 10, 64, 0);
+	int rep[2], gate[2];
+	ck_assert(pipe(rep) == 0 && pipe(gate) == 0);
+	/* Each handler call needs a byte from the gate: the workers hold their first job until
+	   the stop messages are queued behind the rest. */
+	struct ctx c = {.report = rep[1], .gate = gate[0]};
+	pid_t pids[POOL] = {0};
+	int r = jq_start_workers(q, POOL, handler, &c, pids);
+	int err = errno;
+	if (r < 0) {
+		close(rep[0]), close(rep[1]), close(gate[0]), close(gate[1]);
+		drop(q, name);
+		errno = err;
+		require_implemented(1, "jq_start_workers");
+		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+	}
+	enum { N = 10 };
+	int in = submit_ids(q, 1, N); /* priorities 1, 2, 3, 0, 1, ...: some as low as the stop */
+	int stop = jq_stop_workers(q, POOL);
+	int stop_err = errno;
+	char bytes[N + POOL];
+	memset(bytes, 'g', sizeof bytes);
+	ck_assert(write(gate[1], bytes, sizeof bytes) == (ssize_t)sizeof bytes); /* open the gate */
+	int killed = reap_all(pids, POOL, 2.0);
+	close(rep[1]);
+	int counts[N + 1] = {0};
+	int total = collect(rep[0], counts, N + 1);
+	close(rep[0]), close(gate[0]), close(gate[1]);
+	drop(q, name);
+	errno = stop_err;
+	require_implemented(stop < 0, "jq_stop_workers");
+	ck_assert_msg(stop == 0, "jq_stop_workers() failed with %s.", ename(stop_err));
+	ck_assert_msg(in == N, "Only %d of %d jq_submit() calls succeeded.", in, N);
+	ck_assert_msg(total == N,
+		      "%d jobs (priorities 0 to 3) were queued before jq_stop_workers(), but only %d "
+		      "were handled before the workers stopped. The stop messages overtook queued jobs: "
+		      "send them at priority 0, the lowest, so that they come out last (the queue is "
+		      "FIFO within one priority).", N, total);
+	ck_assert_msg(!killed, "%d worker(s) did not end after their stop message.", killed);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+GRADER_TEST(join_reaps_workers)
+{
+	char name[128];
+	mqd_t q = make_q("join", name, sizeof name, 10, 64, 0);
+	int rep[2];
+	ck_assert(pipe(rep) == 0);
+	/* Slow jobs, and job 6 makes its worker fail with status 3. */
+	struct ctx c = {.report = rep[1], .gate = -1, .delay_ms = 40, .fail = 6};
+	pid_t pids[2] = {0};
+	int r = jq_start_workers(q, 2, handler, &c, pids);
+	int err = errno;
+	if (r < 0) {
+		close(rep[0]), close(rep[1]);
+		drop(q, name);
+		errno = err;
+		require_implemented(1, "jq_start_workers");
+		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+	}
+	submit_ids(q, 1, 6);
+	jq_stop_workers(q, 2);
+	/* Signals keep interrupting the wait: a handler without SA_RESTART gives EINTR. */
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval tv = {{0, 20 * 1000}, {0, 20 * 1000}};
+	setitimer(ITIMER_REAL, &tv, NULL);
+	int failed = jq_join_workers(pids, 2);
+	err = errno;
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_IGN);
+	siginfo_t si = {0};
+	int left = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
+	bool running = false;
+	for (int i = 0; i < 2; i++)
+		running |= kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
+	int killed = reap_all(pids, 2, 2.0); /* whatever is left, so the failure below is the story */
+	close(rep[0]), close(rep[1]);
+	drop(q, name);
+	errno = err;
+	require_implemented(failed < 0, "jq_join_workers");
+	ck_assert_msg(failed >= 0, "jq_join_workers() failed with %s%s.", ename(err),
+		      err == EINTR ? ": a signal interrupted waitpid(); that only means: call it again"
+				   : "");
+	ck_assert_msg(!left && !running && !killed,
+		      "jq_join_workers() returned while a worker was %s. It must wait for each "
+		      "worker to end and collect it: waitpid(pid, &status, 0), not WNOHANG.",
+		      running ? "still running" : "ended but not collected (a zombie)");
+	ck_assert_msg(failed == 1,
+		      "One worker exited with status 3, the other with 0: jq_join_workers() should "
+		      "return 1 (the number that did not exit with 0), not %d.", failed);
+}
+
+GRADER_TEST(destroy_removes_queue)
+{
+	char name[128];
+	mqd_t q = make_q("destroy", name, sizeof name, 4, 64, 0);
+	put(q, "left behind", 1);
+	int r = jq_destroy(q, name);
+	int err = errno;
+	bool still_open = fcntl((int)q, F_GETFD) >= 0; /* nothing else was opened meanwhile */
+	errno = 0;
+	mqd_t again = mq_open(name, O_RDONLY);
+	int open_err = errno;
+	drop(again, name);
+	if (r < 0 && err == ENOSYS)
+		mq_close(q);
+	errno = err;
+	require_implemented(r < 0, "jq_destroy");
+	ck_assert_msg(again == NOQ && open_err == ENOENT,
+		      "After jq_destroy() the queue %s still exists (mq_open without O_CREAT %s). "
+		      "mq_close() only closes your descriptor: the queue, and the job in it, stay in "
+		      "the kernel until mq_unlink(name).", name,
+		      again != NOQ ? "succeeded" : ename(open_err));
+	if (still_open)
+		mq_close(q);
+	ck_assert_msg(!still_open, "After jq_destroy() the queue's descriptor is still open: call "
+				   "mq_close(q) too.");
+	ck_assert_msg(r == 0, "jq_destroy() returned %d (%s) although it did its work.", r, ename(err));
+}
