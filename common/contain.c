@@ -1,5 +1,6 @@
 /* contain.c: keeps a whole grading run contained: PID namespace, fork limit, sweep between tests. */
 #define _GNU_SOURCE
+#include "grader.h"
 #include "internal.h"
 
 #include <dirent.h>
@@ -272,46 +273,6 @@ fallback_no_userns:
 	return description;
 }
 
-/* Every descendant of ROOT, found through /proc (children re-parent to us as subreaper). */
-static int list_descendants(pid_t root, pid_t *out, int max)
-{
-	enum { MAXP = 8192 };
-	static pid_t pids[MAXP], ppids[MAXP];
-	int n = 0, found = 0;
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d && (e = readdir(d)) && n < MAXP) {
-		char path[300], buf[512];
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		char *rp = strrchr(buf, ')'); /* the command name may contain spaces */
-		int ppid;
-		if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
-			continue;
-		pids[n] = atoi(e->d_name);
-		ppids[n++] = ppid;
-	}
-	if (d)
-		closedir(d);
-	out[found++] = root;
-	for (int i = 0; i < found; i++) /* breadth first over the tree */
-		for (int j = 0; j < n && found < max; j++)
-			if (ppids[j] == out[i])
-				out[found++] = pids[j];
-	for (int i = 1; i < found; i++)
-		out[i - 1] = out[i];
-	return found - 1;
-}
-
 void contain_sweep(void)
 {
 	if (pid_ns) {
@@ -320,7 +281,7 @@ void contain_sweep(void)
 	} else {
 		static pid_t victims[4096];
 		for (int round = 0; round < 50; round++) {
-			int n = list_descendants(getpid(), victims, 4096);
+			int n = probe_descendants(getpid(), victims, 4096);
 			if (n == 0)
 				break;
 			for (int i = 0; i < n; i++)

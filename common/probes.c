@@ -137,6 +137,60 @@ double probe_cpu_seconds(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Children re-parent to the runner when it is a subreaper, so this finds them all. */
+int probe_descendants(pid_t root, pid_t *out, int max)
+{
+	enum { MAXP = 8192 };
+	static pid_t pids[MAXP], ppids[MAXP];
+	int n = 0, found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < MAXP) {
+		char path[300], buf[512];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		char *rp = strrchr(buf, ')'); /* the command name may contain spaces */
+		int ppid;
+		if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
+			continue;
+		pids[n] = atoi(e->d_name);
+		ppids[n++] = ppid;
+	}
+	if (d)
+		closedir(d);
+	out[found++] = root;
+	for (int i = 0; i < found; i++) /* breadth first over the tree */
+		for (int j = 0; j < n && found < max; j++)
+			if (ppids[j] == out[i])
+				out[found++] = pids[j];
+	for (int i = 1; i < found; i++)
+		out[i - 1] = out[i];
+	return found - 1;
+}
+
+const char *probe_comm(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	snprintf(buf, cap, "?");
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(buf, (int)cap, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
 static double now(void)
 {
 	struct timespec ts;

@@ -190,22 +190,15 @@ static void check_children(leak_list *l)
 		memset(&si, 0, sizeof si);
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
 			return; /* ECHILD: no children at all, as it should be */
-		char comm[64] = "?", path[64];
+		char comm[64];
 		pid_t pid = si.si_pid;
 		if (pid == 0) {
 			add_leak(l, "a child process is still running: every child must be waited for "
 				    "(waitpid) before your function returns");
 			return;
 		}
-		snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-		FILE *f = fopen(path, "re");
-		if (f) {
-			if (fgets(comm, sizeof comm, f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
-		}
 		add_leak(l, "child process %d (%s) exited but was never reaped: it stays a zombie "
-			    "until someone calls waitpid() on it", (int)pid, comm);
+			    "until someone calls waitpid() on it", (int)pid, probe_comm(pid, comm, sizeof comm));
 		waitpid(pid, NULL, WNOHANG); /* reap it so the next iteration looks further */
 	}
 }
