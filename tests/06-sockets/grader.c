@@ -526,7 +526,9 @@ static void echo_clients(const char *spec)
 	if (path)
 		unlink(path);
 	require_implemented(rc == 2, "serve");
-	ck_assert_msg(!*bad, "Three clients connected to serve() on %s at once: %s (the server %s).", spec,
+	ck_assert_msg(!*bad, "Three clients connected to serve() on %s at once: %s (afterwards, the server %s). "
+		      "All three must be served at the same time: a server that finishes one client "
+		      "before accepting the next answers only the first.", spec,
 		      bad, how);
 	ck_assert_msg(rc == 0, "After its 3 clients had come and gone, serve(lfd, 3) should return 0; it %s.",
 		      how);
