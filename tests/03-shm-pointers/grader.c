@@ -1,0 +1,967 @@
+/* grader.c: Lab 03 tests: offsets that survive a second mapping, bounds that hold, a log that loses nothing. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "shmlist.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { PAGE = 4096, REGION = 4096 };
+
+/* ---- Running student code in a child that reports back ------------------------------------ */
+
+/* A shared page where a child leaves its verdict: the parent reads it after the child ends. */
+struct verdict {
+	char msg[1536];
+	char enosys[64]; /* the function that was still a stub */
+	long progress;   /* e.g. the fuzz seed being run, to name it if the child crashes */
+};
+static struct verdict *V;
+
+__attribute__((format(printf, 1, 2), noreturn)) static void child_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(V->msg, sizeof V->msg, fmt, ap);
+	va_end(ap);
+	_exit(1);
+}
+
+/* In a child: a call returned -1; stop if that is only a stub. */
+static void child_stub(int failed, const char *fname)
+{
+	if (failed && errno == ENOSYS) {
+		snprintf(V->enosys, sizeof V->enosys, "%s", fname);
+		_exit(2);
+	}
+}
+
+/*
+ * Runs FN(ARG) in a child with a deadline, then fails the test with what happened: the child's
+ * own message, or CRASH (a sentence; " It was <signal>." is added), or HANG.
+ */
+static void run_child(void (*fn)(void *), void *arg, double timeout, const char *crash, const char *hang)
+{
+	V = mmap(NULL, sizeof *V, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(V != MAP_FAILED);
+	memset(V, 0, sizeof *V);
+	V->progress = -1;
+	child_end e = probe_in_child(fn, arg, timeout);
+	struct verdict v = *V;
+	munmap(V, sizeof *V);
+	V = NULL;
+	if (v.enosys[0]) {
+		errno = ENOSYS;
+		require_implemented(1, v.enosys);
+	}
+	char how[160], seed[64] = "";
+	if (v.progress >= 0)
+		snprintf(seed, sizeof seed, " (at step %ld)", v.progress);
+	ck_assert_msg(!e.timed_out, "%s%s", hang, seed);
+	ck_assert_msg(e.sig == 0, "%s It was %s%s.", crash, describe_end(e, how, sizeof how), seed);
+	ck_assert_msg(e.exited && e.code == 0, "%s", v.msg[0] ? v.msg : "The child stopped early.");
+}
+
+/* REGION bytes of private memory with a PROT_NONE page on each side: any stray access crashes. */
+static char *guarded(void)
+{
+	char *r = probe_stack(REGION);
+	if (!r)
+		child_fail("grader: no memory");
+	return r;
+}
+
+/* ---- What list_walk hands to its callback ------------------------------------------------- */
+
+struct seen {
+	const char *base;
+	size_t size;
+	int n;
+	char text[600][72];
+	long calls;
+	long max_calls;
+	int check_len; /* also compare strlen(text) with the node's len (a layout the grader trusts) */
+};
+
+static void collect(const char *text, void *ctx)
+{
+	struct seen *s = ctx;
+	if (++s->calls > s->max_calls)
+		child_fail("list_walk() called the callback more than %ld times on a list that cannot hold "
+			   "that many nodes: it follows a loop in the list forever. Offsets read from the "
+			   "region can point back to a node already visited; a list in SIZE bytes holds at "
+			   "most SIZE / (smallest node) nodes, so stop with EINVAL after that many.",
+			   s->max_calls);
+	if (text < s->base || text >= s->base + s->size)
+		child_fail("list_walk() passed the callback a text at %p, outside the region %p..%p. The "
+			   "walker must hand out base + offset of its OWN mapping.",
+			   (const void *)text, (const void *)s->base, (const void *)(s->base + s->size));
+	if (!memchr(text, '\0', (size_t)(s->base + s->size - text)))
+		child_fail("list_walk() passed the callback a text with no '\\0' before the end of the "
+			   "region: reading it runs past the end. Check that text[len] is '\\0'.");
+	if (s->check_len) {
+		const struct shml_node *n = (const void *)(text - offsetof(struct shml_node, text));
+		if ((const char *)n >= s->base && strlen(text) != n->len)
+			child_fail("list_walk() passed the callback a text of %zu characters from a node "
+				   "whose len says %u: its '\\0' is not at text[len]. A peer may have "
+				   "overwritten it; check text[len] == '\\0' before handing the text out.",
+				   strlen(text), n->len);
+	}
+	if (s->n < 600)
+		snprintf(s->text[s->n++], sizeof s->text[0], "%s", text);
+}
+
+static struct seen *new_seen(const void *base, size_t size)
+{
+	static struct seen s;
+	memset(&s, 0, sizeof s);
+	s.base = base;
+	s.size = size;
+	s.max_calls = 100000;
+	return &s;
+}
+
+/* ---- list_roundtrip ----------------------------------------------------------------------- */
+
+static void roundtrip_child(void *arg)
+{
+	(void)arg;
+	char *r = guarded();
+	child_stub(list_init(r, REGION) < 0, "list_init");
+	char buf[32] = "alpha";
+	const char *want[] = {"", "gamma", "beta", "alpha"};
+	int rc = list_push(r, REGION, buf);
+	child_stub(rc < 0, "list_push");
+	strcpy(buf, "XXXXX"); /* the caller reuses its buffer: the node must hold its own copy */
+	rc |= list_push(r, REGION, "beta") | list_push(r, REGION, "gamma") | list_push(r, REGION, "");
+	if (rc < 0)
+		child_fail("list_push() failed (%s) with plenty of room left.", strerror(errno));
+	struct seen *s = new_seen(r, REGION);
+	ssize_t n = list_walk(r, REGION, collect, s);
+	child_stub(n < 0, "list_walk");
+	if (n != 4 || s->n != 4)
+		child_fail("After 4 pushes list_walk() returned %zd and called the callback %d times; "
+			   "expected 4.", n, s->n);
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s->text[i], want[i]))
+			child_fail("The walk's node %d is \"%s\", expected \"%s\" (the most recent push "
+				   "comes first, and each node holds a COPY of the string).",
+				   i + 1, s->text[i], want[i]);
+	const struct shml_header *h = (const void *)r;
+	if (h->head >= REGION || h->alloc > REGION)
+		child_fail("The header's head is 0x%llx and alloc 0x%llx, but the region is only %d bytes: "
+			   "they look like addresses. The region must hold OFFSETS from its base "
+			   "(target - base), which mean the same in every process.",
+			   (unsigned long long)h->head, (unsigned long long)h->alloc, REGION);
+	if (list_walk(r, REGION, NULL, NULL) != 4)
+		child_fail("A second walk (with cb NULL) did not find the same 4 nodes: the walk must only "
+			   "read the region.");
+}
+
+GRADER_TEST(list_roundtrip)
+{
+	run_child(roundtrip_child, NULL, 2.0,
+		  "Pushing 4 strings into a fresh 4 KiB region and walking them crashed.",
+		  "Pushing 4 strings and walking them did not finish within 2 s.");
+}
+
+/* ---- list_other_address ------------------------------------------------------------------- */
+
+struct two_maps {
+	char *a, *b;
+	size_t size;
+};
+
+static void other_address_child(void *arg)
+{
+	struct two_maps *m = arg;
+	struct seen *s = new_seen(m->b, m->size);
+	ssize_t n = list_walk(m->b, m->size, collect, s);
+	child_stub(n < 0, "list_walk");
+	const char *want[] = {"three", "two", "one"};
+	if (n != 3)
+		child_fail("Through the second mapping list_walk() returned %zd (%s), expected 3 nodes. "
+			   "The same bytes must make the same list wherever they are mapped.",
+			   n, n < 0 ? strerror(errno) : "no error");
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s->text[i], want[i]))
+			child_fail("Through the second mapping node %d is \"%s\", expected \"%s\".", i + 1,
+				   s->text[i], want[i]);
+	/* The other direction: push through this mapping, in this process. */
+	if (list_push(m->b, m->size, "four") < 0 || list_walk(m->b, m->size, NULL, NULL) != 4)
+		child_fail("Pushing through the second mapping, onto a list built through the first, "
+			   "failed or was not seen by the walk.");
+}
+
+GRADER_TEST(list_other_address)
+{
+	char name[64];
+	sb_name("list", name, sizeof name);
+	ledger_watch_shm(name);
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ck_assert_msg(fd >= 0, "grader: shm_open: %s", strerror(errno));
+	shm_unlink(name);
+	size_t size = 2 * PAGE;
+	ck_assert(ftruncate(fd, (off_t)size) == 0);
+	struct two_maps m = {.size = size};
+	void *a, *b;
+	ck_assert(probe_map_twice(fd, size, &a, &b) == 0);
+	close(fd);
+	m.a = a, m.b = b;
+	int rc = list_init(a, size);
+	if (rc == 0)
+		rc = list_push(a, size, "one") | list_push(a, size, "two") | list_push(a, size, "three");
+	int err = errno;
+	/* The first mapping is gone: in its place a page that crashes whoever touches it. */
+	probe_guard(a, size);
+	char msg[400];
+	snprintf(msg, sizeof msg,
+		 "The list was built through one mapping of a shm object (at %p), then that mapping was "
+		 "replaced by a guard page and the list was walked through a second mapping of the SAME "
+		 "object (at %p): the walk crashed.",
+		 a, b);
+	if (rc < 0) {
+		munmap(a, size), munmap(b, size);
+		errno = err;
+		require_implemented(1, "list_init or list_push");
+		ck_abort_msg("Building a 3-node list failed: %s", strerror(err));
+	}
+	V = NULL;
+	char full[800];
+	snprintf(full, sizeof full,
+		 "%s A pointer stored in shared memory is only valid in the mapping that wrote it: "
+		 "another process (or another mapping) sees the region at a different address. Store "
+		 "OFFSETS (target - base) in the region and turn them back into addresses with the "
+		 "reader's own base.",
+		 msg);
+	run_child(other_address_child, &m, 2.0, full, "Walking through the second mapping did not end within 2 s.");
+	munmap(a, size);
+	munmap(b, size);
+}
+
+/* ---- list_full ---------------------------------------------------------------------------- */
+
+static void full_child(void *arg)
+{
+	(void)arg;
+	char *r = guarded(); /* REGION is a page: the guard page starts at r + REGION */
+	child_stub(list_init(r, REGION) < 0, "list_init");
+	static char want[600][72];
+	int pushed = 0;
+	char s[72];
+	/* Mixed lengths until the first refusal, then ever shorter ones to fill the last bytes. */
+	for (int i = 0;; i++) {
+		int len = (i * 7) % 53;
+		memset(s, 'a' + i % 26, (size_t)len);
+		s[len] = '\0';
+		V->progress = pushed;
+		int rc = list_push(r, REGION, s);
+		child_stub(rc < 0, "list_push");
+		if (rc < 0)
+			break;
+		if (pushed >= 600)
+			child_fail("list_push() accepted more than 600 nodes into %d bytes: it never says the "
+				   "region is full.", REGION);
+		strcpy(want[pushed++], s);
+	}
+	if (errno != ENOSPC)
+		child_fail("list_push() into a full region failed with %s; it should be ENOSPC.",
+			   strerrorname_np(errno) ? strerrorname_np(errno) : "an unknown errno");
+	for (int len = 52; len >= 0; len--) {
+		memset(s, 'A' + len % 26, (size_t)len);
+		s[len] = '\0';
+		while (list_push(r, REGION, s) == 0) {
+			if (pushed >= 600)
+				child_fail("list_push() accepted more than 600 nodes into %d bytes.", REGION);
+			strcpy(want[pushed++], s);
+		}
+		if (errno != ENOSPC)
+			child_fail("list_push() of a %d-character string into an almost full region failed "
+				   "with %s; it should be ENOSPC.", len, strerrorname_np(errno));
+	}
+	static char big[10000];
+	memset(big, 'z', sizeof big - 1);
+	if (list_push(r, REGION, big) == 0 || errno != ENOSPC)
+		child_fail("list_push() of a 9999-character string into a %d-byte region should fail "
+			   "with ENOSPC.", REGION);
+	const struct shml_header *h = (const void *)r;
+	if (h->alloc <= REGION && REGION - h->alloc >= 16)
+		child_fail("list_push() refused every string, even \"\", with %llu bytes still free: a node "
+			   "for \"\" needs only 16. Compare what the node needs with size - alloc.",
+			   (unsigned long long)(REGION - h->alloc));
+	struct seen *sn = new_seen(r, REGION);
+	ssize_t n = list_walk(r, REGION, collect, sn);
+	if (n != pushed)
+		child_fail("%d pushes succeeded until the region was full, but list_walk() then returned "
+			   "%zd. A refused push must leave the list unchanged.", pushed, n);
+	for (int i = 0; i < pushed; i++)
+		if (strcmp(sn->text[i], want[pushed - 1 - i]))
+			child_fail("After filling the region, node %d reads \"%s\" instead of \"%s\": a later "
+				   "node overwrote part of it. Does each node reserve room for the text's "
+				   "'\\0' and round up to SHML_ALIGN?", i + 1, sn->text[i], want[pushed - 1 - i]);
+}
+
+GRADER_TEST(list_full)
+{
+	run_child(full_child, NULL, 2.0,
+		  "Filling a 4 KiB region with list_push() crashed: the page right after the region is a "
+		  "guard page, so a node was written (at least partly) past the end. Before writing, check "
+		  "that the whole node (fixed part, text AND its '\\0', rounded up) fits in size - alloc; "
+		  "if not, fail with ENOSPC.",
+		  "Filling a 4 KiB region with list_push() did not end within 2 s.");
+}
+
+/* ---- list_corrupt ------------------------------------------------------------------------- */
+
+struct corruption {
+	const char *what;
+	int kind;
+};
+
+enum {
+	C_MAGIC, C_ALLOC, C_HEAD_PAST, C_HEAD_IN_HEADER, C_NEXT_PAST, C_NEXT_EDGE, C_NEXT_MISALIGNED,
+	C_NEXT_WRAPS, C_SELF_CYCLE, C_CYCLE, C_LEN_PAST, C_LEN_WRAPS, C_NO_NUL,
+};
+
+static const struct corruption corruptions[] = {
+	{"the header's magic is wrong", C_MAGIC},
+	{"the header's alloc is past the end of the region", C_ALLOC},
+	{"head is past the end of the region", C_HEAD_PAST},
+	{"head points into the header itself (offset 8)", C_HEAD_IN_HEADER},
+	{"a node's next is far past the end of the region", C_NEXT_PAST},
+	{"a node's next is size - 8: the node would start inside but end outside the region", C_NEXT_EDGE},
+	{"a node's next is not a multiple of SHML_ALIGN", C_NEXT_MISALIGNED},
+	{"a node's next is 0xfffffffffffffff8 (offset + node size overflows 64 bits)", C_NEXT_WRAPS},
+	{"a node's next is its own offset (a loop of one)", C_SELF_CYCLE},
+	{"the last node's next points back to the first (a loop)", C_CYCLE},
+	{"a node's len is larger than the region", C_LEN_PAST},
+	{"a node's len is 0xffffffff (offset + len overflows 32 bits)", C_LEN_WRAPS},
+	{"a node's text has no '\\0' at text[len]", C_NO_NUL},
+};
+
+static void corrupt_child(void *arg)
+{
+	const struct corruption *c = arg;
+	char *r = guarded();
+	child_stub(list_init(r, REGION) < 0, "list_init");
+	const char *words[] = {"first", "second", "third", "fourth", "fifth"};
+	for (int i = 0; i < 5; i++)
+		child_stub(list_push(r, REGION, words[i]) < 0, "list_push");
+	struct shml_header *h = (void *)r;
+	/* Nodes from the head: newest (fifth) first. */
+	struct shml_node *n[5];
+	uint64_t off = h->head;
+	for (int i = 0; i < 5; i++) {
+		if (off >= REGION || off % SHML_ALIGN)
+			child_fail("The list's offsets are not offsets from the base (found 0x%llx), so "
+				   "the grader cannot corrupt them: store target - base.",
+				   (unsigned long long)off);
+		n[i] = (void *)(r + off);
+		off = n[i]->next;
+	}
+	switch (c->kind) {
+	case C_MAGIC: h->magic ^= 0x01010101u; break;
+	case C_ALLOC: h->alloc = 8 * REGION; break;
+	case C_HEAD_PAST: h->head = REGION + 64; break;
+	case C_HEAD_IN_HEADER: h->head = 8; break;
+	case C_NEXT_PAST: n[2]->next = 1u << 20; break;
+	case C_NEXT_EDGE: n[2]->next = REGION - 8; break;
+	case C_NEXT_MISALIGNED: n[2]->next += 3; break;
+	case C_NEXT_WRAPS: n[2]->next = UINT64_MAX - 7; break;
+	case C_SELF_CYCLE: n[2]->next = (uint64_t)((char *)n[2] - r); break;
+	case C_CYCLE: n[4]->next = h->head; break;
+	case C_LEN_PAST: n[2]->len = 3 * REGION; break;
+	case C_LEN_WRAPS: n[2]->len = UINT32_MAX; break;
+	case C_NO_NUL: n[2]->text[n[2]->len] = 'X'; break;
+	}
+	struct seen *s = new_seen(r, REGION);
+	s->max_calls = 1000;
+	s->check_len = c->kind != C_LEN_PAST && c->kind != C_LEN_WRAPS;
+	errno = 0;
+	ssize_t got = list_walk(r, REGION, collect, s);
+	if (got >= 0)
+		child_fail("A peer corrupted the list (%s), and list_walk() returned %zd as if the list "
+			   "were fine. Everything read from shared memory must be checked before use: "
+			   "return -1 with EINVAL.", c->what, got);
+	if (errno != EINVAL)
+		child_fail("On a corrupted list (%s) list_walk() returned -1 with %s; the contract says "
+			   "EINVAL.", c->what, strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+	if (c->kind == C_ALLOC || c->kind == C_MAGIC) {
+		/* The writer must not trust the header either: with a bad alloc it would write anywhere. */
+		if (list_push(r, REGION, "more") == 0 || errno != EINVAL)
+			child_fail("list_push() onto a list whose header is corrupt (%s) should fail with "
+				   "EINVAL, not write a node wherever the header says.", c->what);
+	}
+}
+
+GRADER_TEST(list_corrupt)
+{
+	for (size_t i = 0; i < sizeof corruptions / sizeof corruptions[0]; i++) {
+		char crash[300], hang[300];
+		snprintf(crash, sizeof crash,
+			 "list_walk() crashed on a list where %s. It followed an offset or a length that "
+			 "a peer wrote, without checking that it stays inside [base, base + size) (the "
+			 "pages around the region are guard pages).",
+			 corruptions[i].what);
+		snprintf(hang, sizeof hang,
+			 "list_walk() ran for 1 s on a 5-node list where %s: it loops forever. Count the "
+			 "nodes and give up with EINVAL after more than could fit in the region.",
+			 corruptions[i].what);
+		run_child(corrupt_child, (void *)&corruptions[i], 1.0, crash, hang);
+	}
+}
+
+/* ---- walk_fuzz ------------------------------------------------------------------------------ */
+
+static uint64_t rng;
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64: the same on every run */
+	return rng;
+}
+
+static void log_cb_check(const void *data, uint32_t len, void *ctx)
+{
+	struct seen *s = ctx;
+	if (++s->calls > s->max_calls)
+		child_fail("log_walk() called the callback more than %ld times: it does not stop.", s->max_calls);
+	const char *d = data;
+	if (d < s->base || len > s->size || d + len > s->base + s->size)
+		child_fail("log_walk() passed the callback a record of %u bytes at %p, not inside the "
+			   "region %p..%p: a length read from shared memory was trusted.",
+			   len, data, (const void *)s->base, (const void *)(s->base + s->size));
+}
+
+static void fuzz_child(void *arg)
+{
+	(void)arg;
+	char *r = guarded();
+	for (long seed = 1; seed <= 500; seed++) {
+		V->progress = seed;
+		rng = 0x9e3779b97f4a7c15ull * (uint64_t)seed;
+		child_stub(list_init(r, REGION) < 0, "list_init");
+		for (int i = 0, k = 3 + (int)(next_rand() % 12); i < k; i++) {
+			char s[80];
+			int len = (int)(next_rand() % 70);
+			memset(s, 'a' + i, (size_t)len);
+			s[len] = '\0';
+			list_push(r, REGION, s);
+		}
+		for (int i = 0, k = 1 + (int)(next_rand() % 6); i < k; i++) {
+			uint64_t v = next_rand(), at = next_rand() % REGION;
+			switch (v % 4) {
+			case 0: r[at] = (char)(v >> 8); break;                                   /* a byte */
+			case 1: memcpy(r + (at & ~7ull) , &(uint64_t){(v >> 8) % (2 * REGION)}, 8); break;
+			case 2: memcpy(r + (at & ~7ull), &v, 8); break;                          /* a word */
+			case 3: memcpy(r + (at & ~7ull) + 8 * (next_rand() % 2), &(uint32_t){(uint32_t)(v >> 20)}, 4); break;
+			}
+		}
+		if (next_rand() % 16)
+			((struct shml_header *)r)->magic = SHML_MAGIC; /* mostly: keep the walk going */
+		struct seen *s = new_seen(r, REGION);
+		s->max_calls = REGION;
+		errno = 0;
+		ssize_t n = list_walk(r, REGION, collect, s);
+		child_stub(n < 0 && seed == 1, "list_walk");
+		if (n < 0 && errno != EINVAL)
+			child_fail("Seed %ld: on random damage list_walk() failed with %s, not EINVAL.", seed,
+				   strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+	}
+	for (long seed = 1; seed <= 500; seed++) {
+		V->progress = 1000 + seed;
+		rng = 0x9e3779b97f4a7c15ull * (uint64_t)(seed + 7777);
+		child_stub(log_init(r, REGION) < 0, "log_init");
+		for (int i = 0, k = 3 + (int)(next_rand() % 12); i < k; i++) {
+			char d[80];
+			memset(d, i, sizeof d);
+			child_stub(log_append(r, REGION, d, (uint32_t)(next_rand() % 80)) < 0 && seed == 1, "log_append");
+		}
+		for (int i = 0, k = 1 + (int)(next_rand() % 6); i < k; i++) {
+			uint64_t v = next_rand(), at = next_rand() % 512;
+			if (v % 2)
+				memcpy(r + (at & ~3ull), &(uint32_t){(uint32_t)(v >> 8) % (2 * REGION)}, 4);
+			else
+				memcpy(r + (at & ~3ull), &(uint32_t){(uint32_t)(v >> 32)}, 4);
+		}
+		if (next_rand() % 16)
+			((struct shlog_header *)r)->magic = SHLOG_MAGIC;
+		struct seen *s = new_seen(r, REGION);
+		s->max_calls = REGION;
+		errno = 0;
+		ssize_t n = log_walk(r, REGION, log_cb_check, s);
+		child_stub(n < 0 && seed == 1, "log_walk");
+		if (n < 0 && errno != EINVAL)
+			child_fail("Seed %ld: on random damage log_walk() failed with %s, not EINVAL.", seed,
+				   strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+	}
+}
+
+GRADER_TEST(walk_fuzz)
+{
+	run_child(fuzz_child, NULL, 4.0,
+		  "A walk crashed on a region with random damage (500 seeds for the list, then 500 for the "
+		  "log, numbered 1001.., with guard pages around the region). Some offset or length read "
+		  "from the region was used without checking it. Re-check every field you read: offsets "
+		  "(alignment, inside the region, no overflow in offset + size), lengths, loops.",
+		  "A walk did not finish within 4 s on a region with random damage (500 seeds each for the "
+		  "list and then the log, numbered 1001..): a loop in the data made it run forever.");
+}
+
+/* ---- The log ------------------------------------------------------------------------------- */
+
+struct rec {
+	uint32_t writer, seq;
+	uint64_t sum;
+};
+static uint64_t rec_sum(uint32_t w, uint32_t q)
+{
+	return ((uint64_t)w * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)q * 0xc2b2ae3d27d4eb4full) ^ 0xabcdefull;
+}
+
+struct log_seen {
+	int n;
+	uint32_t len[64];
+	unsigned char data[64][128];
+};
+static void log_collect(const void *data, uint32_t len, void *ctx)
+{
+	struct log_seen *s = ctx;
+	if (s->n < 64) {
+		s->len[s->n] = len;
+		memcpy(s->data[s->n], data, len < 128 ? len : 128);
+	}
+	s->n++;
+}
+
+static void log_roundtrip_child(void *arg)
+{
+	(void)arg;
+	char *r = guarded();
+	child_stub(log_init(r, REGION) < 0, "log_init");
+	const char *want[] = {"one", "", "three", "a longer record of forty-one characters!"};
+	for (int i = 0; i < 4; i++) {
+		int rc = log_append(r, REGION, want[i], (uint32_t)strlen(want[i]));
+		child_stub(rc < 0, "log_append");
+		if (rc < 0)
+			child_fail("log_append() of %zu bytes into an empty log failed: %s", strlen(want[i]),
+				   strerror(errno));
+	}
+	static struct log_seen s;
+	ssize_t n = log_walk(r, REGION, log_collect, &s);
+	child_stub(n < 0, "log_walk");
+	if (n != 4 || s.n != 4)
+		child_fail("After 4 appends log_walk() returned %zd (callback called %d times), expected 4.", n, s.n);
+	for (int i = 0; i < 4; i++)
+		if (s.len[i] != strlen(want[i]) || memcmp(s.data[i], want[i], s.len[i]))
+			child_fail("Record %d reads %u bytes \"%.*s\", expected \"%s\".", i + 1, s.len[i],
+				   (int)s.len[i], (char *)s.data[i], want[i]);
+	/* Now fill it. */
+	int ok = 4;
+	char d[20];
+	for (;;) {
+		memset(d, ok, sizeof d);
+		V->progress = ok;
+		if (log_append(r, REGION, d, sizeof d) < 0)
+			break;
+		if (++ok > 1000)
+			child_fail("log_append() accepted 1000 records into %d bytes: it never reports ENOSPC.", REGION);
+	}
+	if (errno != ENOSPC)
+		child_fail("log_append() into a full log failed with %s; it should be ENOSPC.",
+			   strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+	uint32_t tail = ((const struct shlog_header *)r)->tail;
+	if (tail > REGION)
+		child_fail("After filling the log, tail is %u, past the end of the %d-byte region: a "
+			   "refused append must not advance it (compare before you publish).", tail, REGION);
+	if (REGION - tail >= 32)
+		child_fail("log_append() said ENOSPC with %u bytes still free, and a 20-byte record takes 32.",
+			   REGION - tail);
+	if (log_append(r, REGION, r, 2 * REGION) == 0 || errno != ENOSPC)
+		child_fail("A record larger than the region must be refused with ENOSPC.");
+	memset(&s, 0, sizeof s);
+	n = log_walk(r, REGION, log_collect, &s);
+	if (n != ok)
+		child_fail("%d appends succeeded, but log_walk() then found %zd records.", ok, n);
+}
+
+GRADER_TEST(log_roundtrip)
+{
+	run_child(log_roundtrip_child, NULL, 2.0,
+		  "Appending to a 4 KiB log until it was full crashed: the page after the region is a guard "
+		  "page, so a record was written past the end. Check that the whole record (header and "
+		  "payload, rounded up) fits in size - tail before you reserve it; if not, fail with ENOSPC.",
+		  "Appending to a 4 KiB log until it was full did not end within 2 s.");
+}
+
+enum { WRITERS = 4, PER_WRITER = 2000 };
+
+struct shared_state {
+	volatile int writers_done;
+	volatile long torn, reader_walks;
+	volatile int append_errno[WRITERS];
+};
+
+static void reader_loop(char *r, size_t size, struct shared_state *st);
+
+GRADER_TEST(log_concurrent)
+{
+	size_t size = 256 * 1024;
+	char *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared_state *st = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(r != MAP_FAILED && st != MAP_FAILED);
+	int rc = log_init(r, size);
+	require_implemented(rc < 0, "log_init");
+	struct rec probe = {0, 0, 0};
+	rc = log_append(r, size, &probe, 0); /* a zero-length record first: is append there at all? */
+	require_implemented(rc < 0, "log_append");
+	log_init(r, size);
+
+	race_set(RACE_YIELD); /* every append yields between reading tail and publishing it */
+	pid_t pids[WRITERS + 1];
+	for (int w = 0; w <= WRITERS; w++) {
+		pids[w] = fork();
+		ck_assert(pids[w] >= 0);
+		if (pids[w] == 0 && w == WRITERS) {
+			reader_loop(r, size, st);
+			_exit(0);
+		}
+		if (pids[w] == 0) {
+			for (uint32_t q = 0; q < PER_WRITER; q++) {
+				struct rec x = {(uint32_t)w, q, rec_sum((uint32_t)w, q)};
+				if (log_append(r, size, &x, sizeof x) < 0) {
+					st->append_errno[w] = errno;
+					_exit(1);
+				}
+			}
+			_exit(0);
+		}
+	}
+	race_set(RACE_OFF);
+	char how[WRITERS + 1][160];
+	int bad = -1;
+	for (int w = 0; w <= WRITERS; w++) {
+		if (w == WRITERS)
+			st->writers_done = 1;
+		int status = 0;
+		if (probe_wait(pids[w], &status, 5.0) < 0) {
+			for (int k = w; k <= WRITERS; k++) /* the rest too: no second 5 s wait */
+				kill(pids[k], SIGKILL);
+			waitpid(pids[w], &status, 0);
+			snprintf(how[w], sizeof how[w], "did not finish within 5 s");
+			bad = w;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			describe_status(status, how[w], sizeof how[w]);
+			bad = w;
+		}
+	}
+	if (bad >= 0) {
+		int err = bad < WRITERS ? st->append_errno[bad] : 0;
+		munmap(r, size), munmap(st, PAGE);
+		ck_abort_msg("%s %d of %d %s%s%s.", bad < WRITERS ? "Writer" : "The concurrent reader (process",
+			     bad, WRITERS, how[bad], err ? ": log_append failed with " : "",
+			     err ? strerrorname_np(err) : "");
+	}
+
+	/* Check the bytes ourselves, following the layout in shmlist.h. */
+	static unsigned char seen[WRITERS][PER_WRITER];
+	long present = 0, dup = 0, garbled = 0, open = 0;
+	uint32_t tail = ((struct shlog_header *)r)->tail;
+	for (size_t off = 8; off + sizeof(struct shlog_record) <= tail && off + 8 <= size;) {
+		struct shlog_record *rec = (void *)(r + off);
+		if (rec->commit != SHLOG_DONE) {
+			open++;
+			off += 8 + sizeof(struct rec);
+			continue;
+		}
+		struct rec x;
+		memcpy(&x, rec->data, sizeof x);
+		if (rec->len != sizeof x || x.writer >= WRITERS || x.seq >= PER_WRITER || x.sum != rec_sum(x.writer, x.seq))
+			garbled++;
+		else if (seen[x.writer][x.seq]++)
+			dup++;
+		else
+			present++;
+		off += (sizeof *rec + (rec->len < 64 ? rec->len : 16) + 7) / 8 * 8;
+	}
+	long walked = log_walk(r, size, NULL, NULL);
+	long torn = st->torn, walks = st->reader_walks;
+	munmap(r, size), munmap(st, PAGE);
+	long want = WRITERS * PER_WRITER;
+	ck_assert_msg(present == want && dup == 0 && garbled == 0 && open == 0,
+		      "%d processes appended %d records each (%ld in all), at the same time, with "
+		      "race_set(RACE_YIELD) widening the gap between reading tail and publishing it. The "
+		      "log holds %ld intact records, %ld duplicates, %ld garbled, %ld never committed (tail "
+		      "%u): %ld records were LOST. Two writers read the same tail and wrote into the same "
+		      "bytes. Reserve space atomically: compare-and-swap tail from the value you read to "
+		      "value + record size, and retry if someone else moved it first (or fetch-add).",
+		      WRITERS, PER_WRITER, want, present, dup, garbled, open, tail, want - present);
+	ck_assert_msg(torn == 0,
+		      "A reader walking the log while %d writers appended saw %ld records that were "
+		      "complete according to their commit word but whose payload was not (in %ld walks). "
+		      "Write the commit word LAST, with release ordering (atomic_store_explicit(..., "
+		      "memory_order_release)), and read it with acquire.", WRITERS, torn, walks);
+	ck_assert_msg(walked == want, "All %ld records are in the log, but log_walk() counted %ld.", want, walked);
+}
+
+static void reader_cb(const void *data, uint32_t len, void *ctx)
+{
+	struct shared_state *st = ctx;
+	struct rec x;
+	if (len != sizeof x) {
+		st->torn++;
+		return;
+	}
+	memcpy(&x, data, sizeof x);
+	if (x.writer >= WRITERS || x.seq >= PER_WRITER || x.sum != rec_sum(x.writer, x.seq))
+		st->torn++;
+}
+
+static void reader_loop(char *r, size_t size, struct shared_state *st)
+{
+	while (!st->writers_done && st->reader_walks < 2000) {
+		log_walk(r, size, reader_cb, st);
+		st->reader_walks++;
+		sched_yield();
+	}
+}
+
+/* ---- log_crash_midway --------------------------------------------------------------------- */
+
+struct crash_arg {
+	char *log;
+	size_t size;
+	char *data; /* its page ends in a guard page */
+};
+
+static void crash_child(void *arg)
+{
+	struct crash_arg *c = arg;
+	child_stub(log_append(c->log, c->size, "good-1", 6) < 0, "log_append");
+	log_append(c->log, c->size, "good-2", 6);
+	/* 100 readable bytes, then a guard page: the copy dies halfway through this record. */
+	log_append(c->log, c->size, c->data + REGION - 100, 400);
+	child_fail("log_append() copied 400 bytes from a buffer whose last 300 are unreadable and "
+		   "did not crash: the grader cannot test this.");
+}
+
+GRADER_TEST(log_crash_midway)
+{
+	size_t size = 2 * PAGE;
+	struct crash_arg c = {.size = size};
+	c.log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	c.data = probe_stack(REGION);
+	ck_assert(c.log != MAP_FAILED && c.data);
+	memset(c.data, 'D', REGION);
+	int rc = log_init(c.log, size);
+	require_implemented(rc < 0, "log_init");
+	V = mmap(NULL, sizeof *V, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(V, 0, sizeof *V);
+	child_end e = probe_in_child(crash_child, &c, 2.0);
+	char enosys[64], msg[sizeof V->msg];
+	memcpy(enosys, V->enosys, sizeof enosys);
+	memcpy(msg, V->msg, sizeof msg);
+	munmap(V, sizeof *V);
+	V = NULL;
+	errno = ENOSYS;
+	require_implemented(enosys[0] != 0, "log_append");
+	static struct log_seen s;
+	errno = 0;
+	ssize_t n = log_walk(c.log, size, log_collect, &s);
+	int err = errno;
+	int committed = 0;
+	uint32_t tail = ((struct shlog_header *)c.log)->tail;
+	for (size_t off = 8; off + 8 <= tail && off + 8 <= size;) {
+		struct shlog_record *r = (void *)(c.log + off);
+		if (r->commit == SHLOG_DONE)
+			committed++;
+		off += (8 + (r->len <= size ? r->len : 0) + 7) / 8 * 8;
+	}
+	munmap(c.log, size);
+	probe_stack_free(c.data, REGION);
+	char how[160];
+	ck_assert_msg(e.sig == SIGSEGV, "%s", msg[0] ? msg : describe_end(e, how, sizeof how));
+	ck_assert_msg(committed <= 2,
+		      "A writer died (SIGSEGV) while copying the payload of its third record, and that "
+		      "record is now marked complete (commit == SHLOG_DONE) with a half-written payload: "
+		      "readers will take garbage for data. Write the commit word LAST, after the payload, "
+		      "with release ordering.");
+	ck_assert_msg(n == 2, "After 2 complete records and one whose writer died halfway, log_walk() "
+			      "returned %zd (%s), expected 2: an unfinished record (commit == 0) ends the walk.",
+		      n, n < 0 ? strerrorname_np(err) : "no error");
+	ck_assert_msg(s.len[0] == 6 && !memcmp(s.data[0], "good-1", 6) && s.len[1] == 6 &&
+			      !memcmp(s.data[1], "good-2", 6),
+		      "The two complete records do not read back as \"good-1\" and \"good-2\".");
+}
+
+/* ---- log_corrupt --------------------------------------------------------------------------- */
+
+static const char *log_corruptions[] = {
+	"the magic is wrong",
+	"tail is past the end of the region",
+	"a record's commit word is neither 0 nor SHLOG_DONE",
+	"a record's len runs past tail",
+	"a record's len is 0xffffffff (offset + len overflows 32 bits)",
+};
+
+static void log_corrupt_child(void *arg)
+{
+	int kind = (int)(intptr_t)arg;
+	char *r = guarded();
+	child_stub(log_init(r, REGION) < 0, "log_init");
+	for (int i = 0; i < 4; i++)
+		child_stub(log_append(r, REGION, "record", 6) < 0, "log_append");
+	struct shlog_header *h = (void *)r;
+	struct shlog_record *second = (void *)(r + 8 + 16);
+	switch (kind) {
+	case 0: h->magic ^= 0x01010101u; break;
+	case 1: h->tail = 64 * REGION; break;
+	case 2: second->commit = 0x12345678u; break;
+	case 3: second->len = REGION / 2; break;
+	case 4: second->len = UINT32_MAX; break;
+	}
+	struct seen *s = new_seen(r, REGION);
+	s->max_calls = 100;
+	errno = 0;
+	ssize_t n = log_walk(r, REGION, log_cb_check, s);
+	child_stub(n < 0 && errno == ENOSYS, "log_walk");
+	if (n >= 0 || errno != EINVAL)
+		child_fail("On a log where %s, log_walk() returned %zd (%s); it should return -1 with "
+			   "EINVAL: nothing read from shared memory can be trusted unchecked.",
+			   log_corruptions[kind], n, strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+	if (kind <= 1 && (log_append(r, REGION, "x", 1) == 0 || errno != EINVAL))
+		child_fail("log_append() onto a log where %s should fail with EINVAL, not write where the "
+			   "header says.", log_corruptions[kind]);
+}
+
+GRADER_TEST(log_corrupt)
+{
+	for (int k = 0; k < 5; k++) {
+		char crash[300];
+		snprintf(crash, sizeof crash,
+			 "A log operation crashed on a log where %s: a field read from shared memory was "
+			 "used without checking it against the region (guard pages surround it).",
+			 log_corruptions[k]);
+		run_child(log_corrupt_child, (void *)(intptr_t)k, 1.0, crash,
+			  "log_walk() did not finish within 1 s on a damaged 4-record log.");
+	}
+}
+
+/* ---- region_cleanup ------------------------------------------------------------------------ */
+
+static int fd_count(void)
+{
+	int fds[256];
+	return probe_fds(0, fds, 256);
+}
+
+static int mapped(void *p, size_t size)
+{
+	return msync(p, size, MS_ASYNC) == 0; /* fails with ENOMEM where nothing is mapped */
+}
+
+GRADER_TEST(region_cleanup)
+{
+	char name[64];
+	sb_name("region", name, sizeof name);
+	ledger_watch_shm(name);
+	size_t size = 3 * PAGE;
+	int before = fd_count();
+	char *base = region_create(name, size);
+	require_implemented(base == NULL, "region_create");
+	ck_assert_msg(base != NULL, "region_create(\"%s\", %zu) failed: %s", name, size, strerror(errno));
+	int after = fd_count();
+	memset(base, 0x5a, size);
+	/* A second creator must not silently share (or clobber) an existing object. */
+	char *again = region_create(name, size);
+	int again_err = errno;
+	if (again)
+		region_detach(again, size);
+
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char verdict = 'k';
+		size_t got = 0;
+		int fds = fd_count();
+		char *other = region_attach(name, &got);
+		if (!other)
+			verdict = errno == ENOSYS ? 'n' : 'a';
+		else if (got != size)
+			verdict = 's';
+		else if (fd_count() != fds)
+			verdict = 'f';
+		else if (other[0] != 0x5a || other[size - 1] != 0x5a)
+			verdict = 'd';
+		else if (region_detach(other, got) != 0 || mapped(other, got))
+			verdict = 'u';
+		ssize_t ignored = write(p[1], &verdict, 1);
+		(void)ignored;
+		_exit(0);
+	}
+	close(p[1]);
+	char verdict = '?';
+	probe_read_all(p[0], &verdict, 1, 2.0);
+	close(p[0]);
+	int status;
+	if (probe_wait(pid, &status, 2.0) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+
+	int rc = region_destroy(name, base, size);
+	int destroy_errno = errno;
+	int still_mapped = mapped(base, size);
+	int fd = shm_open(name, O_RDONLY, 0);
+	int name_left = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	/* Clean up whatever the code under test left, then say what it was. */
+	shm_unlink(name);
+	if (still_mapped)
+		munmap(base, size);
+	if (rc < 0 && destroy_errno == ENOSYS) {
+		errno = ENOSYS;
+		require_implemented(1, "region_destroy");
+	}
+
+	ck_assert_msg(after == before,
+		      "region_create() left %d more descriptor(s) open. Once mmap() has mapped the "
+		      "object the descriptor is no longer needed: close it, or every region costs one "
+		      "descriptor until the process ends.", after - before);
+	ck_assert_msg(again == NULL && again_err == EEXIST,
+		      "region_create() on a name that already exists %s; it should fail with EEXIST "
+		      "(O_CREAT | O_EXCL), or a stale object left by a crash is silently reused.",
+		      again ? "succeeded" : "failed, but not with EEXIST");
+	switch (verdict) {
+	case 'k': break;
+	case 'n': ck_abort_msg("region_attach() is not implemented yet (ENOSYS)."); break;
+	case 'a': ck_abort_msg("region_attach() in another process failed for an existing object."); break;
+	case 's': ck_abort_msg("region_attach() reported the wrong size (use fstat on the object)."); break;
+	case 'f': ck_abort_msg("region_attach() left a descriptor open: close it once the object is mapped."); break;
+	case 'd': ck_abort_msg("region_attach() in another process did not see the creator's bytes: is "
+			       "the mapping MAP_SHARED, of the same object?"); break;
+	case 'u': ck_abort_msg("After region_detach() the region was still mapped: munmap() it."); break;
+	default: ck_abort_msg("The child that called region_attach() %s without answering.",
+			      describe_status(status, (char[160]){0}, 160));
+	}
+	ck_assert_msg(rc == 0, "region_destroy() failed: %s", strerror(destroy_errno));
+	ck_assert_msg(!still_mapped, "After region_destroy() the region was still mapped: munmap() it.");
+	ck_assert_msg(!name_left,
+		      "After region_destroy() the name %s still exists in /dev/shm: the object (and its "
+		      "memory) outlives every process. The owner must shm_unlink() the name.", name);
+	char leaks[512];
+	ck_assert_msg(ledger_check(leaks, sizeof leaks) == 0, "After region_destroy(): %s", leaks);
+}
