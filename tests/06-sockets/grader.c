@@ -359,7 +359,7 @@ static void length_child(void *arg)
 		_exit(2);
 	if (r >= 0)
 		_exit(10);
-	_exit(errno == c->expect1 || errno == c->expect2 ? 0 : 20);
+	_exit(errno == c->expect1 || errno == c->expect2 ? 0 : errno == EFAULT ? 21 : 20);
 }
 
 GRADER_TEST(frame_length_checked)
@@ -381,6 +381,13 @@ GRADER_TEST(frame_length_checked)
 			      cases[i].bogus, describe_end(e, how, sizeof how));
 		ck_assert_msg(e.exited, "recv_frame() with a header announcing %u bytes: the process %s.",
 			      cases[i].bogus, describe_end(e, how, sizeof how));
+		ck_assert_msg(e.code != 21,
+			      "A header announcing %u bytes, then 64 KiB of data, into a 4096-byte buffer: "
+			      "recv_frame() asked the kernel to read past the end of the buffer, and only the "
+			      "guard page behind it stopped that (EFAULT); in a real program it overwrites "
+			      "whatever follows. Never trust a length from the network: check it against "
+			      "FRAME_MAX and against cap BEFORE reading the payload (or allocating room for it).",
+			      cases[i].bogus);
 		ck_assert_msg(e.code != 10,
 			      "recv_frame() accepted a frame whose header announces %u bytes into a "
 			      "4096-byte buffer. It must fail with %s.", cases[i].bogus,
