@@ -628,7 +628,10 @@ GRADER_TEST(stop_after_queued_jobs)
 	   the stop messages are queued behind the rest. */
 	struct ctx c = {.report = rep[1], .gate = gate[0]};
 	pid_t pids[POOL] = {0};
+	pid_t me = getpid();
 	int r = jq_start_workers(q, POOL, handler, &c, pids);
+	if (getpid() != me)
+		_exit(0); /* a worker came back into our code: pool_exactly_once reports that */
 	int err = errno;
 	if (r < 0) {
 		close(rep[0]), close(rep[1]), close(gate[0]), close(gate[1]);
@@ -654,6 +657,7 @@ GRADER_TEST(stop_after_queued_jobs)
 	require_implemented(stop < 0, "jq_stop_workers");
 	ck_assert_msg(stop == 0, "jq_stop_workers() failed with %s.", ename(stop_err));
 	ck_assert_msg(in == N, "Only %d of %d jq_submit() calls succeeded.", in, N);
+	ck_assert_msg(total <= N, "%d reports for %d jobs: some were handled twice.", total, N);
 	ck_assert_msg(total == N,
 		      "%d jobs (priorities 0 to 3) were queued before jq_stop_workers(), but only %d "
 		      "were handled before the workers stopped. The stop messages overtook queued jobs: "
@@ -676,7 +680,10 @@ GRADER_TEST(join_reaps_workers)
 	/* Slow jobs, and job 6 makes its worker fail with status 3. */
 	struct ctx c = {.report = rep[1], .gate = -1, .delay_ms = 40, .fail = 6};
 	pid_t pids[2] = {0};
+	pid_t me = getpid();
 	int r = jq_start_workers(q, 2, handler, &c, pids);
+	if (getpid() != me)
+		_exit(0); /* a worker came back into our code: pool_exactly_once reports that */
 	int err = errno;
 	if (r < 0) {
 		close(rep[0]), close(rep[1]);
@@ -685,8 +692,10 @@ GRADER_TEST(join_reaps_workers)
 		require_implemented(1, "jq_start_workers");
 		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
 	}
-	submit_ids(q, 1, 6);
-	jq_stop_workers(q, 2);
+	for (unsigned id = 1; id <= 6; id++) /* plain mq_send: only jq_join_workers is graded here */
+		mq_send(q, (const char *)&id, sizeof id, 1);
+	mq_send(q, "", 0, 0); /* the stop messages */
+	mq_send(q, "", 0, 0);
 	/* Signals keep interrupting the wait: a handler without SA_RESTART gives EINTR. */
 	struct sigaction sa = {.sa_handler = on_alarm};
 	sigemptyset(&sa.sa_mask);
