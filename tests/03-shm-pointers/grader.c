@@ -330,7 +330,7 @@ struct corruption {
 
 enum {
 	C_MAGIC, C_ALLOC, C_HEAD_PAST, C_HEAD_IN_HEADER, C_NEXT_PAST, C_NEXT_EDGE, C_NEXT_MISALIGNED,
-	C_NEXT_WRAPS, C_SELF_CYCLE, C_CYCLE, C_LEN_PAST, C_LEN_WRAPS, C_NO_NUL,
+	C_NEXT_WRAPS, C_NEXT_WRAPS8, C_SELF_CYCLE, C_CYCLE, C_LEN_PAST, C_LEN_WRAPS, C_NO_NUL,
 };
 
 static const struct corruption corruptions[] = {
@@ -341,7 +341,8 @@ static const struct corruption corruptions[] = {
 	{"a node's next is far past the end of the region", C_NEXT_PAST},
 	{"a node's next is size - 8: the node would start inside but end outside the region", C_NEXT_EDGE},
 	{"a node's next is not a multiple of SHML_ALIGN", C_NEXT_MISALIGNED},
-	{"a node's next is 0xfffffffffffffff8 (offset + node size overflows 64 bits)", C_NEXT_WRAPS},
+	{"a node's next is 0xfffffffffffffff0 (offset + node size overflows 64 bits)", C_NEXT_WRAPS},
+	{"a node's next is 0xfffffffffffffff8 (offset + node size overflows 64 bits)", C_NEXT_WRAPS8},
 	{"a node's next is its own offset (a loop of one)", C_SELF_CYCLE},
 	{"the last node's next points back to the first (a loop)", C_CYCLE},
 	{"a node's len is larger than the region", C_LEN_PAST},
@@ -377,7 +378,8 @@ static void corrupt_child(void *arg)
 	case C_NEXT_PAST: n[2]->next = 1u << 20; break;
 	case C_NEXT_EDGE: n[2]->next = REGION - 8; break;
 	case C_NEXT_MISALIGNED: n[2]->next += 3; break;
-	case C_NEXT_WRAPS: n[2]->next = UINT64_MAX - 7; break;
+	case C_NEXT_WRAPS: n[2]->next = UINT64_MAX - 15; break;
+	case C_NEXT_WRAPS8: n[2]->next = UINT64_MAX - 7; break;
 	case C_SELF_CYCLE: n[2]->next = (uint64_t)((char *)n[2] - r); break;
 	case C_CYCLE: n[4]->next = h->head; break;
 	case C_LEN_PAST: n[2]->len = 3 * REGION; break;
