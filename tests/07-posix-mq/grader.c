@@ -203,7 +203,7 @@ GRADER_TEST(open_within_limits)
 GRADER_TEST(take_priority_order)
 {
 	char name[128];
-	mqd_t q = make_q("prio", name, sizeof name, 8, 64, JQ_NONBLOCK);
+	mqd_t q = make_q("prio", name, sizeof name, 8, 32, JQ_NONBLOCK);
 	struct {
 		const char *text;
 		unsigned prio;
