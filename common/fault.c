@@ -14,6 +14,8 @@ ssize_t __real_recv(int fd, void *buf, size_t n, int flags);
 ssize_t __real_send(int fd, const void *buf, size_t n, int flags);
 ssize_t __real_readv(int fd, const struct iovec *iov, int cnt);
 ssize_t __real_writev(int fd, const struct iovec *iov, int cnt);
+ssize_t __real_sendmsg(int fd, const struct msghdr *m, int flags);
+ssize_t __real_recvmsg(int fd, struct msghdr *m, int flags);
 int __real_kill(pid_t pid, int sig);
 
 ssize_t __wrap_read(int fd, void *buf, size_t n);
@@ -22,6 +24,8 @@ ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
 ssize_t __wrap_send(int fd, const void *buf, size_t n, int flags);
 ssize_t __wrap_readv(int fd, const struct iovec *iov, int cnt);
 ssize_t __wrap_writev(int fd, const struct iovec *iov, int cnt);
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags);
+ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags);
 int __wrap_kill(pid_t pid, int sig);
 
 static volatile sig_atomic_t armed;
@@ -156,6 +160,38 @@ ssize_t __wrap_writev(int fd, const struct iovec *iov, int cnt)
 		return __real_writev(fd, iov, cnt);
 	struct iovec cut[64];
 	return __real_writev(fd, cut, trim_iov(iov, cnt, lim, cut));
+}
+
+ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	int err;
+	int cnt = (int)m->msg_iovlen;
+	size_t want = iov_total(m->msg_iov, cnt), lim = next_call(want, &err);
+	FAIL_OR(lim, err);
+	if (lim == want || cnt > 64)
+		return __real_sendmsg(fd, m, flags);
+	struct iovec cut[64];
+	struct msghdr shorter = *m;
+	shorter.msg_iov = cut;
+	shorter.msg_iovlen = (size_t)trim_iov(m->msg_iov, cnt, lim, cut);
+	return __real_sendmsg(fd, &shorter, flags);
+}
+
+ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags)
+{
+	int err;
+	int cnt = (int)m->msg_iovlen;
+	size_t want = iov_total(m->msg_iov, cnt), lim = next_call(want, &err);
+	FAIL_OR(lim, err);
+	if (lim == want || cnt > 64)
+		return __real_recvmsg(fd, m, flags);
+	struct iovec cut[64], *orig = m->msg_iov;
+	m->msg_iov = cut;
+	m->msg_iovlen = (size_t)trim_iov(orig, cnt, lim, cut);
+	ssize_t n = __real_recvmsg(fd, m, flags);
+	m->msg_iov = orig; /* the caller's msghdr comes back as it was given, but for the result */
+	m->msg_iovlen = (size_t)cnt;
+	return n;
 }
 
 /* kill(-1, sig) signals every process the caller may signal: as root, the whole machine.

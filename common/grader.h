@@ -64,7 +64,8 @@ void ledger_watch_mq(const char *name);
 /* Runs the checks now; returns 0 if clean, else -1 with a list of leaks in MSG. */
 int ledger_check(char *msg, size_t cap);
 
-/* Fault injection into the student's read/write/recv/send/readv/writev (linked with --wrap). */
+/* Fault injection into the student's read/write/recv/send/readv/writev/sendmsg/recvmsg
+   (linked with --wrap). */
 typedef struct {
 	size_t max_chunk;      /* hand out at most this many bytes per call (0: no limit) */
 	unsigned eintr_every;  /* every Nth call fails with EINTR before doing anything */

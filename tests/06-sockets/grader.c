@@ -11,61 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/*
- * Fault injection for sendmsg()/recvmsg(), which the common --wrap list does not cover (a
- * frame is best sent with ONE sendmsg). These definitions take the place of libc's for the
- * student's code. While a plan is armed through arm(), they are carried out with send()/recv(),
- * which the injector wraps; otherwise they are the plain system calls.
- */
-static bool msg_faults;
-static void arm(fault_plan p)
-{
-	msg_faults = true;
-	fault_arm(p);
-}
-static void disarm(void)
-{
-	fault_disarm();
-	msg_faults = false;
-}
-
-ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
-{
-	if (!msg_faults)
-		return syscall(SYS_sendmsg, fd, m, flags);
-	ssize_t total = 0;
-	for (size_t i = 0; i < m->msg_iovlen; i++) {
-		const struct iovec *v = &m->msg_iov[i];
-		if (v->iov_len == 0)
-			continue;
-		ssize_t n = send(fd, v->iov_base, v->iov_len, flags);
-		if (n < 0)
-			return total ? total : -1;
-		total += n;
-		if ((size_t)n < v->iov_len)
-			break;
-	}
-	return total;
-}
-
-ssize_t recvmsg(int fd, struct msghdr *m, int flags)
-{
-	if (!msg_faults)
-		return syscall(SYS_recvmsg, fd, m, flags);
-	m->msg_flags = 0;
-	m->msg_controllen = 0;
-	for (size_t i = 0; i < m->msg_iovlen; i++)
-		if (m->msg_iov[i].iov_len > 0)
-			return recv(fd, m->msg_iov[i].iov_base, m->msg_iov[i].iov_len, flags);
-	return 0;
-}
 
 /* ---- the test's own, trusted socket code ----------------------------------------------- */
 
@@ -277,10 +227,10 @@ static void frame_under_faults(fault_plan plan, const char *what, int N)
 	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 
-	arm(plan);
+	fault_arm(plan);
 	ssize_t s = send_frame(sv[0], out, (uint32_t)N);
 	int serr = errno;
-	disarm();
+	fault_disarm();
 	unsigned long shortened = fault_injected();
 	ssize_t w = recv(sv[1], wire, sizeof wire, MSG_DONTWAIT); /* what actually went out */
 	uint32_t h = htonl((uint32_t)N);
@@ -290,10 +240,10 @@ static void frame_under_faults(fault_plan plan, const char *what, int N)
 	memcpy(wire, &h, 4);
 	memcpy(wire + 4, out, (size_t)N);
 	ck_assert(send(sv[0], wire, (size_t)N + 4, 0) == N + 4);
-	arm(plan);
+	fault_arm(plan);
 	ssize_t r = recv_frame(sv[1], in, sizeof in);
 	int rerr = errno;
-	disarm();
+	fault_disarm();
 	close(sv[0]);
 	close(sv[1]);
 
