@@ -215,9 +215,9 @@ ssize_t filter_through(char *const argv[], const void *in, size_t n, void *out, 
 		close(wfd);
 		wfd = -1;
 	}
-	while (rfd >= 0) {
+	while (rfd >= 0 || wfd >= 0) { /* poll() skips an entry whose fd is -1 */
 		struct pollfd pf[2] = {{.fd = rfd, .events = POLLIN}, {.fd = wfd, .events = POLLOUT}};
-		if (poll(pf, wfd >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -232,7 +232,7 @@ ssize_t filter_through(char *const argv[], const void *in, size_t n, void *out, 
 				wfd = -1;
 			}
 		}
-		if (pf[0].revents) { /* data, or POLLHUP: every write end is closed */
+		if (rfd >= 0 && pf[0].revents) { /* data, or POLLHUP: every write end is closed */
 			char *into = kept < cap ? dst + kept : discard;
 			size_t room = kept < cap ? cap - kept : sizeof discard;
 			ssize_t r = read(rfd, into, room < CHUNK ? room : CHUNK);
