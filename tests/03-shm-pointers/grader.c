@@ -18,6 +18,32 @@
 
 enum { PAGE = 4096, REGION = 4096 };
 
+/* The report cuts lines at 200 characters: fold a message into lines of at most 100. */
+static const char *fold(char *msg)
+{
+	size_t line = 0, last_space = 0;
+	for (size_t i = 0; msg[i]; i++, line++) {
+		if (msg[i] == '\n')
+			line = 0;
+		if (msg[i] == ' ')
+			last_space = i;
+		if (line >= 100 && last_space > i - line) {
+			msg[last_space] = '\n';
+			line = i - last_space;
+		}
+	}
+	return msg;
+}
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			char fold_buf_[2048];                                              \
+			snprintf(fold_buf_, sizeof fold_buf_, __VA_ARGS__);                \
+			ck_abort_msg("%s", fold(fold_buf_));                               \
+		}                                                                          \
+	} while (0)
+#define ABORT(...) CHECK(0, __VA_ARGS__)
+
 /* ---- Running student code in a child that reports back ------------------------------------ */
 
 /* A shared page where a child leaves its verdict: the parent reads it after the child ends. */
@@ -67,9 +93,9 @@ static void run_child(void (*fn)(void *), void *arg, double timeout, const char 
 	char how[160], seed[64] = "";
 	if (v.progress >= 0)
 		snprintf(seed, sizeof seed, " (at step %ld)", v.progress);
-	ck_assert_msg(!e.timed_out, "%s%s", hang, seed);
-	ck_assert_msg(e.sig == 0, "%s It was %s%s.", crash, describe_end(e, how, sizeof how), seed);
-	ck_assert_msg(e.exited && e.code == 0, "%s", v.msg[0] ? v.msg : "The child stopped early.");
+	CHECK(!e.timed_out, "%s%s", hang, seed);
+	CHECK(e.sig == 0, "%s The process %s%s.", crash, describe_end(e, how, sizeof how), seed);
+	CHECK(e.exited && e.code == 0, "%s", v.msg[0] ? v.msg : "The child stopped early.");
 }
 
 /* REGION bytes of private memory with a PROT_NONE page on each side: any stray access crashes. */
@@ -103,8 +129,9 @@ static void collect(const char *text, void *ctx)
 			   "most SIZE / (smallest node) nodes, so stop with EINVAL after that many.",
 			   s->max_calls);
 	if (text < s->base || text >= s->base + s->size)
-		child_fail("list_walk() passed the callback a text at %p, outside the region %p..%p. The "
-			   "walker must hand out base + offset of its OWN mapping.",
+		child_fail("list_walk() passed the callback a text at %p, outside the region %p..%p. Either an "
+			   "offset read from the region was followed without checking that it stays inside, or "
+			   "the walker did not add the base of its OWN mapping.",
 			   (const void *)text, (const void *)s->base, (const void *)(s->base + s->size));
 	if (!memchr(text, '\0', (size_t)(s->base + s->size - text)))
 		child_fail("list_walk() passed the callback a text with no '\\0' before the end of the "
@@ -209,7 +236,7 @@ GRADER_TEST(list_other_address)
 	sb_name("list", name, sizeof name);
 	ledger_watch_shm(name);
 	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	ck_assert_msg(fd >= 0, "grader: shm_open: %s", strerror(errno));
+	CHECK(fd >= 0, "grader: shm_open: %s", strerror(errno));
 	shm_unlink(name);
 	size_t size = 2 * PAGE;
 	ck_assert(ftruncate(fd, (off_t)size) == 0);
@@ -234,7 +261,7 @@ GRADER_TEST(list_other_address)
 		munmap(a, size), munmap(b, size);
 		errno = err;
 		require_implemented(1, "list_init or list_push");
-		ck_abort_msg("Building a 3-node list failed: %s", strerror(err));
+		ABORT("Building a 3-node list failed: %s", strerror(err));
 	}
 	V = NULL;
 	char full[800];
@@ -669,7 +696,7 @@ GRADER_TEST(log_concurrent)
 	if (bad >= 0) {
 		int err = bad < WRITERS ? st->append_errno[bad] : 0;
 		munmap(r, size), munmap(st, PAGE);
-		ck_abort_msg("%s %d of %d %s%s%s.", bad < WRITERS ? "Writer" : "The concurrent reader (process",
+		ABORT("%s %d of %d %s%s%s.", bad < WRITERS ? "Writer" : "The concurrent reader (process",
 			     bad, WRITERS, how[bad], err ? ": log_append failed with " : "",
 			     err ? strerrorname_np(err) : "");
 	}
@@ -699,20 +726,20 @@ GRADER_TEST(log_concurrent)
 	long torn = st->torn, walks = st->reader_walks;
 	munmap(r, size), munmap(st, PAGE);
 	long want = WRITERS * PER_WRITER;
-	ck_assert_msg(present == want && dup == 0 && garbled == 0 && open == 0,
-		      "%d processes appended %d records each (%ld in all), at the same time, with "
+	CHECK(present == want && dup == 0 && garbled == 0 && open == 0,
+		      "%ld of %ld records were LOST. %d processes appended %d records each (%ld in all), at the same time, with "
 		      "race_set(RACE_YIELD) widening the gap between reading tail and publishing it. The "
 		      "log holds %ld intact records, %ld duplicates, %ld garbled, %ld never committed (tail "
-		      "%u): %ld records were LOST. Two writers read the same tail and wrote into the same "
+		      "%u). Two writers read the same tail and wrote into the same "
 		      "bytes. Reserve space atomically: compare-and-swap tail from the value you read to "
 		      "value + record size, and retry if someone else moved it first (or fetch-add).",
-		      WRITERS, PER_WRITER, want, present, dup, garbled, open, tail, want - present);
-	ck_assert_msg(torn == 0,
+		      want - present, want, WRITERS, PER_WRITER, want, present, dup, garbled, open, tail);
+	CHECK(torn == 0,
 		      "A reader walking the log while %d writers appended saw %ld records that were "
 		      "complete according to their commit word but whose payload was not (in %ld walks). "
 		      "Write the commit word LAST, with release ordering (atomic_store_explicit(..., "
 		      "memory_order_release)), and read it with acquire.", WRITERS, torn, walks);
-	ck_assert_msg(walked == want, "All %ld records are in the log, but log_walk() counted %ld.", want, walked);
+	CHECK(walked == want, "All %ld records are in the log, but log_walk() counted %ld.", want, walked);
 }
 
 static void reader_cb(const void *data, uint32_t len, void *ctx)
@@ -791,16 +818,16 @@ GRADER_TEST(log_crash_midway)
 	munmap(c.log, size);
 	probe_stack_free(c.data, REGION);
 	char how[160];
-	ck_assert_msg(e.sig == SIGSEGV, "%s", msg[0] ? msg : describe_end(e, how, sizeof how));
-	ck_assert_msg(committed <= 2,
+	CHECK(e.sig == SIGSEGV, "%s", msg[0] ? msg : describe_end(e, how, sizeof how));
+	CHECK(committed <= 2,
 		      "A writer died (SIGSEGV) while copying the payload of its third record, and that "
 		      "record is now marked complete (commit == SHLOG_DONE) with a half-written payload: "
 		      "readers will take garbage for data. Write the commit word LAST, after the payload, "
 		      "with release ordering.");
-	ck_assert_msg(n == 2, "After 2 complete records and one whose writer died halfway, log_walk() "
+	CHECK(n == 2, "After 2 complete records and one whose writer died halfway, log_walk() "
 			      "returned %zd (%s), expected 2: an unfinished record (commit == 0) ends the walk.",
 		      n, n < 0 ? strerrorname_np(err) : "no error");
-	ck_assert_msg(s.len[0] == 6 && !memcmp(s.data[0], "good-1", 6) && s.len[1] == 6 &&
+	CHECK(s.len[0] == 6 && !memcmp(s.data[0], "good-1", 6) && s.len[1] == 6 &&
 			      !memcmp(s.data[1], "good-2", 6),
 		      "The two complete records do not read back as \"good-1\" and \"good-2\".");
 }
@@ -839,7 +866,7 @@ static void log_corrupt_child(void *arg)
 	if (n >= 0 || errno != EINVAL)
 		child_fail("On a log where %s, log_walk() returned %zd (%s); it should return -1 with "
 			   "EINVAL: nothing read from shared memory can be trusted unchecked.",
-			   log_corruptions[kind], n, strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
+			   log_corruptions[kind], n, n >= 0 ? "no error" : strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
 	if (kind <= 1 && (log_append(r, REGION, "x", 1) == 0 || errno != EINVAL))
 		child_fail("log_append() onto a log where %s should fail with EINVAL, not write where the "
 			   "header says.", log_corruptions[kind]);
@@ -880,7 +907,7 @@ GRADER_TEST(region_cleanup)
 	int before = fd_count();
 	char *base = region_create(name, size);
 	require_implemented(base == NULL, "region_create");
-	ck_assert_msg(base != NULL, "region_create(\"%s\", %zu) failed: %s", name, size, strerror(errno));
+	CHECK(base != NULL, "region_create(\"%s\", %zu) failed: %s", name, size, strerror(errno));
 	int after = fd_count();
 	memset(base, 0x5a, size);
 	/* A second creator must not silently share (or clobber) an existing object. */
@@ -939,31 +966,31 @@ GRADER_TEST(region_cleanup)
 		require_implemented(1, "region_destroy");
 	}
 
-	ck_assert_msg(after == before,
+	CHECK(after == before,
 		      "region_create() left %d more descriptor(s) open. Once mmap() has mapped the "
 		      "object the descriptor is no longer needed: close it, or every region costs one "
 		      "descriptor until the process ends.", after - before);
-	ck_assert_msg(again == NULL && again_err == EEXIST,
+	CHECK(again == NULL && again_err == EEXIST,
 		      "region_create() on a name that already exists %s; it should fail with EEXIST "
 		      "(O_CREAT | O_EXCL), or a stale object left by a crash is silently reused.",
 		      again ? "succeeded" : "failed, but not with EEXIST");
 	switch (verdict) {
 	case 'k': break;
-	case 'n': ck_abort_msg("region_attach() is not implemented yet (ENOSYS)."); break;
-	case 'a': ck_abort_msg("region_attach() in another process failed for an existing object."); break;
-	case 's': ck_abort_msg("region_attach() reported the wrong size (use fstat on the object)."); break;
-	case 'f': ck_abort_msg("region_attach() left a descriptor open: close it once the object is mapped."); break;
-	case 'd': ck_abort_msg("region_attach() in another process did not see the creator's bytes: is "
+	case 'n': ABORT("region_attach() is not implemented yet (ENOSYS)."); break;
+	case 'a': ABORT("region_attach() in another process failed for an existing object."); break;
+	case 's': ABORT("region_attach() reported the wrong size (use fstat on the object)."); break;
+	case 'f': ABORT("region_attach() left a descriptor open: close it once the object is mapped."); break;
+	case 'd': ABORT("region_attach() in another process did not see the creator's bytes: is "
 			       "the mapping MAP_SHARED, of the same object?"); break;
-	case 'u': ck_abort_msg("After region_detach() the region was still mapped: munmap() it."); break;
-	default: ck_abort_msg("The child that called region_attach() %s without answering.",
+	case 'u': ABORT("After region_detach() the region was still mapped: munmap() it."); break;
+	default: ABORT("The child that called region_attach() %s without answering.",
 			      describe_status(status, (char[160]){0}, 160));
 	}
-	ck_assert_msg(rc == 0, "region_destroy() failed: %s", strerror(destroy_errno));
-	ck_assert_msg(!still_mapped, "After region_destroy() the region was still mapped: munmap() it.");
-	ck_assert_msg(!name_left,
+	CHECK(rc == 0, "region_destroy() failed: %s", strerror(destroy_errno));
+	CHECK(!still_mapped, "After region_destroy() the region was still mapped: munmap() it.");
+	CHECK(!name_left,
 		      "After region_destroy() the name %s still exists in /dev/shm: the object (and its "
 		      "memory) outlives every process. The owner must shm_unlink() the name.", name);
 	char leaks[512];
-	ck_assert_msg(ledger_check(leaks, sizeof leaks) == 0, "After region_destroy(): %s", leaks);
+	CHECK(ledger_check(leaks, sizeof leaks) == 0, "After region_destroy(): %s", leaks);
 }
