@@ -40,7 +40,21 @@ static void print_block(FILE *out, const char *prefix, const char *text, int max
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		int len = nl ? (int)(nl - p) : (int)strlen(p);
-		fprintf(out, "%s%.*s%s\n", prefix, len > 200 ? 200 : len, p, len > 200 ? " ..." : "");
+		/* Wrap long lines at a space near 100 columns: the end of a message is often the advice. */
+		const char *line = p;
+		int rest = len;
+		while (rest > 100) {
+			int cut = 100;
+			while (cut > 40 && line[cut] != ' ')
+				cut--;
+			int skip = line[cut] == ' ';
+			if (!skip)
+				cut = 100;
+			fprintf(out, "%s%.*s\n", prefix, cut, line);
+			line += cut + skip;
+			rest -= cut + skip;
+		}
+		fprintf(out, "%s%.*s\n", prefix, rest, line);
 		p += len + (nl != NULL);
 	}
 }
@@ -75,8 +89,9 @@ void report_print(FILE *out, const lab_result *r)
 			if (pass)
 				continue;
 			print_block(out, "        ", t->message ? t->message : "", 12);
-			fprintf(out, "        %shint:%s ", bold, off);
-			print_block(out, "", t->meta->hint, 6);
+			char hint[sizeof t->meta->hint + 8];
+			snprintf(hint, sizeof hint, "hint: %s", t->meta->hint);
+			print_block(out, "        ", hint, 8);
 			if (t->output && *t->output) {
 				fprintf(out, "        your code printed:\n");
 				print_block(out, "          | ", t->output, 30);
