@@ -88,7 +88,7 @@ int probe_pipe_shrink(int fd);              /* smallest pipe buffer; returns the
 int probe_nofile(int limit);                /* lower RLIMIT_NOFILE for this process */
 int probe_fds(pid_t pid, int *fds, int max); /* open descriptors of PID (0: self), sorted */
 const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap); /* "pipe:[123]" */
-double probe_cpu_seconds(pid_t pid);        /* user+system CPU time used so far */
+double probe_cpu_seconds(pid_t pid);        /* user+system CPU time so far (0: self) */
 /* Every descendant of ROOT (children, grandchildren, ...), breadth first; returns how many. */
 int probe_descendants(pid_t root, pid_t *out, int max);
 const char *probe_comm(pid_t pid, char *buf, size_t cap); /* its command name, or "?" */

@@ -119,7 +119,7 @@ const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap)
 double probe_cpu_seconds(pid_t pid)
 {
 	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)(pid ? pid : getpid()));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
