@@ -4,7 +4,6 @@
 #include "pipes_lab.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
