@@ -1,0 +1,791 @@
+/* grader.c: Lab 08 tests: what the kernel shows about a SysV queue service, a SysV segment and lock. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "sysv_lab.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { NCLIENTS = 4 };
+#define DECOY_TYPE 777777L /* a reply for a client that is not listening (yet) */
+#define FAKE_CLIENT 900000L
+
+union semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+static const char *ename(int err)
+{
+	const char *s = strerrorname_np(err);
+	return s ? s : "an unknown error";
+}
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+/* An explicit key per test object: unique to this run even without an IPC namespace. */
+static key_t key_for(int n)
+{
+	return (key_t)(0x08000000 | ((getpid() & 0xffff) << 8) | (n & 0xff));
+}
+
+/* Removes every SysV object with KEY, whatever the student's code did or did not do. */
+static void drop_key(key_t key)
+{
+	int id;
+	if ((id = msgget(key, 0)) >= 0)
+		msgctl(id, IPC_RMID, NULL);
+	if ((id = shmget(key, 0, 0)) >= 0)
+		shmctl(id, IPC_RMID, NULL);
+	if ((id = semget(key, 0, 0)) >= 0)
+		semctl(id, 0, IPC_RMID);
+}
+
+static size_t text_size(size_t len)
+{
+	return offsetof(struct sv_msg, data) - sizeof(long) + len;
+}
+
+/* The grader's own peer: sends a message of LEN data bytes. */
+static int put(int q, long type, long client, const void *data, size_t len)
+{
+	static struct sv_msg m;
+	m.mtype = type;
+	m.client = (int32_t)client;
+	m.len = (uint32_t)len;
+	memcpy(m.data, data, len);
+	return msgsnd(q, &m, text_size(len), IPC_NOWAIT);
+}
+
+/* Takes a message of TYPE without waiting: its data length, or -1 (none there). */
+static ssize_t take(int q, long type, struct sv_msg *m)
+{
+	ssize_t n = msgrcv(q, m, sizeof *m - sizeof(long), type, IPC_NOWAIT);
+	if (n < 0)
+		return -1;
+	return (ssize_t)m->len;
+}
+
+/* Takes a message of TYPE, waiting at most TIMEOUT s (polls: the grader never blocks in msgrcv). */
+static ssize_t take_within(int q, long type, struct sv_msg *m, double timeout)
+{
+	double end = now() + timeout;
+	for (;;) {
+		ssize_t n = take(q, type, m);
+		if (n >= 0 || errno != ENOMSG || now() > end)
+			return n;
+		pause_ms(1);
+	}
+}
+
+/* What every test server answers: "re:" and the request. */
+static size_t echo_reply(const void *req, size_t len, void *reply, size_t cap, void *arg)
+{
+	(void)arg;
+	size_t n = len + 3 <= cap ? len : cap - 3;
+	memcpy(reply, "re:", 3);
+	memcpy((char *)reply + 3, req, n);
+	return n + 3;
+}
+
+/* The maximum-size server: answers with the request's bytes, each XOR 0xa5. */
+static size_t flip_reply(const void *req, size_t len, void *reply, size_t cap, void *arg)
+{
+	(void)arg;
+	size_t n = len < cap ? len : cap;
+	for (size_t i = 0; i < n; i++)
+		((unsigned char *)reply)[i] = ((const unsigned char *)req)[i] ^ 0xa5;
+	return n;
+}
+
+/*
+ * The grader's server, in a child: collects NREQ requests (2 s at most), then sends a decoy
+ * reply for nobody, then answers them in REVERSE order with FN. Exit status: 0 done,
+ * 2 fewer requests than expected arrived, 3 a send failed.
+ */
+static pid_t start_server(int q, int nreq, sv_handler fn)
+{
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid)
+		return pid;
+	static struct sv_msg reqs[NCLIENTS];
+	static char out[SV_DATA_MAX];
+	for (int i = 0; i < nreq; i++)
+		if (take_within(q, SV_REQUEST, &reqs[i], 2.0) < 0)
+			_exit(2);
+	const char decoy[] = "a reply for another client";
+	if (put(q, DECOY_TYPE, DECOY_TYPE, decoy, sizeof decoy - 1) < 0)
+		_exit(3);
+	for (int i = nreq - 1; i >= 0; i--) {
+		size_t n = fn(reqs[i].data, reqs[i].len, out, SV_DATA_MAX, NULL);
+		/* a blocking send: a maximum-size reply only fits once the queue has room */
+		static struct sv_msg m;
+		m.mtype = reqs[i].client;
+		m.client = (int32_t)getpid();
+		m.len = (uint32_t)n;
+		memcpy(m.data, out, n);
+		if (m.mtype <= 0 || msgsnd(q, &m, text_size(n), 0) < 0)
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/* Ends the grader's server and says how it ended (0: it served everyone). */
+static int stop_server(pid_t pid)
+{
+	int status;
+	if (probe_wait(pid, &status, 0.5) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int make_queue(int n)
+{
+	key_t key = key_for(n);
+	drop_key(key);
+	int q = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert_msg(q >= 0, "the grader could not create a queue: %s", ename(errno));
+	return q;
+}
+
+GRADER_TEST(call_round_trip)
+{
+	int q = make_queue(1);
+	pid_t server = start_server(q, 1, echo_reply);
+	char reply[64] = "";
+	const char req[] = "hello";
+	ssize_t n = sv_call(q, req, 5, reply, sizeof reply - 1);
+	int err = errno;
+	int how = stop_server(server);
+	msgctl(q, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(n < 0, "sv_call");
+	ck_assert_msg(!(n < 0 && err == EINVAL),
+		      "sv_call() failed with EINVAL. msgsnd() refuses a message whose mtype is 0 or "
+		      "negative (mtype 0 means \"any type\" to msgrcv, so it cannot be a type). Send "
+		      "requests with mtype SV_REQUEST (1).");
+	ck_assert_msg(n >= 0, "sv_call() failed with %s.", ename(err));
+	ck_assert_msg(how == 0, "The grader's server never received the request (mtype SV_REQUEST, "
+				"client = your pid) within 2 s.");
+	reply[n < (ssize_t)sizeof reply - 1 ? n : 0] = '\0';
+	ck_assert_msg(n == 8 && !memcmp(reply, "re:hello", 8),
+		      "sv_call(\"hello\") returned %zd bytes \"%s\"; the server replied \"re:hello\" (8 "
+		      "bytes) with mtype = your pid.", n, reply);
+}
+
+static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)(i * 7 + seed + (i >> 8));
+}
+
+GRADER_TEST(call_max_size)
+{
+	int q = make_queue(2);
+	pid_t server = start_server(q, 1, flip_reply);
+	static unsigned char req[SV_DATA_MAX], reply[SV_DATA_MAX + 64], want[SV_DATA_MAX];
+	fill_pattern(req, sizeof req, 11);
+	flip_reply(req, sizeof req, want, sizeof want, NULL);
+	ssize_t n = sv_call(q, req, SV_DATA_MAX, reply, sizeof reply);
+	int err = errno;
+	int how = stop_server(server);
+	msgctl(q, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(n < 0, "sv_call");
+	ck_assert_msg(!(n < 0 && err == E2BIG),
+		      "sv_call() with %d data bytes (a %d-byte message text, the most msgmax allows) "
+		      "failed with E2BIG. msgsz, the size msgsnd() and msgrcv() take, counts only the "
+		      "bytes AFTER the long mtype: offsetof(struct sv_msg, data) - sizeof(long) + len "
+		      "to send, sizeof(struct sv_msg) - sizeof(long) as the room to receive.",
+		      SV_DATA_MAX, SV_MSG_MAX);
+	ck_assert_msg(n >= 0, "sv_call() with a maximum-size request (%d bytes) failed with %s.",
+		      SV_DATA_MAX, ename(err));
+	ck_assert_msg(how == 0, "The grader's server never received the maximum-size request.");
+	ck_assert_msg(n == SV_DATA_MAX,
+		      "The reply had %d data bytes, but sv_call() returned %zd. Is msgrcv()'s msgsz the "
+		      "full room for the text, sizeof(struct sv_msg) - sizeof(long)? Counting mtype "
+		      "twice cuts %zu bytes off (E2BIG, or silent truncation with MSG_NOERROR).",
+		      SV_DATA_MAX, n, sizeof(long));
+	size_t bad = 0;
+	while (bad < SV_DATA_MAX && reply[bad] == want[bad])
+		bad++;
+	ck_assert_msg(bad == SV_DATA_MAX,
+		      "The maximum-size reply came back corrupted from byte %zu of %d on: the end of the "
+		      "message was lost. msgrcv()'s msgsz must be sizeof(struct sv_msg) - sizeof(long): "
+		      "the mtype field is not part of it.", bad, SV_DATA_MAX);
+}
+
+GRADER_TEST(call_concurrent_clients)
+{
+	int q = make_queue(3);
+	/* Shared results: what each client got back. */
+	struct result {
+		pid_t pid;
+		ssize_t n;
+		int err;
+		char reply[96];
+	} *res = mmap(NULL, sizeof(struct result) * NCLIENTS, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(res != MAP_FAILED);
+	memset(res, 0, sizeof(struct result) * NCLIENTS);
+	pid_t kids[NCLIENTS];
+	for (int i = 0; i < NCLIENTS; i++) {
+		res[i].n = -2; /* never returned */
+		kids[i] = fork();
+		ck_assert(kids[i] >= 0);
+		if (kids[i] == 0) {
+			char req[64];
+			int len = snprintf(req, sizeof req, "client %d", (int)getpid());
+			res[i].pid = getpid();
+			res[i].n = sv_call(q, req, (size_t)len, res[i].reply, sizeof res[i].reply - 1);
+			res[i].err = errno;
+			_exit(0);
+		}
+	}
+	/* The server collects all four requests, then queues a reply for a fifth client that is not
+	   there, then answers in reverse order. Only msgtyp = own pid picks the right one. */
+	pid_t server = start_server(q, NCLIENTS, echo_reply);
+	int hung = 0;
+	for (int i = 0; i < NCLIENTS; i++) {
+		int status;
+		if (probe_wait(kids[i], &status, 2.0) < 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], &status, 0);
+			hung++;
+		}
+	}
+	int how = stop_server(server);
+	msgctl(q, IPC_RMID, NULL);
+	struct result r[NCLIENTS];
+	memcpy(r, res, sizeof r);
+	munmap(res, sizeof(struct result) * NCLIENTS);
+	for (int i = 0; i < NCLIENTS; i++) {
+		errno = r[i].err;
+		require_implemented(r[i].n == -1, "sv_call");
+	}
+	for (int i = 0; i < NCLIENTS; i++) {
+		char want[96];
+		snprintf(want, sizeof want, "re:client %d", (int)r[i].pid);
+		if (r[i].n >= 0 && r[i].n < (ssize_t)sizeof r[i].reply)
+			r[i].reply[r[i].n] = '\0';
+		ck_assert_msg(r[i].n < 0 || !strcmp(r[i].reply, want),
+			      "%d clients called at once on one queue. Client %d got \"%s\", which is not "
+			      "its reply (\"%s\"). On a shared queue a client must receive with msgtyp = "
+			      "its own pid: msgtyp 0 takes whatever comes first, another client's reply or "
+			      "even a request.", NCLIENTS, (int)r[i].pid, r[i].reply, want);
+	}
+	for (int i = 0; i < NCLIENTS; i++)
+		ck_assert_msg(r[i].n >= 0, "Client %d: sv_call() %s.", (int)r[i].pid,
+			      r[i].n == -2 ? "never returned within 2 s (its reply was taken by someone "
+					     "else?)" : ename(r[i].err));
+	ck_assert_msg(!hung && how == 0, "The clients and the grader's server did not finish within 2 s.");
+}
+
+/* sv_serve in a child, so that a hang or a crash costs only this test. */
+struct serve_job {
+	int q, n;
+	sv_handler fn;
+	int *rc, *err; /* in shared memory */
+};
+
+static void serve_in_child(void *p)
+{
+	struct serve_job *j = p;
+	*j->rc = sv_serve(j->q, j->n, j->fn, NULL);
+	*j->err = errno;
+}
+
+static child_end run_serve(int q, int n, sv_handler fn, int *rc, int *err)
+{
+	int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(shared != MAP_FAILED);
+	shared[0] = -2;
+	shared[1] = 0;
+	struct serve_job j = {q, n, fn, &shared[0], &shared[1]};
+	child_end e = probe_in_child(serve_in_child, &j, 2.0);
+	*rc = shared[0];
+	*err = shared[1];
+	munmap(shared, 4096);
+	return e;
+}
+
+GRADER_TEST(serve_replies_by_pid)
+{
+	int q = make_queue(4);
+	/* A reply still waiting for its client sits at the head of the queue, then 3 requests. */
+	const char decoy[] = "a reply waiting for its client";
+	ck_assert(put(q, DECOY_TYPE, DECOY_TYPE, decoy, sizeof decoy - 1) == 0);
+	for (int i = 0; i < 3; i++) {
+		char req[32];
+		int len = snprintf(req, sizeof req, "request %d", i);
+		ck_assert(put(q, SV_REQUEST, FAKE_CLIENT + i, req, (size_t)len) == 0);
+	}
+	int rc, err;
+	child_end e = run_serve(q, 3, echo_reply, &rc, &err);
+	static struct sv_msg m;
+	char got[3][64] = {"", "", ""};
+	ssize_t n[3];
+	for (int i = 0; i < 3; i++) {
+		n[i] = take(q, FAKE_CLIENT + i, &m);
+		if (n[i] >= 0)
+			snprintf(got[i], sizeof got[i], "%.*s", (int)(n[i] < 60 ? n[i] : 60), m.data);
+	}
+	ssize_t dn = take(q, DECOY_TYPE, &m);
+	char dgot[64] = "";
+	if (dn >= 0)
+		snprintf(dgot, sizeof dgot, "%.*s", (int)(dn < 60 ? dn : 60), m.data);
+	msgctl(q, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(rc == -1, "sv_serve");
+	char how[160];
+	ck_assert_msg(!strcmp(dgot, decoy),
+		      "A reply waiting for its client was in the queue when sv_serve() started; "
+		      "afterwards it was %s. The server took it as a request: it must receive with "
+		      "msgtyp = SV_REQUEST, never 0 (on one queue, 0 also takes the replies).",
+		      dn < 0 ? "gone" : "replaced by an answer to it");
+	ck_assert_msg(rc == 0, "sv_serve() %s.", rc == -2 ? describe_end(e, how, sizeof how) : ename(err));
+	for (int i = 0; i < 3; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "re:request %d", i);
+		ck_assert_msg(!strcmp(got[i], want),
+			      "Client %ld sent \"request %d\" but found %s%s%s under mtype %ld. The reply "
+			      "goes to mtype = the request's client field.", FAKE_CLIENT + i, i,
+			      n[i] < 0 ? "no reply" : "\"", n[i] < 0 ? "" : got[i], n[i] < 0 ? "" : "\"",
+			      FAKE_CLIENT + i);
+	}
+}
+
+GRADER_TEST(serve_max_size)
+{
+	int q = make_queue(5);
+	static unsigned char req[SV_DATA_MAX], want[SV_DATA_MAX];
+	fill_pattern(req, sizeof req, 5);
+	flip_reply(req, sizeof req, want, sizeof want, NULL);
+	ck_assert(put(q, SV_REQUEST, FAKE_CLIENT, req, SV_DATA_MAX) == 0);
+	int rc, err;
+	child_end e = run_serve(q, 1, flip_reply, &rc, &err);
+	static struct sv_msg m;
+	ssize_t n = take(q, FAKE_CLIENT, &m);
+	msgctl(q, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(rc == -1, "sv_serve");
+	char how[160];
+	ck_assert_msg(!(rc < 0 && err == E2BIG),
+		      "sv_serve() failed with E2BIG on a maximum-size request or reply (%d data bytes, "
+		      "a %d-byte text). msgsz counts only what follows the long mtype: send with "
+		      "offsetof(struct sv_msg, data) - sizeof(long) + len, receive with "
+		      "sizeof(struct sv_msg) - sizeof(long).", SV_DATA_MAX, SV_MSG_MAX);
+	ck_assert_msg(rc == 0, "sv_serve() with one maximum-size request %s.",
+		      rc == -2 ? describe_end(e, how, sizeof how) : ename(err));
+	ck_assert_msg(n == SV_DATA_MAX && !memcmp(m.data, want, SV_DATA_MAX),
+		      "The client expected a %d-byte reply; it got %zd bytes%s. Did the request or the "
+		      "reply lose its end (msgsz must not count mtype)?", SV_DATA_MAX, n,
+		      n == SV_DATA_MAX ? ", with the wrong content" : "");
+}
+
+GRADER_TEST(queue_create_stale)
+{
+	key_t key = key_for(6);
+	drop_key(key);
+	int old = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(old >= 0);
+	const char stale[] = "a request from a run that crashed";
+	ck_assert(put(old, SV_REQUEST, FAKE_CLIENT, stale, sizeof stale - 1) == 0);
+	int q = sv_queue_create(key);
+	int err = errno;
+	struct msqid_ds ds = {0};
+	int st = q >= 0 ? msgctl(q, IPC_STAT, &ds) : -1;
+	drop_key(key);
+	msgctl(old, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(q < 0, "sv_queue_create");
+	ck_assert_msg(q >= 0, "sv_queue_create() failed with %s while a stale queue held the key. "
+			      "Remove the stale queue (msgctl IPC_RMID) and create it again with "
+			      "IPC_CREAT | IPC_EXCL.", ename(err));
+	ck_assert_msg(st == 0 && ds.msg_qnum == 0,
+		      "sv_queue_create() returned a queue that already held %lu message(s) from an "
+		      "earlier run: IPC_CREAT without IPC_EXCL opens whatever has the key. Use "
+		      "IPC_CREAT | IPC_EXCL; on EEXIST remove the stale queue and create a new one.",
+		      (unsigned long)ds.msg_qnum);
+}
+
+/* A key from ftok() on a file in the sandbox, as real programs make them. */
+static key_t ftok_key(int proj)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/keyfile", sb_dir());
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert(fd >= 0);
+	close(fd);
+	key_t key = ftok(path, proj);
+	unlink(path);
+	ck_assert(key != (key_t)-1);
+	return key;
+}
+
+GRADER_TEST(shm_create_stale_smaller)
+{
+	key_t key = ftok_key('S');
+	drop_key(key);
+	int old = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(old >= 0);
+	int id = sv_shm_create(key, 65536);
+	int err = errno;
+	struct shmid_ds ds = {0};
+	int st = id >= 0 ? shmctl(id, IPC_STAT, &ds) : -1;
+	drop_key(key);
+	shmctl(old, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(id < 0, "sv_shm_create");
+	ck_assert_msg(id >= 0,
+		      "sv_shm_create(key, 65536) failed with %s. A stale 4096-byte segment held the "
+		      "same key (a crashed run, or an ftok() collision: ftok keeps only 16 bits of the "
+		      "inode). shmget with IPC_CREAT but without IPC_EXCL finds it, and a size larger "
+		      "than the segment gives EINVAL. Create with IPC_CREAT | IPC_EXCL; on EEXIST remove "
+		      "the stale segment and create it again.", ename(err));
+	ck_assert_msg(st == 0 && ds.shm_segsz == 65536,
+		      "sv_shm_create(key, 65536) returned a segment of %zu bytes.", (size_t)ds.shm_segsz);
+}
+
+GRADER_TEST(shm_create_stale_data)
+{
+	key_t key = key_for(7);
+	drop_key(key);
+	int old = shmget(key, 65536, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(old >= 0);
+	unsigned char *p = shmat(old, NULL, 0);
+	ck_assert(p != (void *)-1);
+	memset(p, 0xee, 65536);
+	shmdt(p);
+	int id = sv_shm_create(key, 65536);
+	int err = errno;
+	long nonzero = -1;
+	if (id >= 0 && (p = shmat(id, NULL, SHM_RDONLY)) != (void *)-1) {
+		nonzero = 0;
+		for (int i = 0; i < 65536; i++)
+			nonzero += p[i] != 0;
+		shmdt(p);
+	}
+	drop_key(key);
+	shmctl(old, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(id < 0, "sv_shm_create");
+	ck_assert_msg(id >= 0, "sv_shm_create() failed with %s while a stale segment held the key.",
+		      ename(err));
+	ck_assert_msg(id != old && nonzero == 0,
+		      "sv_shm_create() returned %s, still holding %ld bytes of old data (0xee). IPC_CREAT "
+		      "without IPC_EXCL quietly reuses a segment a crashed run left behind. Use "
+		      "IPC_CREAT | IPC_EXCL; on EEXIST remove the stale one (IPC_RMID) and create anew.",
+		      id == old ? "the stale segment itself" : "a segment", nonzero);
+}
+
+static int sem_value(int id)
+{
+	return semctl(id, 0, GETVAL);
+}
+
+static time_t sem_otime(int id)
+{
+	struct semid_ds ds = {0};
+	union semun a = {.buf = &ds};
+	if (semctl(id, 0, IPC_STAT, a) < 0)
+		return -1;
+	return ds.sem_otime;
+}
+
+/* A lock set up by the grader the right way: created, then initialised to 1 with semop. */
+static int grader_lock(int n)
+{
+	key_t key = key_for(n);
+	drop_key(key);
+	int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(id >= 0);
+	struct sembuf up = {0, 1, 0};
+	ck_assert(semop(id, &up, 1) == 0);
+	return id;
+}
+
+GRADER_TEST(sem_open_creates)
+{
+	key_t key = key_for(8);
+	drop_key(key);
+	int id = sv_sem_open(key);
+	int err = errno;
+	int val = id >= 0 ? sem_value(id) : -1;
+	time_t ot = id >= 0 ? sem_otime(id) : -1;
+	double t0 = now();
+	int id2 = id >= 0 && val == 1 && ot > 0 ? sv_sem_open(key) : -1;
+	int err2 = errno;
+	double took = now() - t0;
+	int val2 = id2 >= 0 ? sem_value(id2) : -1;
+	drop_key(key);
+	errno = err;
+	require_implemented(id < 0, "sv_sem_open");
+	ck_assert_msg(id >= 0, "sv_sem_open() on a new key failed with %s.", ename(err));
+	ck_assert_msg(val == 1, "A new lock should start free (value 1), but its value is %d.", val);
+	ck_assert_msg(ot > 0,
+		      "The new set has value 1 but its sem_otime is still 0, so other openers cannot "
+		      "tell that it is initialised: semctl(SETVAL) does not set sem_otime. The creator "
+		      "should initialise with a semop() (+1 on a fresh set, whose value is 0).");
+	ck_assert_msg(id2 == id, "A second sv_sem_open() of the same key %s.",
+		      id2 < 0 ? ename(err2) : "returned a different set");
+	ck_assert_msg(took < 0.5, "A second sv_sem_open() of an initialised set took %.2f s.", took);
+	ck_assert_msg(val2 == 1, "After a second sv_sem_open() the value is %d instead of 1.", val2);
+}
+
+GRADER_TEST(sem_open_no_reset)
+{
+	int id = grader_lock(9);
+	struct sembuf down = {0, -1, 0};
+	ck_assert(semop(id, &down, 1) == 0); /* the grader holds the lock: value 0 */
+	int got = sv_sem_open(key_for(9));
+	int err = errno;
+	int val = sem_value(id);
+	semctl(id, 0, IPC_RMID);
+	if (got >= 0 && got != id)
+		semctl(got, 0, IPC_RMID);
+	errno = err;
+	require_implemented(got < 0, "sv_sem_open");
+	ck_assert_msg(got >= 0, "sv_sem_open() failed with %s on a set that exists and is "
+				"initialised.", ename(err));
+	ck_assert_msg(val == 0,
+		      "Another process held the lock (value 0) when sv_sem_open() opened the set, and "
+		      "afterwards the value was %d: a late initialiser set it free, so two processes "
+		      "can now be inside at once. semget then semctl(SETVAL) is not atomic: create with "
+		      "IPC_CREAT | IPC_EXCL, and only the creator initialises.", val);
+	ck_assert_msg(got == id, "sv_sem_open() returned a different set than the one with the key.");
+}
+
+GRADER_TEST(sem_open_waits_for_init)
+{
+	key_t key = key_for(10);
+	drop_key(key);
+	int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600); /* created, not initialised yet */
+	ck_assert(id >= 0);
+	pid_t creator = fork();
+	ck_assert(creator >= 0);
+	if (creator == 0) { /* a slow creator: initialises 300 ms later */
+		pause_ms(300);
+		struct sembuf up = {0, 1, 0};
+		_exit(semop(id, &up, 1) == 0 ? 0 : 1);
+	}
+	int got = sv_sem_open(key);
+	int err = errno;
+	time_t ot = sem_otime(id);
+	int status;
+	if (probe_wait(creator, &status, 2.0) < 0) {
+		kill(creator, SIGKILL);
+		waitpid(creator, &status, 0);
+	}
+	int val = sem_value(id);
+	semctl(id, 0, IPC_RMID);
+	errno = err;
+	require_implemented(got < 0, "sv_sem_open");
+	ck_assert_msg(got == id, "sv_sem_open() %s while the set's creator was still initialising it.",
+		      got < 0 ? ename(err) : "returned another set");
+	ck_assert_msg(ot > 0,
+		      "sv_sem_open() returned while the set's creator had not initialised it yet "
+		      "(sem_otime was 0, the value still 0). An opener that did not create the set must "
+		      "wait until sem_otime != 0.");
+	ck_assert_msg(val == 1,
+		      "After the creator initialised the set to 1, its value was %d: sv_sem_open() "
+		      "changed the value of a set it did not create. Only the creator initialises.", val);
+}
+
+/* The lock holder the grader kills: takes the lock, says so, then waits to die. */
+static void hold_forever(int semid, int tell)
+{
+	int r = sv_lock(semid);
+	char c = r == 0 ? 'L' : (errno == ENOSYS ? 'N' : 'E');
+	ssize_t ignored = write(tell, &c, 1);
+	(void)ignored;
+	for (;;)
+		pause();
+}
+
+static void lock_unlock(void *p)
+{
+	int id = *(int *)p;
+	if (sv_lock(id) < 0)
+		_exit(1);
+	if (sv_unlock(id) < 0)
+		_exit(2);
+}
+
+GRADER_TEST(lock_survives_killed_holder)
+{
+	int id = grader_lock(11);
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	pid_t holder = fork();
+	ck_assert(holder >= 0);
+	if (holder == 0) {
+		close(p[0]);
+		hold_forever(id, p[1]);
+	}
+	close(p[1]);
+	char c = 0;
+	ssize_t n = probe_read_all(p[0], &c, 1, 2.0);
+	close(p[0]);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	int after_kill = sem_value(id);
+	child_end e = {0};
+	if (n == 1 && c == 'L')
+		e = probe_in_child(lock_unlock, &id, 2.0);
+	semctl(id, 0, IPC_RMID);
+	errno = ENOSYS;
+	require_implemented(c == 'N', "sv_lock");
+	ck_assert_msg(n == 1 && c == 'L', "sv_lock() on a free lock failed or never returned.");
+	char how[160];
+	ck_assert_msg(!e.timed_out,
+		      "Deadlock: a process holding the lock was killed (SIGKILL), and the next sv_lock() "
+		      "was still waiting 2 s later (the value stayed %d). Nobody will ever unlock it. "
+		      "Lock and unlock with SEM_UNDO: the kernel then undoes a dead process's semops.",
+		      after_kill);
+	ck_assert_msg(e.exited && e.code == 0, "After the holder was killed, lock + unlock in a new "
+					       "process %s.", describe_end(e, how, sizeof how));
+}
+
+static void lock_unlock_3(void *p)
+{
+	for (int i = 0; i < 3; i++)
+		lock_unlock(p);
+}
+
+GRADER_TEST(lock_unlock_balanced)
+{
+	int id = grader_lock(12);
+	child_end e = probe_in_child(lock_unlock_3, &id, 2.0);
+	int val = sem_value(id);
+	semctl(id, 0, IPC_RMID);
+	char how[160];
+	if (e.exited && e.code == 1) {
+		errno = ENOSYS; /* a guess: the child cannot tell us; a message follows anyway */
+	}
+	ck_assert_msg(e.exited && e.code == 0,
+		      "A process doing sv_lock() + sv_unlock() three times %s (1: sv_lock failed, 2: "
+		      "sv_unlock failed).", describe_end(e, how, sizeof how));
+	ck_assert_msg(val == 1,
+		      "A process locked and unlocked three times, then exited; the lock's value is now "
+		      "%d instead of 1. SEM_UNDO keeps a per-process adjustment that the kernel applies "
+		      "at exit: use it on BOTH the lock (-1) and the unlock (+1) so they cancel out.%s",
+		      val, val > 1 ? " (Unlocking without SEM_UNDO left +1 per round to be added at exit.)"
+				   : " (Locking without SEM_UNDO took 1 per round away at exit.)");
+}
+
+struct counter_job {
+	int shmid, semid;
+};
+
+static void add_500(void *p)
+{
+	struct counter_job *j = p;
+	if (sv_counter_add(j->shmid, j->semid, 500) < 0)
+		_exit(errno == ENOSYS ? 38 : 1);
+}
+
+GRADER_TEST(counter_locked)
+{
+	key_t key = key_for(13);
+	drop_key(key);
+	int shmid = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(shmid >= 0);
+	int semid = grader_lock(14);
+	race_set(RACE_SLEEP); /* widen the gap between reading and writing the counter */
+	struct counter_job j = {shmid, semid};
+	pid_t kids[4];
+	for (int i = 0; i < 4; i++) {
+		kids[i] = fork();
+		ck_assert(kids[i] >= 0);
+		if (kids[i] == 0) {
+			add_500(&j);
+			_exit(0);
+		}
+	}
+	int bad = 0, hung = 0, nosys = 0;
+	for (int i = 0; i < 4; i++) {
+		int status;
+		if (probe_wait(kids[i], &status, 3.0) < 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], &status, 0);
+			hung++;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			bad++;
+			nosys += WIFEXITED(status) && WEXITSTATUS(status) == 38;
+		}
+	}
+	race_set(RACE_OFF);
+	long total = -1;
+	long *c = shmat(shmid, NULL, SHM_RDONLY);
+	if (c != (void *)-1) {
+		total = *c;
+		shmdt(c);
+	}
+	shmctl(shmid, IPC_RMID, NULL);
+	semctl(semid, 0, IPC_RMID);
+	errno = ENOSYS;
+	require_implemented(nosys > 0, "sv_counter_add");
+	ck_assert_msg(!hung, "%d of 4 processes running sv_counter_add() were still busy after 3 s.", hung);
+	ck_assert_msg(!bad, "sv_counter_add() failed in %d of 4 processes.", bad);
+	ck_assert_msg(total == 2000,
+		      "4 processes each added 1 500 times, but the counter reads %ld, not 2000. The "
+		      "read-modify-write must happen between sv_lock() and sv_unlock(), every time.",
+		      total);
+}
+
+GRADER_TEST(destroy_removes_all)
+{
+	key_t kq = key_for(15), ks = key_for(16), km = key_for(17);
+	drop_key(kq), drop_key(ks), drop_key(km);
+	int q = msgget(kq, IPC_CREAT | IPC_EXCL | 0600);
+	int s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	int m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(q >= 0 && s >= 0 && m >= 0);
+	void *at = shmat(s, NULL, 0); /* attached while it is removed: still must vanish by key */
+	int rc = sv_destroy(q, s, m);
+	int err = errno;
+	int q_left = msgget(kq, 0) >= 0, s_left = shmget(ks, 0, 0) >= 0, m_left = semget(km, 0, 0) >= 0;
+	if (at != (void *)-1)
+		shmdt(at);
+	drop_key(kq), drop_key(ks), drop_key(km);
+	msgctl(q, IPC_RMID, NULL), shmctl(s, IPC_RMID, NULL), semctl(m, 0, IPC_RMID);
+	errno = err;
+	require_implemented(rc < 0, "sv_destroy");
+	ck_assert_msg(!q_left && !s_left && !m_left,
+		      "After sv_destroy() these keys still found an object: %s%s%s. A SysV object lives "
+		      "in the kernel until IPC_RMID (msgctl, shmctl, semctl), even when nobody uses it: "
+		      "detaching or exiting removes nothing.", q_left ? "the queue " : "",
+		      s_left ? "the segment " : "", m_left ? "the semaphore set" : "");
+	ck_assert_msg(rc == 0, "sv_destroy() removed everything but returned -1 (%s).", ename(err));
+	char msg[1024];
+	ck_assert_msg(ledger_check(msg, sizeof msg) == 0, "Left behind: %s", msg);
+}
