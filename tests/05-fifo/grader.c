@@ -1,0 +1,893 @@
+/* grader.c: Lab 05 tests: a FIFO server and its clients, each checked against a stand-in for the other side. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "fifo_service.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { NCLIENTS = 24 };
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small helpers */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The private service directory of this test: sb_dir()/svc, mode 0700. */
+static const char *svc_dir(void)
+{
+	static char dir[PATH_MAX];
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "%s/svc", sb_dir());
+		mkdir(dir, 0700);
+	}
+	return dir;
+}
+
+static void in_dir(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", svc_dir(), name);
+}
+
+static void reply_path(char *buf, size_t cap, long pid)
+{
+	char name[64];
+	snprintf(name, sizeof name, FIFO_REPLY_FORMAT, pid);
+	in_dir(buf, cap, name);
+}
+
+/* Names in the service directory, "a, b" (or "" when empty), except SKIP. */
+static const char *listing(char *buf, size_t cap, const char *skip)
+{
+	buf[0] = '\0';
+	DIR *d = opendir(svc_dir());
+	if (!d)
+		return buf;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (skip && !strcmp(e->d_name, skip)))
+			continue;
+		size_t len = strlen(buf);
+		snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", e->d_name);
+	}
+	closedir(d);
+	return buf;
+}
+
+/* Removes everything in the service directory, and the directory (the ledger wants it gone). */
+static void clear_dir(void)
+{
+	DIR *d = opendir(svc_dir());
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				char p[PATH_MAX + 300];
+				snprintf(p, sizeof p, "%s/%s", svc_dir(), e->d_name);
+				unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(svc_dir());
+}
+
+/* What the kernel says PID is blocked in ("wait_for_partner", "pipe_read", ...). */
+static const char *wchan(pid_t pid, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
+	snprintf(buf, cap, "?");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return buf;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n <= 0)
+		snprintf(buf, cap, "?");
+	return buf;
+}
+
+/* A sentence about where a stuck process waits. */
+static const char *explain_wait(pid_t pid, const char *who, char *buf, size_t cap)
+{
+	char w[64];
+	wchan(pid, w, sizeof w);
+	if (!strcmp(w, "wait_for_partner"))
+		snprintf(buf, cap,
+			 "%s is blocked in open() of a FIFO (kernel: wait_for_partner): opening a FIFO "
+			 "for reading waits for a writer, and for writing waits for a reader.", who);
+	else if (!strcmp(w, "pipe_read") || !strcmp(w, "pipe_wait_readable"))
+		snprintf(buf, cap, "%s is blocked in read() on a pipe or FIFO that nobody writes to.", who);
+	else if (!strcmp(w, "pipe_write") || !strcmp(w, "pipe_wait_writable"))
+		snprintf(buf, cap, "%s is blocked in write() on a full pipe or FIFO.", who);
+	else if (!strcmp(w, "0") || !strcmp(w, "?"))
+		snprintf(buf, cap, "%s is running (not blocked in the kernel).", who);
+	else
+		snprintf(buf, cap, "%s is waiting in the kernel (%s).", who, w);
+	return buf;
+}
+
+static void stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int count_fds(void)
+{
+	int fds[256];
+	return probe_fds(0, fds, 256);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The student's server, run in a child process */
+
+typedef struct {
+	int open_rc, open_err, run_rc, run_err, close_rc, close_err, fds_before, fds_after;
+} srv_result;
+
+typedef struct {
+	pid_t pid;
+	int go;     /* closing it lets the server start serving */
+	int report; /* the child's reports: one after open, one at the end */
+	srv_result res;
+	bool opened, finished;
+	char why[512]; /* when not opened/finished: what the server was doing */
+} server_h;
+
+/* Starts a server child: fifo_server_open, (wait for the go), fifo_server_run(MAX) unless
+   MAX < 0, fifo_server_close. Returns once the open has returned (or 2 s have passed). */
+static void server_start(server_h *h, int max, bool gated)
+{
+	memset(h, 0, sizeof *h);
+	int go[2], rep[2];
+	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0);
+	fflush(NULL);
+	h->pid = fork();
+	ck_assert(h->pid >= 0);
+	if (h->pid == 0) {
+		close(go[1]);
+		close(rep[0]);
+		srv_result r = {.fds_before = count_fds()};
+		struct fifo_server srv;
+		r.open_rc = fifo_server_open(&srv, svc_dir());
+		r.open_err = errno;
+		ssize_t ignored = write(rep[1], &r, sizeof r);
+		if (r.open_rc < 0)
+			_exit(0);
+		char c;
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		if (max >= 0) {
+			r.run_rc = fifo_server_run(&srv, max);
+			r.run_err = errno;
+		}
+		r.close_rc = fifo_server_close(&srv);
+		r.close_err = errno;
+		r.fds_after = count_fds();
+		ignored = write(rep[1], &r, sizeof r);
+		(void)ignored;
+		_exit(0);
+	}
+	close(go[0]);
+	close(rep[1]);
+	h->go = go[1];
+	h->report = rep[0];
+	ssize_t n = probe_read_all(h->report, &h->res, sizeof h->res, 2.0);
+	h->opened = n == (ssize_t)sizeof h->res && h->res.open_rc == 0;
+	if (n != (ssize_t)sizeof h->res) {
+		explain_wait(h->pid, "The server process", h->why, sizeof h->why);
+		if (n >= 0) /* it died */
+			snprintf(h->why, sizeof h->why, "The server process died inside fifo_server_open().");
+	}
+	if (!gated) {
+		close(h->go);
+		h->go = -1;
+	}
+}
+
+static void server_release(server_h *h)
+{
+	if (h->go >= 0)
+		close(h->go);
+	h->go = -1;
+}
+
+/* Waits for the server child to finish (at most TIMEOUT s), then kills and reaps it. */
+static void server_finish(server_h *h, double timeout)
+{
+	server_release(h);
+	if (h->pid > 0 && h->opened) {
+		ssize_t n = probe_read_all(h->report, &h->res, sizeof h->res, timeout);
+		h->finished = n == (ssize_t)sizeof h->res;
+		if (!h->finished)
+			explain_wait(h->pid, "The server process", h->why, sizeof h->why);
+	}
+	stop(h->pid);
+	h->pid = 0;
+	close(h->report);
+}
+
+/* Fails (after cleaning up) unless the server's open went well. */
+static void require_server_open(server_h *h)
+{
+	if (h->opened)
+		return;
+	srv_result r = h->res;
+	bool hung = h->why[0] != '\0';
+	char why[512];
+	snprintf(why, sizeof why, "%s", h->why);
+	server_finish(h, 0);
+	clear_dir();
+	errno = r.open_err;
+	require_implemented(!hung && r.open_rc < 0, "fifo_server_open");
+	ck_assert_msg(!hung,
+		      "fifo_server_open() did not return within 2 s. %s It must not wait for anyone: "
+		      "open the read end with O_RDONLY | O_NONBLOCK first (that never waits), then your "
+		      "own write end (a reader now exists, so it does not wait either).", why);
+	ck_assert_msg(r.open_rc == 0, "fifo_server_open() failed with %s.",
+		      strerrorname_np(r.open_err) ? strerrorname_np(r.open_err) : "an error");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* A stand-in client, run by the test itself: it only does the obvious, careful things. */
+
+/* Sends one request as client "pid" NAME and waits (at most TIMEOUT s) for the reply.
+   Returns 0, or -1 with WHY filled in. */
+static int fake_request(long name, uint32_t op, const char *text, struct fifo_reply *reply,
+			double timeout, char *why, size_t cap)
+{
+	char mine[PATH_MAX], server[PATH_MAX];
+	reply_path(mine, sizeof mine, name);
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	struct fifo_request req = {.pid = (int32_t)name, .op = op, .len = (uint32_t)strlen(text)};
+	memcpy(req.text, text, req.len);
+	ck_assert(mkfifo(mine, 0600) == 0);
+	int s = open(server, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s < 0) {
+		snprintf(why, cap, "the client could not open %s for writing (%s): %s", FIFO_SERVER_NAME,
+			 strerrorname_np(errno),
+			 errno == ENOENT ? "the FIFO is gone" : "no process has it open for reading");
+		unlink(mine);
+		return -1;
+	}
+	ck_assert(write(s, &req, sizeof req) == (ssize_t)sizeof req);
+	close(s);
+	int fd = open(mine, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert(fd >= 0);
+	ssize_t n = probe_read_all(fd, reply, sizeof *reply, timeout);
+	close(fd);
+	unlink(mine);
+	if (n != (ssize_t)sizeof *reply) {
+		snprintf(why, cap, n < 0 ? "no reply came within %.0f s" : "the reply was cut short", timeout);
+		return -1;
+	}
+	return 0;
+}
+
+static void upper(char *dst, const char *src)
+{
+	while ((*dst++ = (char)toupper((unsigned char)*src++)))
+		;
+}
+
+/* Checks one reply of the stand-in client. */
+static void check_reply(const struct fifo_reply *r, const char *text, uint32_t seq)
+{
+	char want[FIFO_TEXT_MAX + 1], got[FIFO_TEXT_MAX + 1] = "";
+	upper(want, text);
+	memcpy(got, r->text, r->len <= FIFO_TEXT_MAX ? r->len : 0);
+	ck_assert_msg(r->len == strlen(text) && !memcmp(r->text, want, r->len),
+		      "For the text \"%s\" the reply should carry \"%s\" (len %zu), but it carried \"%s\" "
+		      "(len %u).", text, want, strlen(want), got, r->len);
+	ck_assert_msg(r->seq == seq, "Reply %u of this server should have seq %u, but has seq %u.", seq,
+		      seq, r->seq);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The student's client, in a child process, against a stand-in server run by the test. */
+
+typedef struct {
+	int rc, err;
+	struct fifo_reply reply;
+} client_result;
+
+typedef struct {
+	bool got_request;          /* the request arrived within 2 s */
+	struct fifo_request req;
+	pid_t client;
+	bool reply_existed;        /* the reply FIFO existed when the request arrived */
+	mode_t reply_mode;
+	bool reply_opened;         /* the client opened its reply FIFO for reading */
+	bool finished;             /* fifo_request returned */
+	client_result res;
+	int piece;                 /* with a nearly full pipe: bytes that got in while it waited */
+	char stuck[512];           /* where the client was stuck */
+	char left[1024];           /* what was left in the directory afterwards (except server.fifo) */
+} fake_server;
+
+enum { FILLER = 4096 - 20 }; /* leaves less room than a request needs */
+
+/* Runs fifo_request(UPPER, TEXT) in a child against a stand-in server that replies seq 7.
+   STALE: a leftover reply FIFO (mode 0666) of the client's pid exists beforehand.
+   NEARLY_FULL: the server FIFO is a 4096-byte pipe with only 20 bytes free when the client
+   writes, so the request has to wait, and the test can see whether it arrives in pieces. */
+static void fake_server_run(fake_server *f, const char *text, bool stale, bool nearly_full)
+{
+	memset(f, 0, sizeof *f);
+	char server[PATH_MAX], mine[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	ck_assert(mkfifo(server, 0600) == 0);
+	int rfd = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int wfd = open(server, O_WRONLY | O_CLOEXEC);
+	ck_assert(rfd >= 0 && wfd >= 0);
+	if (nearly_full) {
+		ck_assert(probe_pipe_shrink(rfd) == 4096);
+		static char fill[FILLER];
+		ck_assert(write(wfd, fill, sizeof fill) == (ssize_t)sizeof fill);
+	}
+	int go[2], res[2];
+	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
+	fflush(NULL);
+	f->client = fork();
+	ck_assert(f->client >= 0);
+	if (f->client == 0) {
+		close(go[1]);
+		close(res[0]);
+		close(rfd);
+		close(wfd);
+		char c;
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		client_result r = {0};
+		r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
+		r.err = errno;
+		ssize_t ignored = write(res[1], &r, sizeof r);
+		(void)ignored;
+		_exit(0);
+	}
+	close(go[0]);
+	close(res[1]);
+	reply_path(mine, sizeof mine, f->client);
+	if (stale)
+		ck_assert(mkfifo(mine, 0666) == 0);
+	close(go[1]); /* go */
+
+	double deadline = now() + 2.0;
+	if (nearly_full) {
+		/* Wait until the client sleeps in write() (or gives up), then look at what got in. */
+		char w[64];
+		int avail = FILLER;
+		while (now() < deadline) {
+			ioctl(rfd, FIONREAD, &avail);
+			if (!strcmp(wchan(f->client, w, sizeof w), "pipe_write") ||
+			    !strcmp(w, "pipe_wait_writable"))
+				break;
+			if (waitid(P_PID, (id_t)f->client, &(siginfo_t){0}, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    avail != FILLER)
+				break;
+			usleep(2000);
+		}
+		ioctl(rfd, FIONREAD, &avail);
+		f->piece = avail - FILLER;
+		static char drain[FILLER];
+		ck_assert(probe_read_all(rfd, drain, sizeof drain, 1.0) == (ssize_t)sizeof drain);
+		deadline = now() + 2.0;
+	}
+	/* The request. */
+	size_t got = 0;
+	while (got < sizeof f->req && now() < deadline) {
+		struct pollfd p = {rfd, POLLIN, 0};
+		if (poll(&p, 1, 20) > 0) {
+			ssize_t n = read(rfd, (char *)&f->req + got, sizeof f->req - got);
+			if (n > 0)
+				got += (size_t)n;
+		}
+	}
+	f->got_request = got == sizeof f->req;
+	if (!f->got_request) {
+		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
+	} else {
+		struct stat st;
+		f->reply_existed = stat(mine, &st) == 0 && S_ISFIFO(st.st_mode);
+		f->reply_mode = st.st_mode & 07777;
+		/* Open its reply FIFO for writing once it has opened it for reading. */
+		int fd = -1;
+		deadline = now() + 2.0;
+		while (f->reply_existed && now() < deadline &&
+		       (fd = open(mine, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == ENXIO)
+			usleep(2000);
+		f->reply_opened = fd >= 0;
+		if (fd >= 0) {
+			struct fifo_reply r = {.seq = 7, .len = f->req.len <= FIFO_TEXT_MAX ? f->req.len : 0};
+			for (uint32_t i = 0; i < r.len; i++)
+				r.text[i] = (char)toupper((unsigned char)f->req.text[i]);
+			ck_assert(write(fd, &r, sizeof r) == (ssize_t)sizeof r);
+			close(fd);
+		} else if (f->reply_existed) {
+			explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
+		}
+	}
+	ssize_t n = probe_read_all(res[0], &f->res, sizeof f->res, 2.0);
+	f->finished = n == (ssize_t)sizeof f->res;
+	if (!f->finished && !f->stuck[0])
+		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
+	stop(f->client);
+	close(res[0]);
+	close(rfd);
+	close(wfd);
+	listing(f->left, sizeof f->left, FIFO_SERVER_NAME);
+	clear_dir();
+}
+
+/* The first checks of every client test: it sent a request, and it is implemented. */
+static void require_client_basics(fake_server *f)
+{
+	errno = f->res.err;
+	require_implemented(f->finished && f->res.rc < 0, "fifo_request");
+	ck_assert_msg(f->got_request,
+		      "No complete request arrived on %s within 2 s. %s A client must send its request "
+		      "BEFORE it opens its reply FIFO for reading: that open waits until the server opens "
+		      "the FIFO for writing, and the server does that only after reading the request. "
+		      "Opened in the other order, client and server wait for each other forever.",
+		      FIFO_SERVER_NAME, f->stuck);
+	ck_assert_msg(f->reply_existed,
+		      "When the request arrived, the client's reply FIFO reply.<pid>.fifo did not exist "
+		      "in the directory. Create it (mkfifo) BEFORE sending: the server may answer at once.");
+	ck_assert_msg(f->reply_opened,
+		      "The client sent its request but never opened its reply FIFO for reading within 2 "
+		      "s. %s", f->stuck);
+	ck_assert_msg(f->finished, "fifo_request() did not return within 2 s after the reply was sent. %s",
+		      f->stuck);
+	ck_assert_msg(f->res.rc == 0, "fifo_request() failed with %s, though the server replied.",
+		      strerrorname_np(f->res.err) ? strerrorname_np(f->res.err) : "an error");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tests: the client */
+
+GRADER_TEST(client_request_format)
+{
+	fake_server f;
+	fake_server_run(&f, "hello, fifo", false, false);
+	require_client_basics(&f);
+	ck_assert_msg(f.req.pid == f.client,
+		      "The request says pid %d, but the client's pid is %d: the server would answer on "
+		      "the wrong reply FIFO. Put getpid() in it.", f.req.pid, (int)f.client);
+	ck_assert_msg(f.req.op == FIFO_OP_UPPER && f.req.len == 11 && !memcmp(f.req.text, "hello, fifo", 11),
+		      "The request should carry op %d, len 11 and the text \"hello, fifo\"; it carried op "
+		      "%u, len %u.", FIFO_OP_UPPER, f.req.op, f.req.len);
+	ck_assert_msg(f.res.reply.seq == 7 && f.res.reply.len == 11 &&
+			      !memcmp(f.res.reply.text, "HELLO, FIFO", 11),
+		      "The server replied seq 7, \"HELLO, FIFO\", but fifo_request() stored seq %u, len %u.",
+		      f.res.reply.seq, f.res.reply.len);
+}
+
+GRADER_TEST(client_order_deadlock)
+{
+	fake_server f;
+	fake_server_run(&f, "who goes first?", false, false);
+	errno = f.res.err;
+	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+	ck_assert_msg(f.got_request,
+		      "Deadlock: no request arrived on %s within 2 s. %s The server opens your reply FIFO "
+		      "only after reading your request, so if the client opens its reply FIFO for "
+		      "reading first, each side waits for the other forever. Order: mkfifo the reply "
+		      "FIFO, send the request, THEN open the reply FIFO.", FIFO_SERVER_NAME, f.stuck);
+	require_client_basics(&f);
+}
+
+GRADER_TEST(client_request_atomic)
+{
+	fake_server f;
+	fake_server_run(&f, "all or nothing", false, true);
+	ck_assert_msg(f.piece == 0,
+		      "With only 20 bytes free in the server FIFO, %d bytes of your %zu-byte request got "
+		      "in while the rest waited for room. So the request is written in pieces, and "
+		      "another client's request can land between them: the server then reads garbage. "
+		      "Write the whole struct with ONE write(): a write of at most PIPE_BUF bytes to a "
+		      "pipe is atomic (it waits until all of it fits).", f.piece, sizeof(struct fifo_request));
+	require_client_basics(&f);
+}
+
+GRADER_TEST(client_reply_fifo_mode)
+{
+	umask(0); /* so that only the mode your code asks for counts */
+	fake_server f;
+	fake_server_run(&f, "private", false, false);
+	require_client_basics(&f);
+	ck_assert_msg(f.reply_mode == 0600,
+		      "The reply FIFO had mode %04o (umask 0). Anyone who may write it can send your "
+		      "client a forged reply, and anyone who may read it can steal it. Create it with "
+		      "mkfifo(path, 0600), or chmod it to 0600: do not rely on the umask.",
+		      (unsigned)f.reply_mode);
+}
+
+GRADER_TEST(client_removes_reply_fifo)
+{
+	fake_server f;
+	fake_server_run(&f, "tidy", false, false);
+	require_client_basics(&f);
+	ck_assert_msg(!f.left[0],
+		      "After fifo_request() returned, the directory still held: %s. Each client must "
+		      "unlink its reply FIFO when it is done, or a busy service leaves one FIFO per "
+		      "client behind.", f.left);
+}
+
+GRADER_TEST(client_stale_reply_fifo)
+{
+	umask(0);
+	fake_server f;
+	fake_server_run(&f, "again", true, false);
+	errno = f.res.err;
+	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+	ck_assert_msg(!(f.finished && f.res.rc < 0 && f.res.err == EEXIST),
+		      "fifo_request() failed with EEXIST: a reply FIFO with its name was left behind by "
+		      "an earlier process with the same pid (pids are reused). Replace it: on EEXIST, "
+		      "unlink it and mkfifo again.");
+	require_client_basics(&f);
+	ck_assert_msg(f.reply_mode == 0600,
+		      "A stale reply FIFO of mode 0666 was there before; when the request arrived, your "
+		      "reply FIFO had mode %04o. Do not reuse a leftover: replace it with one of mode 0600.",
+		      (unsigned)f.reply_mode);
+	ck_assert_msg(!f.left[0], "Left in the directory afterwards: %s.", f.left);
+}
+
+typedef struct {
+	bool done;
+	int rc, err;
+	char left[512];
+} no_server_result;
+
+static void request_alone(void *arg)
+{
+	struct fifo_reply r;
+	int *out = arg;
+	out[0] = fifo_request(svc_dir(), FIFO_OP_UPPER, "anyone?", &r);
+	out[1] = errno;
+}
+
+/* Runs fifo_request in a child with a 2 s deadline; results through a shared page. */
+static no_server_result request_without_server(void)
+{
+	no_server_result r = {0};
+	int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(shared != MAP_FAILED);
+	shared[0] = 1, shared[1] = 0;
+	child_end e = probe_in_child(request_alone, shared, 2.0);
+	r.done = e.exited && e.code == 0;
+	r.rc = shared[0];
+	r.err = shared[1];
+	munmap(shared, 4096);
+	listing(r.left, sizeof r.left, FIFO_SERVER_NAME);
+	return r;
+}
+
+GRADER_TEST(client_no_server)
+{
+	no_server_result a = request_without_server(); /* no server.fifo at all */
+	char server[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	ck_assert(mkfifo(server, 0600) == 0);
+	no_server_result b = request_without_server(); /* a FIFO, but no server reading it */
+	clear_dir();
+	errno = a.err;
+	require_implemented(a.done && a.rc < 0, "fifo_request");
+	ck_assert_msg(a.done && a.rc < 0 && a.err == ENOENT,
+		      "With no %s in the directory, fifo_request() should fail with ENOENT; it %s.",
+		      FIFO_SERVER_NAME, !a.done ? "did not return within 2 s" : a.rc == 0 ? "returned 0" :
+		      strerrorname_np(a.err) ? strerrorname_np(a.err) : "failed otherwise");
+	ck_assert_msg(b.done,
+		      "With %s present but no server reading it, fifo_request() did not return within 2 s. "
+		      "open(O_WRONLY) on a FIFO waits until someone opens it for reading, possibly forever. "
+		      "Open it with O_WRONLY | O_NONBLOCK: then it fails at once with ENXIO when no server "
+		      "is there (and turn O_NONBLOCK off again before writing).", FIFO_SERVER_NAME);
+	ck_assert_msg(b.rc < 0 && b.err == ENXIO,
+		      "With %s present but no server reading it, fifo_request() should fail with ENXIO; "
+		      "it %s.", FIFO_SERVER_NAME, b.rc == 0 ? "returned 0" :
+		      strerrorname_np(b.err) ? strerrorname_np(b.err) : "failed otherwise");
+	ck_assert_msg(!a.left[0] && !b.left[0],
+		      "fifo_request() failed (correctly), but left behind: %s. Remove the reply FIFO on "
+		      "the failure paths too.", a.left[0] ? a.left : b.left);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tests: the server */
+
+GRADER_TEST(server_fifo_mode)
+{
+	umask(0);
+	server_h h;
+	server_start(&h, -1, true);
+	require_server_open(&h);
+	char path[PATH_MAX];
+	in_dir(path, sizeof path, FIFO_SERVER_NAME);
+	struct stat st;
+	int found = stat(path, &st) == 0;
+	server_finish(&h, 2.0);
+	clear_dir();
+	ck_assert_msg(found, "fifo_server_open() returned 0, but there is no %s in the directory.",
+		      FIFO_SERVER_NAME);
+	ck_assert_msg(S_ISFIFO(st.st_mode), "%s is not a FIFO (S_ISFIFO): create it with mkfifo().",
+		      FIFO_SERVER_NAME);
+	ck_assert_msg((st.st_mode & 07777) == 0600,
+		      "%s has mode %04o (umask 0): it must be 0600 exactly. With group/other write "
+		      "permission anyone can inject requests in a client's name. Ask mkfifo for 0600, "
+		      "or chmod it: the umask is not yours to rely on.", FIFO_SERVER_NAME,
+		      (unsigned)(st.st_mode & 07777));
+}
+
+GRADER_TEST(server_restart_eexist)
+{
+	umask(0);
+	char path[PATH_MAX];
+	in_dir(path, sizeof path, FIFO_SERVER_NAME);
+	ck_assert(mkfifo(path, 0666) == 0); /* left behind by a server that was killed */
+	server_h h;
+	server_start(&h, 1, false);
+	if (!h.opened && !h.why[0] && h.res.open_err == EEXIST) {
+		server_finish(&h, 0);
+		clear_dir();
+		ck_abort_msg("fifo_server_open() failed with EEXIST: %s was left behind by an earlier "
+			     "run that crashed, and a restarted server must cope. On EEXIST, unlink it "
+			     "and mkfifo again.", FIFO_SERVER_NAME);
+	}
+	require_server_open(&h);
+	struct stat st;
+	mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0;
+	struct fifo_reply r;
+	char why[256];
+	int rc = fake_request(4000001, FIFO_OP_UPPER, "back again", &r, 2.0, why, sizeof why);
+	server_finish(&h, 2.0);
+	clear_dir();
+	ck_assert_msg(mode == 0600,
+		      "The leftover %s had mode 0666; after fifo_server_open() it has mode %04o. Reusing "
+		      "a stale FIFO keeps its old permissions: replace it, or chmod it to 0600.",
+		      FIFO_SERVER_NAME, (unsigned)mode);
+	ck_assert_msg(rc == 0, "After the restart, a client got no answer: %s.", why);
+	check_reply(&r, "back again", 1);
+}
+
+GRADER_TEST(server_round_trip)
+{
+	server_h h;
+	server_start(&h, 2, false);
+	require_server_open(&h);
+	struct fifo_reply r1, r2;
+	char why1[256] = "", why2[256] = "";
+	int rc1 = fake_request(4000001, FIFO_OP_UPPER, "hello", &r1, 2.0, why1, sizeof why1);
+	int rc2 = rc1 ? -1 : fake_request(4000002, FIFO_OP_UPPER, "Mixed Case 42!", &r2, 2.0, why2, sizeof why2);
+	server_finish(&h, 2.0);
+	clear_dir();
+	errno = h.res.run_err;
+	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
+	ck_assert_msg(rc1 == 0, "A client sent \"hello\", but %s. %s", why1, h.why);
+	check_reply(&r1, "hello", 1);
+	ck_assert_msg(rc2 == 0, "A second client sent a request, but %s. %s", why2, h.why);
+	check_reply(&r2, "Mixed Case 42!", 2);
+	ck_assert_msg(h.finished, "fifo_server_run(2) did not return after 2 replies. %s", h.why);
+	ck_assert_msg(h.res.run_rc == 2, "fifo_server_run(2) returned %d; it should return 2.", h.res.run_rc);
+}
+
+GRADER_TEST(server_shutdown)
+{
+	server_h h;
+	server_start(&h, 0, false);
+	require_server_open(&h);
+	/* A request from a client that has already gone: its reply FIFO does not exist. */
+	char server[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	struct fifo_request gone = {.pid = 4000009, .op = FIFO_OP_UPPER, .len = 4, .text = "gone"};
+	int s = open(server, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s >= 0) {
+		ck_assert(write(s, &gone, sizeof gone) == (ssize_t)sizeof gone);
+		close(s);
+	}
+	struct fifo_reply r1, r2;
+	char why1[256] = "", why2[256] = "";
+	int rc1 = fake_request(4000001, FIFO_OP_UPPER, "still there", &r1, 2.0, why1, sizeof why1);
+	int rc2 = rc1 ? -1 : fake_request(4000002, FIFO_OP_SHUTDOWN, "bye", &r2, 2.0, why2, sizeof why2);
+	server_finish(&h, 2.0);
+	clear_dir();
+	errno = h.res.run_err;
+	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
+	ck_assert_msg(rc1 == 0,
+		      "After a request from a client whose reply FIFO no longer exists, the next client "
+		      "got no answer: %s. %s Skip such a request (open fails with ENOENT) and go on.",
+		      why1, h.why);
+	check_reply(&r1, "still there", 1);
+	ck_assert_msg(rc2 == 0, "A FIFO_OP_SHUTDOWN request got no answer: %s. %s", why2, h.why);
+	check_reply(&r2, "bye", 2);
+	ck_assert_msg(h.finished,
+		      "fifo_server_run(0) did not return within 2 s after replying to FIFO_OP_SHUTDOWN. %s",
+		      h.why);
+	ck_assert_msg(h.res.run_rc == 2,
+		      "fifo_server_run(0) returned %d; it served 2 requests (the one whose client was "
+		      "gone does not count).", h.res.run_rc);
+}
+
+GRADER_TEST(server_no_busy_wait)
+{
+	server_h h;
+	server_start(&h, 2, false);
+	require_server_open(&h);
+	struct fifo_reply r1, r2;
+	char why1[256] = "", why2[256] = "";
+	int rc1 = fake_request(4000001, FIFO_OP_UPPER, "first", &r1, 2.0, why1, sizeof why1);
+	/* The first client has left: nobody else has the FIFO open for writing. */
+	double cpu0 = probe_cpu_seconds(h.pid);
+	usleep(300 * 1000);
+	double cpu1 = probe_cpu_seconds(h.pid);
+	siginfo_t si = {0};
+	bool alive = waitid(P_PID, (id_t)h.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
+	int rc2 = fake_request(4000002, FIFO_OP_UPPER, "second", &r2, 2.0, why2, sizeof why2);
+	server_finish(&h, 2.0);
+	clear_dir();
+	errno = h.res.run_err;
+	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
+	ck_assert_msg(rc1 == 0, "The first client got no answer: %s. %s", why1, h.why);
+	ck_assert_msg(alive && rc2 == 0,
+		      "A second client, arriving 300 ms after the first had left, was not served (%s); "
+		      "fifo_server_run(2) %s. When the last writer closes a FIFO, read() returns 0 (end "
+		      "of file), though more clients may come. Keep a write end of your own open on the "
+		      "FIFO (keep_fd): then read() just sleeps until the next request.", why2,
+		      h.finished ? "had returned after the first reply" : "was still running");
+	double used = cpu1 - cpu0;
+	ck_assert_msg(used < 0.1,
+		      "While no client was there (300 ms), the server used %.2f s of CPU: it spins. Once "
+		      "the last client closes the FIFO, read() returns 0 at once, again and again. Keep a "
+		      "write end of your own open on the FIFO: read() then sleeps until a request comes.",
+		      used);
+	check_reply(&r2, "second", 2);
+}
+
+GRADER_TEST(server_close_removes_fifo)
+{
+	server_h h;
+	server_start(&h, 1, false);
+	require_server_open(&h);
+	struct fifo_reply r;
+	char why[256] = "", left[1024];
+	int rc = fake_request(4000001, FIFO_OP_UPPER, "done", &r, 2.0, why, sizeof why);
+	server_finish(&h, 2.0);
+	listing(left, sizeof left, NULL);
+	clear_dir();
+	ck_assert_msg(rc == 0, "A client got no answer: %s. %s", why, h.why);
+	ck_assert_msg(h.finished, "The server did not finish within 2 s after its one reply. %s", h.why);
+	errno = h.res.close_err;
+	require_implemented(h.res.close_rc < 0, "fifo_server_close");
+	ck_assert_msg(!left[0],
+		      "After fifo_server_close() the directory still held: %s. The FIFO is a file: it "
+		      "stays until someone unlinks it, and the next server (or a stale client) finds "
+		      "it there. unlink() it in fifo_server_close().", left);
+	ck_assert_msg(h.res.fds_after == h.res.fds_before,
+		      "The server process had %d descriptors open before fifo_server_open() and %d after "
+		      "fifo_server_close(): close both the read end and your own write end.",
+		      h.res.fds_before, h.res.fds_after);
+	ck_assert_msg(h.res.close_rc == 0, "fifo_server_close() failed with %s.",
+		      strerrorname_np(h.res.close_err) ? strerrorname_np(h.res.close_err) : "an error");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Both sides together */
+
+typedef struct {
+	int index, rc, err;
+	struct fifo_reply reply;
+} many_result;
+
+static void client_text(int i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "client %02d of the crowd, pid-free text %c%c", i, 'a' + i % 26, 'z' - i % 26);
+}
+
+GRADER_TEST(many_clients)
+{
+	server_h h;
+	server_start(&h, NCLIENTS, true); /* opened, but waits for the go before reading */
+	require_server_open(&h);
+	char server[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	int watch = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* only to look at FIONREAD */
+	int go[2], res[2];
+	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
+	pid_t kids[NCLIENTS];
+	fflush(NULL);
+	for (int i = 0; i < NCLIENTS; i++) {
+		kids[i] = fork();
+		ck_assert(kids[i] >= 0);
+		if (kids[i] == 0) {
+			close(go[1]);
+			close(res[0]);
+			close(h.go); /* or the server would wait for this client's exit to start */
+			close(h.report);
+			close(watch);
+			char c, text[FIFO_TEXT_MAX + 1];
+			while (read(go[0], &c, 1) < 0 && errno == EINTR)
+				;
+			client_text(i, text, sizeof text);
+			many_result r = {.index = i};
+			r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
+			r.err = errno;
+			ssize_t ignored = write(res[1], &r, sizeof r); /* < PIPE_BUF: atomic */
+			(void)ignored;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(res[1]);
+	close(go[1]); /* all clients at once */
+	/* Let every request arrive before the server reads any: 24 requests wait in the pipe. */
+	int avail = 0;
+	double deadline = now() + 2.0;
+	while (now() < deadline && ioctl(watch, FIONREAD, &avail) == 0 &&
+	       avail < (int)(NCLIENTS * sizeof(struct fifo_request)))
+		usleep(2000);
+	server_release(&h);
+	static many_result got[NCLIENTS + 1];
+	ssize_t n = probe_read_all(res[0], got, sizeof got, 3.0);
+	int nres = n > 0 ? (int)(n / (ssize_t)sizeof(many_result)) : 0;
+	server_finish(&h, 1.0);
+	for (int i = 0; i < NCLIENTS; i++)
+		stop(kids[i]);
+	close(res[0]);
+	close(watch);
+	clear_dir();
+
+	int seen[NCLIENTS + 1] = {0}, ok = 0, answered[NCLIENTS] = {0};
+	for (int k = 0; k < nres; k++) {
+		many_result *r = &got[k];
+		if (r->index < 0 || r->index >= NCLIENTS)
+			continue;
+		answered[r->index] = 1;
+		errno = r->err;
+		require_implemented(r->rc < 0, "fifo_request");
+		char text[FIFO_TEXT_MAX + 1], want[FIFO_TEXT_MAX + 1], have[FIFO_TEXT_MAX + 1] = "";
+		client_text(r->index, text, sizeof text);
+		upper(want, text);
+		if (r->rc == 0 && r->reply.len <= FIFO_TEXT_MAX)
+			memcpy(have, r->reply.text, r->reply.len);
+		ck_assert_msg(r->rc == 0, "Client %d of %d: fifo_request() failed with %s.", r->index, NCLIENTS,
+			      strerrorname_np(r->err) ? strerrorname_np(r->err) : "an error");
+		ck_assert_msg(!strcmp(have, want),
+			      "Client %d sent \"%s\" but got back \"%s\": its reply was meant for another "
+			      "client, or the request reached the server garbled.", r->index, text, have);
+		ck_assert_msg(r->reply.seq >= 1 && r->reply.seq <= NCLIENTS && !seen[r->reply.seq]++,
+			      "Client %d got seq %u, which is out of 1..%d or was given twice.", r->index,
+			      r->reply.seq, NCLIENTS);
+		ok++;
+	}
+	int first_missing = -1;
+	for (int i = 0; i < NCLIENTS && first_missing < 0; i++)
+		if (!answered[i])
+			first_missing = i;
+	ck_assert_msg(ok == NCLIENTS,
+		      "%d clients sent a request at the same time (all %d requests were waiting in the "
+		      "FIFO together), but only %d got an answer within 3 s (client %d did not). "
+		      "Requests were lost. Read exactly sizeof(struct fifo_request) bytes per request: a "
+		      "bigger read() can return several requests at once, and a pipe keeps no message "
+		      "boundaries. %s", NCLIENTS, NCLIENTS, ok, first_missing, h.why);
+	ck_assert_msg(h.finished && h.res.run_rc == NCLIENTS,
+		      "fifo_server_run(%d) %s after serving every client.", NCLIENTS,
+		      h.finished ? "returned something else than 24" : "did not return");
+}
