@@ -1,0 +1,803 @@
+/* grader.c: Lab 02 tests: a shared counter's life, lost updates made visible, locks across processes. */
+#define _GNU_SOURCE
+#include "grader.h"
+#include "shmcount.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CSIZE sizeof(struct shm_counter)
+
+/* ---- Helpers --------------------------------------------------------------------------------- */
+
+static int fd_count(void)
+{
+	int fds[256];
+	return probe_fds(0, fds, 256);
+}
+
+/* How many mappings of the shm object NAME this process has (/proc/self/maps lists them as
+   /dev/shm/NAME, with " (deleted)" once the name was removed). */
+static int shm_maps(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return -1;
+	char line[512], want[300];
+	snprintf(want, sizeof want, "/dev/shm%s", name);
+	int n = 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *p = strstr(line, want);
+		if (p && (p[strlen(want)] == '\0' || !strcmp(p + strlen(want), " (deleted)")))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Size of the object NAME, or -1 if it does not exist. */
+static long shm_size(const char *name)
+{
+	int fd = shm_open(name, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	long size = fstat(fd, &st) == 0 ? (long)st.st_size : -1;
+	close(fd);
+	return size;
+}
+
+/* Creates NAME ourselves, SIZE bytes of FILL: what a crashed run (or a stranger) leaves. */
+static void plant(const char *name, size_t size, int fill, uint32_t magic)
+{
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert(fd >= 0);
+	ck_assert(ftruncate(fd, (off_t)size) == 0);
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert(p != MAP_FAILED);
+	memset(p, fill, size);
+	if (size >= sizeof magic)
+		memcpy(p, &magic, sizeof magic);
+	munmap(p, size);
+	close(fd);
+}
+
+/* The test's own cleanup, independent of the code under test. */
+static void drop(const char *name, struct shm_counter *c)
+{
+	if (c)
+		munmap(c, CSIZE);
+	shm_unlink(name);
+}
+
+static const char *errname(int err)
+{
+	const char *s = strerrorname_np(err);
+	return s ? s : "an unknown error";
+}
+
+/* ---- Running increments: threads and processes ---------------------------------------------- */
+
+typedef int (*inc_fn)(struct shm_counter *);
+
+struct crowd {
+	struct shm_counter *c;
+	inc_fn inc;
+	int per;
+	pthread_barrier_t start;
+	int failed_errno; /* first errno of a failed increment, 0 if none */
+	pthread_mutex_t lock;
+};
+
+static void *thread_work(void *arg)
+{
+	struct crowd *w = arg;
+	pthread_barrier_wait(&w->start); /* everyone starts together: contention is certain */
+	for (int i = 0; i < w->per; i++)
+		if (w->inc(w->c) < 0) {
+			pthread_mutex_lock(&w->lock);
+			if (!w->failed_errno)
+				w->failed_errno = errno ? errno : EIO;
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+	return NULL;
+}
+
+/* NTHREADS threads of this process each call INC PER times; returns the first failure's errno. */
+static int run_threads(struct shm_counter *c, inc_fn inc, int nthreads, int per)
+{
+	struct crowd w = {.c = c, .inc = inc, .per = per};
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_barrier_init(&w.start, NULL, (unsigned)nthreads);
+	pthread_t t[16];
+	for (int i = 0; i < nthreads; i++)
+		ck_assert(pthread_create(&t[i], NULL, thread_work, &w) == 0);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&w.start);
+	pthread_mutex_destroy(&w.lock);
+	return w.failed_errno;
+}
+
+struct outcome {
+	int finished; /* processes that did all their increments */
+	int hung;     /* still running at the deadline (then killed) */
+	int failed;   /* an increment returned -1 */
+	int err;      /* its errno */
+	char how[160]; /* how a crashed worker ended */
+};
+
+/* NPROC child processes (sharing C's mapping, inherited over fork) each call INC PER times, all
+   starting at once. Waits at most DEADLINE seconds in all, then kills what is left. */
+static struct outcome run_procs(struct shm_counter *c, inc_fn inc, int nproc, int per, double deadline)
+{
+	struct outcome o = {0};
+	int go[2];
+	ck_assert(pipe(go) == 0);
+	pid_t pids[16];
+	fflush(NULL);
+	for (int i = 0; i < nproc; i++) {
+		pids[i] = fork();
+		ck_assert(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(go[1]);
+			char b;
+			ssize_t ignored = read(go[0], &b, 1); /* EOF: the parent says go */
+			(void)ignored;
+			for (int k = 0; k < per; k++)
+				if (inc(c) < 0)
+					_exit(errno > 0 && errno < 200 ? 10 + errno : 9);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < nproc; i++) {
+		int status;
+		if (probe_wait(pids[i], &status, deadline) < 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &status, 0);
+			o.hung++;
+			deadline = 0.2; /* the others had their chance meanwhile */
+			continue;
+		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			o.finished++;
+		else if (WIFEXITED(status) && WEXITSTATUS(status) >= 9) {
+			o.failed++;
+			o.err = WEXITSTATUS(status) > 10 ? WEXITSTATUS(status) - 10 : EIO;
+		} else {
+			o.failed++;
+			describe_status(status, o.how, sizeof o.how);
+		}
+	}
+	return o;
+}
+
+static long value_of(struct shm_counter *c, inc_fn inc)
+{
+	return inc == counter_inc_atomic ? atomic_load(&c->atomic_value) : c->value;
+}
+
+/* A fresh counter for the increment tests: created by the code under test. */
+static struct shm_counter *fresh(char *name, size_t cap)
+{
+	sb_name("count", name, cap);
+	ledger_watch_shm(name);
+	struct shm_counter *c = counter_create(name);
+	require_implemented(c == NULL, "counter_create");
+	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s; the increment tests need it.",
+		      name, errname(errno));
+	return c;
+}
+
+static void check_threads(inc_fn inc, const char *fname, const char *lock)
+{
+	char name[64];
+	struct shm_counter *c = fresh(name, sizeof name);
+	errno = 0;
+	int rc = inc(c);
+	int err = errno;
+	if (rc < 0 && err == ENOSYS)
+		drop(name, c);
+	errno = err;
+	require_implemented(rc < 0, fname);
+	long start = value_of(c, inc);
+	race_set(RACE_SLEEP); /* ~50 us between load and store: a gap any unprotected update falls into */
+	enum { THREADS = 4, PER = 100 };
+	err = run_threads(c, inc, THREADS, PER);
+	race_set(RACE_OFF);
+	long got = value_of(c, inc) - start;
+	drop(name, c);
+	ck_assert_msg(!err, "%s() failed with %s while %d threads used it.", fname, errname(err), THREADS);
+	ck_assert_msg(got == THREADS * PER,
+		      "%d threads each called %s() %d times with the race window widened (race_window() "
+		      "sleeps), but the counter went up by %ld, not %d: %ld updates were lost. %s",
+		      THREADS, fname, PER, got, THREADS * PER, THREADS * PER - got, lock);
+}
+
+static void check_procs(inc_fn inc, const char *fname, const char *lock, const char *shared)
+{
+	char name[64];
+	struct shm_counter *c = fresh(name, sizeof name);
+	errno = 0;
+	int rc = inc(c);
+	int err = errno;
+	if (rc < 0 && err == ENOSYS)
+		drop(name, c);
+	errno = err;
+	require_implemented(rc < 0, fname);
+	long start = value_of(c, inc);
+	race_set(RACE_SLEEP);
+	enum { PROCS = 3, PER = 100 };
+	struct outcome o = run_procs(c, inc, PROCS, PER, 3.0);
+	race_set(RACE_OFF);
+	long got = value_of(c, inc) - start;
+	drop(name, c);
+	ck_assert_msg(!o.hung,
+		      "%d of %d worker processes never finished (killed after 3 s): a waiter was never "
+		      "woken. %s", o.hung, PROCS, shared);
+	ck_assert_msg(!o.failed, "A worker process %s%s while calling %s().",
+		      o.how[0] ? o.how : "saw it fail with ", o.how[0] ? "" : errname(o.err), fname);
+	ck_assert_msg(got == PROCS * PER,
+		      "%d processes each called %s() %d times on one shared counter with the race window "
+		      "widened, but it went up by %ld, not %d: %ld updates were lost. %s",
+		      PROCS, fname, PER, got, PROCS * PER, PROCS * PER - got, lock);
+}
+
+/* ---- The region's life --------------------------------------------------------------------- */
+
+GRADER_TEST(create_attach)
+{
+	char name[64];
+	sb_name("life", name, sizeof name);
+	ledger_watch_shm(name);
+	int before = fd_count();
+	struct shm_counter *c = counter_create(name);
+	require_implemented(c == NULL, "counter_create");
+	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errname(errno));
+	int leaked = fd_count() - before;
+	long size = shm_size(name);
+	uint32_t magic = c->magic;
+	long value = c->value, avalue = atomic_load(&c->atomic_value);
+	c->value = 41;
+
+	/* Another process maps it by name: its own mapping, maybe at another address. */
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char v = 'k';
+		int fds = fd_count();
+		errno = 0;
+		struct shm_counter *o = counter_attach(name);
+		if (!o)
+			v = errno == ENOSYS ? 'n' : errno == EINVAL ? 'i' : 'a';
+		else if (fd_count() != fds)
+			v = 'f';
+		else if (o->value != 41)
+			v = 'd';
+		else {
+			o->value = 42;
+			if (counter_detach(o) != 0)
+				v = errno == ENOSYS ? 'N' : 'u';
+		}
+		ssize_t ignored = write(p[1], &v, 1);
+		(void)ignored;
+		_exit(0);
+	}
+	close(p[1]);
+	char v = '?';
+	probe_read_all(p[0], &v, 1, 2.0);
+	close(p[0]);
+	int status;
+	if (probe_wait(pid, &status, 2.0) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	long after = c->value;
+	drop(name, c);
+
+	ck_assert_msg(size == (long)CSIZE,
+		      "After counter_create() the object \"%s\" is %ld bytes; it should be exactly "
+		      "sizeof(struct shm_counter) = %zu (ftruncate).", name, size, CSIZE);
+	ck_assert_msg(leaked == 0,
+		      "counter_create() left %d more descriptor(s) open. Once mmap() has mapped the "
+		      "object, the descriptor is no longer needed: close it.", leaked);
+	ck_assert_msg(magic == SHMC_MAGIC && value == 0 && avalue == 0,
+		      "A new counter should hold magic = SHMC_MAGIC, value = 0, atomic_value = 0; it "
+		      "holds magic 0x%x, value %ld, atomic_value %ld.", magic, value, avalue);
+	switch (v) {
+	case 'k':
+		break;
+	case 'n':
+		errno = ENOSYS;
+		require_implemented(1, "counter_attach");
+		break;
+	case 'N':
+		errno = ENOSYS;
+		require_implemented(1, "counter_detach");
+		break;
+	case 'i':
+		ck_abort_msg("counter_attach() in another process refused the counter with EINVAL (wrong "
+			     "size or magic). If counter_create() mapped the object MAP_PRIVATE, its "
+			     "stores (magic included) went into a private copy and never reached the "
+			     "object. Map it MAP_SHARED.");
+		break;
+	case 'a':
+		ck_abort_msg("counter_attach(\"%s\") failed in another process although the object "
+			     "exists.", name);
+		break;
+	case 'f':
+		ck_abort_msg("counter_attach() left a descriptor open: close it once mmap() is done.");
+		break;
+	case 'd':
+		ck_abort_msg("The creator stored value = 41, but another process that attached the "
+			     "counter reads something else. Both mappings must be MAP_SHARED to see one "
+			     "region.");
+		break;
+	case 'u':
+		ck_abort_msg("counter_detach() failed with %s.", "an error");
+		break;
+	default:
+		ck_abort_msg("The process calling counter_attach() never reported back (it crashed or "
+			     "hung).");
+	}
+	ck_assert_msg(after == 42,
+		      "Another process attached the counter and stored value = 42, but the creator "
+		      "still sees %ld. A store through a MAP_PRIVATE mapping stays in that process's "
+		      "private copy: counter_attach() must map MAP_SHARED.", after);
+}
+
+static void create_and_drop(void *arg)
+{
+	const char *name = arg;
+	struct shm_counter *c = counter_create(name);
+	if (!c)
+		_exit(errno == ENOSYS ? 3 : 2);
+	munmap(c, CSIZE);
+}
+
+GRADER_TEST(create_sizes_first)
+{
+	char name[64];
+	sb_name("sizes", name, sizeof name);
+	ledger_watch_shm(name);
+	child_end e = probe_in_child(create_and_drop, name, 2.0);
+	shm_unlink(name);
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 3, "counter_create");
+	ck_assert_msg(e.sig != SIGBUS,
+		      "counter_create() killed its process with SIGBUS (bus error). A new shared memory "
+		      "object is 0 bytes long: the mapping has no memory behind it until ftruncate() "
+		      "gives the object its size, and touching it before raises SIGBUS. Call "
+		      "ftruncate() before you write anything through the mapping.");
+	char how[160];
+	ck_assert_msg(e.exited && e.code == 0, "counter_create() in a child %s.",
+		      e.exited && e.code == 2 ? "returned NULL" : describe_end(e, how, sizeof how));
+}
+
+GRADER_TEST(bad_names)
+{
+	char good[64];
+	sb_name("bad", good, sizeof good);
+	ledger_watch_shm(good);
+	char dbl[80];
+	snprintf(dbl, sizeof dbl, "/%s", good);
+	const char *bad[] = {good + 1, dbl, "/a/b", "/", ""};
+	const char *why[] = {"has no leading '/'", "has two leading '/'", "has a second '/'",
+			     "is only a '/'", "is empty"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		errno = 0;
+		struct shm_counter *c = counter_create(bad[i]);
+		int err = errno;
+		if (c)
+			munmap(c, CSIZE);
+		shm_unlink(good);
+		errno = err;
+		require_implemented(!c, "counter_create");
+		ck_assert_msg(!c && err == EINVAL,
+			      "counter_create(\"%s\") %s %s; a name that %s must be refused with EINVAL. "
+			      "glibc accepts some of these names, other systems do not: portable names are "
+			      "\"/name\", exactly one '/', at the start.", bad[i],
+			      c ? "succeeded" : "failed with", c ? "" : errname(err), why[i]);
+	}
+	/* A real counter under the name glibc would find for "x" and "//x". */
+	plant(good, CSIZE, 0, SHMC_MAGIC);
+	for (size_t i = 0; i < 2; i++) {
+		errno = 0;
+		struct shm_counter *c = counter_attach(bad[i]);
+		int err = errno;
+		if (c)
+			munmap(c, CSIZE);
+		if (err == ENOSYS)
+			shm_unlink(good);
+		errno = err;
+		require_implemented(!c, "counter_attach");
+		if (c || err != EINVAL)
+			shm_unlink(good);
+		ck_assert_msg(!c && err == EINVAL,
+			      "counter_attach(\"%s\") %s %s; a name that %s must be refused with EINVAL "
+			      "(glibc would quietly open \"%s\").", bad[i], c ? "succeeded" : "failed with",
+			      c ? "" : errname(err), why[i], good);
+	}
+	shm_unlink(good);
+}
+
+GRADER_TEST(stale_object)
+{
+	char name[64];
+	sb_name("stale", name, sizeof name);
+	ledger_watch_shm(name);
+	struct {
+		size_t size;
+		const char *what;
+	} cases[] = {{3, "3 bytes"}, {CSIZE, "the right size but garbage"}, {3 * CSIZE, "too big"}};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		plant(name, cases[i].size, 0xa5, 0xdeadbeef);
+		errno = 0;
+		struct shm_counter *c = counter_create(name);
+		int err = errno;
+		if (!c) {
+			shm_unlink(name);
+			errno = err;
+			require_implemented(1, "counter_create");
+			ck_abort_msg("A crashed run left the object \"%s\" behind (%s), and counter_create() "
+				     "then failed with %s. A stale object is no reason to give up: when "
+				     "O_CREAT | O_EXCL says EEXIST, shm_unlink() the name and create it "
+				     "again.", name, cases[i].what, errname(err));
+		}
+		long size = shm_size(name);
+		uint32_t magic = c->magic;
+		long value = c->value, avalue = atomic_load(&c->atomic_value);
+		int mutex_ok = pthread_mutex_trylock(&c->mutex) == 0;
+		if (mutex_ok)
+			pthread_mutex_unlock(&c->mutex);
+		int sem_ok = sem_trywait(&c->sem) == 0;
+		if (sem_ok)
+			sem_post(&c->sem);
+		drop(name, c);
+		ck_assert_msg(size == (long)CSIZE,
+			      "A stale object (%s) was left under the name; after counter_create() it is "
+			      "%ld bytes instead of %zu. O_CREAT without O_EXCL silently reuses whatever "
+			      "is there.", cases[i].what, size, CSIZE);
+		ck_assert_msg(magic == SHMC_MAGIC && value == 0 && avalue == 0,
+			      "A stale object full of garbage (%s) was left under the name; after "
+			      "counter_create() the counter holds magic 0x%x, value %ld, atomic_value %ld "
+			      "instead of SHMC_MAGIC, 0, 0. O_CREAT without O_EXCL reuses the old "
+			      "contents: only a NEW object starts zeroed. Use O_EXCL, and on EEXIST "
+			      "unlink and recreate.", cases[i].what, magic, value, avalue);
+		ck_assert_msg(mutex_ok && sem_ok,
+			      "After counter_create() over a stale object (%s), the %s is not usable "
+			      "(trylock/trywait failed): it still holds the old garbage.", cases[i].what,
+			      mutex_ok ? "semaphore" : "mutex");
+	}
+}
+
+GRADER_TEST(attach_validates)
+{
+	char name[64];
+	sb_name("check", name, sizeof name);
+	ledger_watch_shm(name);
+	errno = 0;
+	struct shm_counter *c = counter_attach(name);
+	int err = errno;
+	if (c)
+		munmap(c, CSIZE);
+	errno = err;
+	require_implemented(!c, "counter_attach");
+	ck_assert_msg(!c && err == ENOENT,
+		      "counter_attach() of a name that does not exist should fail with ENOENT (%s).",
+		      c ? "it succeeded" : errname(err));
+	struct {
+		size_t size;
+		uint32_t magic;
+		const char *what;
+	} cases[] = {{16, SHMC_MAGIC, "only 16 bytes long"},
+		     {CSIZE + 4096, SHMC_MAGIC, "bigger than a counter"},
+		     {CSIZE, 0x12345678, "the right size, but its magic is wrong"}};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		plant(name, cases[i].size, 0, cases[i].magic);
+		int fds = fd_count();
+		errno = 0;
+		c = counter_attach(name);
+		err = errno;
+		int maps = shm_maps(name), leaked = fd_count() - fds;
+		if (c)
+			munmap(c, CSIZE);
+		shm_unlink(name);
+		ck_assert_msg(!c && err == EINVAL,
+			      "counter_attach() accepted an object that is %s (it %s %s). Check the size "
+			      "with fstat() before mapping (touching a mapping past the end of the object "
+			      "raises SIGBUS), and magic after: fail with EINVAL.", cases[i].what,
+			      c ? "succeeded" : "failed with", c ? "" : errname(err));
+		ck_assert_msg(maps == 0 && leaked == 0,
+			      "counter_attach() refused an object that is %s, but left %d mapping(s) "
+			      "and %d descriptor(s) behind. Undo what you did before failing.",
+			      cases[i].what, maps - (c != NULL), leaked);
+	}
+}
+
+GRADER_TEST(destroy_cleans_up)
+{
+	char name[64];
+	sb_name("gone", name, sizeof name);
+	ledger_watch_shm(name);
+	struct shm_counter *c = counter_create(name);
+	require_implemented(!c, "counter_create");
+	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
+	struct shm_counter *a = counter_attach(name);
+	if (!a) {
+		int err = errno;
+		drop(name, c);
+		errno = err;
+		require_implemented(1, "counter_attach");
+		ck_abort_msg("counter_attach() of a fresh counter failed with %s.", errname(err));
+	}
+	int two = shm_maps(name);
+	int rc = counter_detach(a);
+	int err = errno;
+	int after_detach = shm_maps(name);
+	long size = shm_size(name);
+	if (rc < 0 && err == ENOSYS) {
+		munmap(a, CSIZE);
+		drop(name, c);
+		errno = err;
+		require_implemented(1, "counter_detach");
+	}
+	ck_assert_msg(two == 2, "After counter_create() and counter_attach() this process should have "
+				"2 mappings of the object; /proc/self/maps lists %d.", two);
+	if (after_detach != 1 || size != (long)CSIZE) {
+		if (after_detach == 2)
+			munmap(a, CSIZE);
+		drop(name, c);
+		ck_assert_msg(after_detach == 1,
+			      "counter_detach() left the mapping in place (/proc/self/maps still lists "
+			      "%d mappings of the object, expected 1). Detaching is munmap().",
+			      after_detach);
+		ck_abort_msg("counter_detach() removed the object itself: only the owner's "
+			     "counter_destroy() does that.");
+	}
+	rc = counter_destroy(name, c);
+	err = errno;
+	int maps = shm_maps(name);
+	size = shm_size(name);
+	if (maps > 0)
+		munmap(c, CSIZE);
+	shm_unlink(name);
+	errno = err;
+	require_implemented(rc < 0, "counter_destroy");
+	ck_assert_msg(size < 0,
+		      "After counter_destroy() the name \"%s\" still exists: shm_open() finds it. "
+		      "Without shm_unlink() the object stays in /dev/shm, memory and all, after "
+		      "every process is gone, until reboot.", name);
+	ck_assert_msg(maps == 0,
+		      "After counter_destroy() the region is still mapped in this process "
+		      "(/proc/self/maps lists it%s). Closing the descriptor or unlinking the name "
+		      "does not unmap: call munmap().", size < 0 ? " as \"(deleted)\"" : "");
+	ck_assert_msg(rc == 0, "counter_destroy() returned %d (%s).", rc, errname(err));
+}
+
+/* ---- Increments ---------------------------------------------------------------------------- */
+
+GRADER_TEST(naive_loses_updates)
+{
+	char name[64];
+	struct shm_counter *c = fresh(name, sizeof name);
+	for (int i = 0; i < 1000; i++) {
+		if (counter_inc_naive(c) < 0) {
+			int err = errno;
+			drop(name, c);
+			errno = err;
+			require_implemented(1, "counter_inc_naive");
+			ck_abort_msg("counter_inc_naive() failed with %s.", errname(err));
+		}
+	}
+	long alone = c->value;
+	c->value = 0;
+	race_set(RACE_SLEEP);
+	enum { PER = 300 };
+	run_threads(c, counter_inc_naive, 2, PER);
+	long threads = c->value;
+	c->value = 0;
+	struct outcome o = run_procs(c, counter_inc_naive, 2, PER, 3.0);
+	long procs = c->value;
+	race_set(RACE_OFF);
+	drop(name, c);
+	ck_assert_msg(alone == 1000, "1000 calls of counter_inc_naive() from one thread gave %ld.", alone);
+	ck_assert_msg(o.finished == 2, "A worker process calling counter_inc_naive() did not finish.");
+	ck_assert_msg(threads < 2 * PER && procs < 2 * PER,
+		      "With race_window() widened, 2 %s each calling counter_inc_naive() %d times lost "
+		      "no update (the counter reached %ld). The naive version is the experiment that "
+		      "shows the race: load c->value, call race_window(), then store: no lock and no "
+		      "atomic.", threads == 2 * PER ? "threads" : "processes", PER,
+		      threads == 2 * PER ? threads : procs);
+}
+
+static const char MUTEX_LOCK[] = "The lock must cover the load AND the store: lock, load, "
+				 "race_window(), store, unlock.";
+static const char MUTEX_SHARED[] =
+	"A mutex that is not process-shared puts a waiter to sleep on a key private to its own "
+	"process, so an unlock in another process never wakes it. Initialise it with a "
+	"pthread_mutexattr_t set to PTHREAD_PROCESS_SHARED.";
+static const char SEM_LOCK[] = "sem_wait before the load, sem_post after the store (initial "
+			       "value 1, so one holder at a time).";
+static const char SEM_SHARED[] =
+	"A semaphore made with sem_init(..., pshared = 0, ...) only works between threads of one "
+	"process: a waiter in another process is never woken. Pass pshared = 1.";
+static const char ATOMIC_RMW[] =
+	"atomic_load then atomic_store is two steps, and another process can update in between. "
+	"Use one read-modify-write: atomic_fetch_add (or a compare-and-swap loop).";
+
+GRADER_TEST(mutex_threads)
+{
+	check_threads(counter_inc_mutex, "counter_inc_mutex", MUTEX_LOCK);
+}
+
+GRADER_TEST(mutex_processes)
+{
+	check_procs(counter_inc_mutex, "counter_inc_mutex", MUTEX_LOCK, MUTEX_SHARED);
+}
+
+GRADER_TEST(sem_threads)
+{
+	check_threads(counter_inc_sem, "counter_inc_sem", SEM_LOCK);
+}
+
+GRADER_TEST(sem_processes)
+{
+	check_procs(counter_inc_sem, "counter_inc_sem", SEM_LOCK, SEM_SHARED);
+}
+
+GRADER_TEST(atomic_threads)
+{
+	check_threads(counter_inc_atomic, "counter_inc_atomic", ATOMIC_RMW);
+}
+
+GRADER_TEST(atomic_processes)
+{
+	check_procs(counter_inc_atomic, "counter_inc_atomic", ATOMIC_RMW, "");
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void *hold_sem(void *arg)
+{
+	struct shm_counter *c = arg;
+	usleep(150 * 1000); /* the main thread is blocked in sem_wait meanwhile */
+	sem_post(&c->sem);
+	return NULL;
+}
+
+GRADER_TEST(sem_retries_eintr)
+{
+	char name[64];
+	struct shm_counter *c = fresh(name, sizeof name);
+	ck_assert(sem_trywait(&c->sem) == 0 || (drop(name, c), 0)); /* we hold it */
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART; /* even so: sem_wait is never restarted after a handler */
+	sigaction(SIGALRM, &sa, NULL);
+	pthread_t t;
+	ck_assert(pthread_create(&t, NULL, hold_sem, c) == 0);
+	struct itimerval tv = {{0, 20 * 1000}, {0, 30 * 1000}};
+	setitimer(ITIMER_REAL, &tv, NULL);
+	errno = 0;
+	int rc = counter_inc_sem(c);
+	int err = errno;
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_IGN);
+	pthread_join(t, NULL);
+	long value = c->value;
+	drop(name, c);
+	errno = err;
+	require_implemented(rc < 0, "counter_inc_sem");
+	ck_assert_msg(rc == 0,
+		      "counter_inc_sem() gave up with %s while a signal handler ran during sem_wait(). "
+		      "sem_wait() is never restarted after a handler (not even with SA_RESTART): when "
+		      "it fails with EINTR, call it again.", errname(err));
+	ck_assert_msg(value == 1, "counter_inc_sem() returned 0 but the counter is %ld, not 1.", value);
+}
+
+/* ---- File mappings ------------------------------------------------------------------------- */
+
+struct fmap {
+	int fd;
+	size_t size;
+};
+
+static void write_through_map(void *arg)
+{
+	struct fmap *m = arg;
+	char *p = file_map(m->fd, m->size, 1);
+	if (!p)
+		_exit(errno == ENOSYS ? 3 : 2);
+	strcpy(p, "written through the mapping");
+	strcpy(p + m->size - 4096, "last page");
+	munmap(p, m->size);
+}
+
+GRADER_TEST(file_map_shared)
+{
+	int fd = open("shared.dat", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600); /* 0 bytes */
+	ck_assert(fd >= 0);
+	struct fmap m = {fd, 2 * 4096};
+	child_end e = probe_in_child(write_through_map, &m, 2.0);
+	struct stat st;
+	fstat(fd, &st);
+	char first[64] = "", last[64] = "";
+	ssize_t n1 = pread(fd, first, sizeof first - 1, 0);
+	ssize_t n2 = pread(fd, last, sizeof last - 1, (off_t)m.size - 4096);
+	close(fd);
+	unlink("shared.dat");
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 3, "file_map");
+	ck_assert_msg(e.sig != SIGBUS,
+		      "Writing through file_map()'s mapping of an EMPTY file killed the process with "
+		      "SIGBUS (bus error). mmap() succeeds on a short file, but a page with no file "
+		      "behind it cannot be touched. Extend the file to SIZE first (ftruncate).");
+	char how[160];
+	ck_assert_msg(e.exited && e.code == 0, "file_map(fd, 8192, 1) on an empty file %s.",
+		      e.exited && e.code == 2 ? "returned NULL" : describe_end(e, how, sizeof how));
+	ck_assert_msg(st.st_size == (off_t)m.size,
+		      "After file_map(fd, %zu, 1) on an empty file, the file is %lld bytes long, not %zu.",
+		      m.size, (long long)st.st_size, m.size);
+	ck_assert_msg(n1 > 0 && n2 > 0 && !strcmp(first, "written through the mapping") &&
+			      !strcmp(last, "last page"),
+		      "Another process wrote through file_map(fd, size, 1)'s mapping, but read() of "
+		      "the file does not return what it wrote. With MAP_PRIVATE the stores go to a "
+		      "private copy and never reach the file: use MAP_SHARED when SHARED is set.");
+}
+
+GRADER_TEST(file_map_private)
+{
+	int fd = open("private.dat", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert(fd >= 0);
+	char page[4096];
+	memset(page, 'o', sizeof page);
+	ck_assert(write(fd, page, sizeof page) == (ssize_t)sizeof page);
+	char *p = file_map(fd, sizeof page, 0);
+	int err = errno;
+	if (!p) {
+		close(fd);
+		unlink("private.dat");
+		errno = err;
+		require_implemented(1, "file_map");
+		ck_abort_msg("file_map(fd, 4096, 0) failed with %s.", errname(err));
+	}
+	memcpy(p, "changed", 7);
+	char *q = mmap(NULL, sizeof page, PROT_READ, MAP_SHARED, fd, 0);
+	char back[16] = "";
+	ssize_t n = pread(fd, back, 7, 0);
+	int other_sees = q != MAP_FAILED && !memcmp(q, "changed", 7);
+	int mine_sees = !memcmp(p, "changed", 7);
+	if (q != MAP_FAILED)
+		munmap(q, sizeof page);
+	munmap(p, sizeof page);
+	close(fd);
+	unlink("private.dat");
+	ck_assert_msg(mine_sees, "A store through file_map()'s private mapping is not visible through "
+				 "that same mapping.");
+	ck_assert_msg(n == 7 && !memcmp(back, "ooooooo", 7) && !other_sees,
+		      "With SHARED = 0, a store through the mapping reached the file (read() %s it%s). "
+		      "A private mapping is a copy-on-write copy of the file: map it MAP_PRIVATE.",
+		      n == 7 && !memcmp(back, "changed", 7) ? "returns" : "does not return",
+		      other_sees ? ", and another mapping of the file sees it too" : "");
+}
