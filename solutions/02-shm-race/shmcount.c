@@ -157,7 +157,7 @@ int counter_inc_sem(struct shm_counter *c)
 {
 	int r;
 	while ((r = sem_wait(&c->sem)) < 0 && errno == EINTR)
-		; /* sem_wait is never restarted after a signal handler, even with SA_RESTART */
+		; /* a handler installed without SA_RESTART interrupts the wait: not an error */
 	if (r < 0)
 		return -1;
 	long v = c->value;
