@@ -561,10 +561,8 @@ GRADER_TEST(sem_open_creates)
 	int err = errno;
 	int val = id >= 0 ? sem_value(id) : -1;
 	time_t ot = id >= 0 ? sem_otime(id) : -1;
-	double t0 = now();
 	int id2 = id >= 0 && val == 1 && ot > 0 ? sv_sem_open(key) : -1;
 	int err2 = errno;
-	double took = now() - t0;
 	int val2 = id2 >= 0 ? sem_value(id2) : -1;
 	drop_key(key);
 	errno = err;
@@ -577,7 +575,6 @@ GRADER_TEST(sem_open_creates)
 		      "should initialise with a semop() (+1 on a fresh set, whose value is 0).");
 	ck_assert_msg(id2 == id, "A second sv_sem_open() of the same key %s.",
 		      id2 < 0 ? ename(err2) : "returned a different set");
-	ck_assert_msg(took < 0.5, "A second sv_sem_open() of an initialised set took %.2f s.", took);
 	ck_assert_msg(val2 == 1, "After a second sv_sem_open() the value is %d instead of 1.", val2);
 }
 
