@@ -412,10 +412,10 @@ GRADER_TEST(bad_names)
 		errno = err;
 		require_implemented(!c, "counter_create");
 		ck_assert_msg(!c && err == EINVAL,
-			      "counter_create(\"%s\") %s %s; a name that %s must be refused with EINVAL. "
+			      "counter_create(\"%s\") %s%s; a name that %s must be refused with EINVAL. "
 			      "glibc accepts some of these names, other systems do not: portable names are "
 			      "\"/name\", exactly one '/', at the start.", bad[i],
-			      c ? "succeeded" : "failed with", c ? "" : errname(err), why[i]);
+			      c ? "succeeded" : "failed with ", c ? "" : errname(err), why[i]);
 	}
 	/* A real counter under the name glibc would find for "x" and "//x". */
 	plant(good, CSIZE, 0, SHMC_MAGIC);
@@ -432,7 +432,7 @@ GRADER_TEST(bad_names)
 		if (c || err != EINVAL)
 			shm_unlink(good);
 		ck_assert_msg(!c && err == EINVAL,
-			      "counter_attach(\"%s\") %s %s; a name that %s must be refused with EINVAL "
+			      "counter_attach(\"%s\") %s%s; a name that %s must be refused with EINVAL "
 			      "(glibc would quietly open \"%s\").", bad[i], c ? "succeeded" : "failed with",
 			      c ? "" : errname(err), why[i], good);
 	}
@@ -522,10 +522,10 @@ GRADER_TEST(attach_validates)
 			munmap(c, CSIZE);
 		shm_unlink(name);
 		ck_assert_msg(!c && err == EINVAL,
-			      "counter_attach() accepted an object that is %s (it %s %s). Check the size "
+			      "counter_attach() accepted an object that is %s (it %s%s). Check the size "
 			      "with fstat() before mapping (touching a mapping past the end of the object "
 			      "raises SIGBUS), and magic after: fail with EINVAL.", cases[i].what,
-			      c ? "succeeded" : "failed with", c ? "" : errname(err));
+			      c ? "succeeded" : "failed with ", c ? "" : errname(err));
 		ck_assert_msg(maps == 0 && leaked == 0,
 			      "counter_attach() refused an object that is %s, but left %d mapping(s) "
 			      "and %d descriptor(s) behind. Undo what you did before failing.",
@@ -641,7 +641,8 @@ static const char SEM_SHARED[] =
 	"A semaphore made with sem_init(..., pshared = 0, ...) only works between threads of one "
 	"process: a waiter in another process is never woken. Pass pshared = 1.";
 static const char ATOMIC_RMW[] =
-	"atomic_load then atomic_store is two steps, and another process can update in between. "
+	"atomic_load then atomic_store is two steps, and another thread or process can update in "
+	"between. "
 	"Use one read-modify-write: atomic_fetch_add (or a compare-and-swap loop).";
 
 GRADER_TEST(mutex_threads)
