@@ -48,7 +48,8 @@ void grader_register_probe(const char *name, grader_probe_fn fn);
 	static int grader_probe_##name(int argc, char **argv)
 const char *grader_exe(void);
 
-/* The sandbox of the running test. */
+/* The sandbox of the running test. $IPCLAB_SANITIZE is non-empty when the lab was built with
+   SANITIZE=... (ThreadSanitizer makes a process that saw a race exit with status 66). */
 const char *sb_dir(void);     /* private temp dir: also the cwd and $TMPDIR */
 bool sb_namespaced(void);     /* own IPC + mount namespace and private /dev/shm? */
 /* A portable IPC name ("/ipclab-<pid>-STEM") that cannot collide with other runs. */
