@@ -94,6 +94,10 @@ double probe_cpu_seconds(pid_t pid);        /* user+system CPU time so far (0: s
 int probe_descendants(pid_t root, pid_t *out, int max);
 const char *probe_comm(pid_t pid, char *buf, size_t cap); /* its command name, or "?" */
 
+/* Small conveniences every grader wants. */
+double probe_now(void);            /* CLOCK_MONOTONIC, in seconds */
+const char *errno_name(int err);   /* "EAGAIN"; "an unknown error" if there is no name */
+
 /* Processes. */
 typedef struct {
 	bool exited;   /* normal exit; see code */

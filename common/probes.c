@@ -191,17 +191,23 @@ const char *probe_comm(pid_t pid, char *buf, size_t cap)
 	return buf;
 }
 
-static double now(void)
+double probe_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+const char *errno_name(int err)
+{
+	const char *s = strerrorname_np(err);
+	return s ? s : "an unknown error";
+}
+
 int probe_wait(pid_t pid, int *status, double timeout)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	double deadline = now() + timeout;
+	double deadline = probe_now() + timeout;
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG);
 		if (r == pid) {
@@ -216,7 +222,7 @@ int probe_wait(pid_t pid, int *status, double timeout)
 			errno = saved;
 			return -1;
 		}
-		double left = deadline - now();
+		double left = deadline - probe_now();
 		if (left <= 0) {
 			if (pfd >= 0)
 				close(pfd);
@@ -304,9 +310,9 @@ const char *describe_end(child_end e, char *buf, size_t cap)
 ssize_t probe_read_all(int fd, void *buf, size_t cap, double timeout)
 {
 	size_t got = 0;
-	double deadline = now() + timeout;
+	double deadline = probe_now() + timeout;
 	while (got < cap) {
-		double left = deadline - now();
+		double left = deadline - probe_now();
 		struct pollfd p = {fd, POLLIN, 0};
 		if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == 0) {
 			errno = ETIMEDOUT;

@@ -15,19 +15,6 @@
 
 #define NOQ ((mqd_t)-1)
 
-static const char *ename(int err)
-{
-	const char *s = strerrorname_np(err);
-	return s ? s : "an unknown error";
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* One of the limits in /proc/sys/fs/mqueue (the grader's own copy: the student reads them too). */
 static long mq_limit(const char *file)
 {
@@ -69,7 +56,7 @@ static mqd_t open_q(const char *stem, char *name, size_t cap, long maxmsg, long 
 	mqd_t q = jq_open(name, maxmsg, msgsize, flags);
 	require_implemented(q == NOQ, "jq_open");
 	ck_assert_msg(q != NOQ, "jq_open(\"%s\", %ld, %ld, %d) failed with %s.", name, maxmsg, msgsize,
-		      flags, ename(errno));
+		      flags, errno_name(errno));
 	return q;
 }
 
@@ -80,7 +67,7 @@ static mqd_t make_q(const char *stem, char *name, size_t cap, long maxmsg, long 
 	ledger_watch_mq(name);
 	struct mq_attr a = {.mq_maxmsg = maxmsg, .mq_msgsize = msgsize};
 	mqd_t q = mq_open(name, O_RDWR | O_CREAT | (flags & JQ_NONBLOCK ? O_NONBLOCK : 0), 0600, &a);
-	ck_assert_msg(q != NOQ, "grader: mq_open(%s) failed with %s", name, ename(errno));
+	ck_assert_msg(q != NOQ, "grader: mq_open(%s) failed with %s", name, errno_name(errno));
 	return q;
 }
 
@@ -104,7 +91,7 @@ GRADER_TEST(open_creates_queue)
 	drop(qn, name);
 	drop(q, name);
 	ck_assert_msg(got == 0, "mq_getattr() on the descriptor jq_open returned failed with %s: "
-				"is it really an mqd_t from mq_open()?", ename(errno));
+				"is it really an mqd_t from mq_open()?", errno_name(errno));
 	ck_assert_msg(a.mq_maxmsg == 4 && a.mq_msgsize == 64,
 		      "jq_open(name, 4, 64, 0) made a queue with mq_maxmsg %ld and mq_msgsize %ld; "
 		      "expected 4 and 64. Pass a struct mq_attr to mq_open() together with O_CREAT.",
@@ -113,7 +100,7 @@ GRADER_TEST(open_creates_queue)
 		      "Without JQ_NONBLOCK the descriptor should block (mq_flags has O_NONBLOCK).");
 	ck_assert_msg(qn != NOQ, "Opening the same queue again (it exists now) failed with %s. Use "
 				 "O_CREAT without O_EXCL: open it if it exists, create it if not.",
-		      ename(err));
+		      errno_name(err));
 	ck_assert_msg(b.mq_flags & O_NONBLOCK,
 		      "jq_open(..., JQ_NONBLOCK) gave a descriptor without O_NONBLOCK (see mq_getattr's "
 		      "mq_flags). Add O_NONBLOCK to mq_open's flags when JQ_NONBLOCK is given.");
@@ -148,7 +135,7 @@ GRADER_TEST(open_rejects_bad_names)
 		ck_assert_msg(err == EINVAL,
 			      "jq_open(\"%s\") (%s) failed with %s; the header promises EINVAL. Check "
 			      "the name yourself before calling mq_open (the kernel and glibc give "
-			      "different errors for different bad names).", bad[i], why[i], ename(err));
+			      "different errors for different bad names).", bad[i], why[i], errno_name(err));
 	}
 }
 
@@ -173,7 +160,7 @@ GRADER_TEST(open_within_limits)
 		      "jq_open(name, %ld, 64, 0) failed with %s. This system allows at most %ld "
 		      "messages per queue (/proc/sys/fs/mqueue/msg_max) and refuses more with EINVAL, "
 		      "even for root. The header says: lower maxmsg to msg_max and go on.",
-		      msg_max * 100, ename(err), msg_max);
+		      msg_max * 100, errno_name(err), msg_max);
 	ck_assert_msg(a.mq_maxmsg == msg_max && a.mq_msgsize == 64,
 		      "Asked for %ld messages of 64 bytes, jq_open made a queue of %ld messages of %ld "
 		      "bytes; expected %ld (msg_max) of 64. %s", msg_max * 100, a.mq_maxmsg,
@@ -190,7 +177,7 @@ GRADER_TEST(open_within_limits)
 	ck_assert_msg(q == NOQ && err == EINVAL && !created,
 		      "jq_open(name, 4, %ld, 0), one byte above msgsize_max, should fail with EINVAL "
 		      "and create nothing; it %s%s.", size_max + 1,
-		      q == NOQ ? "failed with " : "succeeded", q == NOQ ? ename(err) : "");
+		      q == NOQ ? "failed with " : "succeeded", q == NOQ ? errno_name(err) : "");
 
 	errno = 0;
 	q = jq_open(name, 0, 64, 0);
@@ -238,7 +225,7 @@ GRADER_TEST(take_priority_order)
 		      a.mq_curmsgs, submitted);
 	errno = err;
 	require_implemented(err, "jq_take");
-	ck_assert_msg(!err, "jq_take() failed with %s with jobs in the queue.", ename(err));
+	ck_assert_msg(!err, "jq_take() failed with %s with jobs in the queue.", errno_name(err));
 	for (int i = 0; i < 5; i++)
 		ck_assert_msg(!strcmp(got[i], order[i]),
 			      "Submitted low-a(1), high(5), mid(3), low-b(1), zero(0) in that order; take "
@@ -285,13 +272,13 @@ GRADER_TEST(take_buffer_from_queue_size)
 		      "with mq_msgsize %ld, and mq_receive() refuses any buffer smaller than "
 		      "mq_msgsize (EMSGSIZE), even for a 5-byte message. Ask mq_getattr() how big "
 		      "the messages can be and receive into a buffer that size.",
-		      ename(err1), size_max);
+		      errno_name(err1), size_max);
 	ck_assert_msg(n1 == 5 && !strcmp(first, "hello"),
 		      "The first jq_take() returned %zd; expected 5 for the job \"hello\".", n1);
 	ck_assert_msg(n2 == 199,
 		      "A 199-byte job taken with cap 64 should return its full length, 199 (like "
 		      "snprintf), but jq_take() returned %zd%s%s.", n2, n2 < 0 ? " with " : "",
-		      n2 < 0 ? ename(err2) : "");
+		      n2 < 0 ? errno_name(err2) : "");
 	ck_assert_msg(buf[0] == 'x' && buf[63] == 'x' && buf[64] == '#',
 		      "jq_take(q, buf, 64, ...) must copy exactly the first 64 bytes of a longer job "
 		      "and never write past buf[63].");
@@ -354,7 +341,7 @@ GRADER_TEST(take_nonblock_empty)
 	ck_assert_msg(e.code == EAGAIN,
 		      "jq_take() on an empty non-blocking queue should fail with EAGAIN; %s%s.",
 		      e.code == 100 ? "it returned a job" : "it failed with ",
-		      e.code == 100 ? "" : ename(e.code));
+		      e.code == 100 ? "" : errno_name(e.code));
 }
 
 /* In a child: submits to a full queue; the exit code says what happened. */
@@ -393,7 +380,7 @@ GRADER_TEST(submit_full_nonblock)
 		      "jq_submit() to a full non-blocking queue (2 of 2 messages) should fail with "
 		      "EAGAIN; %s%s. The caller must learn that the queue is full.",
 		      e.code == 100 ? "it returned 0" : "it failed with ",
-		      e.code == 100 ? "" : ename(e.code));
+		      e.code == 100 ? "" : errno_name(e.code));
 	ck_assert_msg(a.mq_curmsgs == 2, "The full queue now holds %ld messages instead of 2.",
 		      a.mq_curmsgs);
 }
@@ -403,17 +390,17 @@ GRADER_TEST(take_timeout)
 	char name[128];
 	mqd_t q = make_q("timeout", name, sizeof name, 4, 64, 0); /* a blocking descriptor */
 	struct take_probe p = {q, 300};
-	double t0 = now();
+	double t0 = probe_now();
 	child_end e = probe_in_child(take_in_child, &p, 2.5);
 	e.code = code_errno(e.code);
-	double waited = now() - t0;
+	double waited = probe_now() - t0;
 
 	/* With a job waiting, a timed take returns it at once. */
 	put(q, "ready", 1);
 	char buf[64];
-	double t1 = now();
+	double t1 = probe_now();
 	ssize_t n = e.exited && e.code == ETIMEDOUT ? jq_take(q, buf, sizeof buf, NULL, 1000) : 5;
-	double quick = now() - t1;
+	double quick = probe_now() - t1;
 	drop(q, name);
 	char how[160];
 	ck_assert_msg(!e.timed_out,
@@ -428,7 +415,7 @@ GRADER_TEST(take_timeout)
 	ck_assert_msg(e.code == ETIMEDOUT,
 		      "jq_take(q, ..., 300 ms) on an empty queue should fail with ETIMEDOUT; %s%s.",
 		      e.code == 100 ? "it returned a job" : "it failed with ",
-		      e.code == 100 ? "" : ename(e.code));
+		      e.code == 100 ? "" : errno_name(e.code));
 	ck_assert_msg(waited >= 0.25,
 		      "jq_take(q, ..., 300 ms) gave up after %.0f ms instead of waiting 300 ms. "
 		      "mq_timedreceive()'s deadline is an ABSOLUTE time on CLOCK_REALTIME: a relative "
@@ -573,7 +560,7 @@ GRADER_TEST(pool_exactly_once)
 		drop(q, name);
 		errno = err;
 		require_implemented(1, "jq_start_workers");
-		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+		ck_abort_msg("jq_start_workers() failed with %s.", errno_name(err));
 	}
 	/* 40 jobs into a queue of 10: jq_submit waits whenever the workers fall behind. */
 	int in = submit_ids(q, 1, JOBS);
@@ -638,7 +625,7 @@ GRADER_TEST(stop_after_queued_jobs)
 		drop(q, name);
 		errno = err;
 		require_implemented(1, "jq_start_workers");
-		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+		ck_abort_msg("jq_start_workers() failed with %s.", errno_name(err));
 	}
 	enum { N = 10 };
 	int in = submit_ids(q, 1, N); /* priorities 1, 2, 3, 0, 1, ...: some as low as the stop */
@@ -655,7 +642,7 @@ GRADER_TEST(stop_after_queued_jobs)
 	drop(q, name);
 	errno = stop_err;
 	require_implemented(stop < 0, "jq_stop_workers");
-	ck_assert_msg(stop == 0, "jq_stop_workers() failed with %s.", ename(stop_err));
+	ck_assert_msg(stop == 0, "jq_stop_workers() failed with %s.", errno_name(stop_err));
 	ck_assert_msg(in == N, "Only %d of %d jq_submit() calls succeeded.", in, N);
 	ck_assert_msg(total <= N, "%d reports for %d jobs: some were handled twice.", total, N);
 	ck_assert_msg(total == N,
@@ -690,7 +677,7 @@ GRADER_TEST(join_reaps_workers)
 		drop(q, name);
 		errno = err;
 		require_implemented(1, "jq_start_workers");
-		ck_abort_msg("jq_start_workers() failed with %s.", ename(err));
+		ck_abort_msg("jq_start_workers() failed with %s.", errno_name(err));
 	}
 	for (unsigned id = 1; id <= 6; id++) /* plain mq_send: only jq_join_workers is graded here */
 		mq_send(q, (const char *)&id, sizeof id, 1);
@@ -717,7 +704,7 @@ GRADER_TEST(join_reaps_workers)
 	drop(q, name);
 	errno = err;
 	require_implemented(failed < 0, "jq_join_workers");
-	ck_assert_msg(failed >= 0, "jq_join_workers() failed with %s%s.", ename(err),
+	ck_assert_msg(failed >= 0, "jq_join_workers() failed with %s%s.", errno_name(err),
 		      err == EINTR ? ": a signal interrupted waitpid(); that only means: call it again"
 				   : "");
 	ck_assert_msg(!left && !running && !killed,
@@ -749,10 +736,10 @@ GRADER_TEST(destroy_removes_queue)
 		      "After jq_destroy() the queue %s still exists (mq_open without O_CREAT %s). "
 		      "mq_close() only closes your descriptor: the queue, and the job in it, stay in "
 		      "the kernel until mq_unlink(name).", name,
-		      again != NOQ ? "succeeded" : ename(open_err));
+		      again != NOQ ? "succeeded" : errno_name(open_err));
 	if (still_open)
 		mq_close(q);
 	ck_assert_msg(!still_open, "After jq_destroy() the queue's descriptor is still open: call "
 				   "mq_close(q) too.");
-	ck_assert_msg(r == 0, "jq_destroy() returned %d (%s) although it did its work.", r, ename(err));
+	ck_assert_msg(r == 0, "jq_destroy() returned %d (%s) although it did its work.", r, errno_name(err));
 }

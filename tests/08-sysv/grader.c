@@ -28,19 +28,6 @@ union semun {
 	unsigned short *array;
 };
 
-static const char *ename(int err)
-{
-	const char *s = strerrorname_np(err);
-	return s ? s : "an unknown error";
-}
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void pause_ms(int ms)
 {
 	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -93,10 +80,10 @@ static ssize_t take(int q, long type, struct sv_msg *m)
 /* Takes a message of TYPE, waiting at most TIMEOUT s (polls: the grader never blocks in msgrcv). */
 static ssize_t take_within(int q, long type, struct sv_msg *m, double timeout)
 {
-	double end = now() + timeout;
+	double end = probe_now() + timeout;
 	for (;;) {
 		ssize_t n = take(q, type, m);
-		if (n >= 0 || errno != ENOMSG || now() > end)
+		if (n >= 0 || errno != ENOMSG || probe_now() > end)
 			return n;
 		pause_ms(1);
 	}
@@ -172,7 +159,7 @@ static int make_queue(int n)
 	key_t key = key_for(n);
 	drop_key(key);
 	int q = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
-	ck_assert_msg(q >= 0, "the grader could not create a queue: %s", ename(errno));
+	ck_assert_msg(q >= 0, "the grader could not create a queue: %s", errno_name(errno));
 	return q;
 }
 
@@ -192,7 +179,7 @@ GRADER_TEST(call_round_trip)
 		      "sv_call() failed with EINVAL. msgsnd() refuses a message whose mtype is 0 or "
 		      "negative (mtype 0 means \"any type\" to msgrcv, so it cannot be a type). Send "
 		      "requests with mtype SV_REQUEST (1).");
-	ck_assert_msg(n >= 0, "sv_call() failed with %s.", ename(err));
+	ck_assert_msg(n >= 0, "sv_call() failed with %s.", errno_name(err));
 	ck_assert_msg(how == 0, "The grader's server never received the request (mtype SV_REQUEST, "
 				"client = your pid) within 2 s.");
 	reply[n < (ssize_t)sizeof reply - 1 ? n : 0] = '\0';
@@ -230,18 +217,18 @@ GRADER_TEST(call_max_size)
 	require_implemented(small < 0, "sv_call");
 	ck_assert_msg(small == 16 && how_small == 0, "A first, 16-byte sv_call() did not work (%s): pass "
 					       "call_round_trip first.",
-		      small < 0 ? ename(err) : "wrong reply length");
+		      small < 0 ? errno_name(err) : "wrong reply length");
 	ck_assert_msg(!(n < 0 && (err == EINVAL || err == E2BIG)),
 		      "A 16-byte sv_call() worked, but one with %d data bytes (a %d-byte message text, "
 		      "the most msgmax allows) failed with %s: %s. msgsz, the size msgsnd() and "
 		      "msgrcv() take, counts only the bytes AFTER the long mtype: "
 		      "offsetof(struct sv_msg, data) - sizeof(long) + len to send, "
 		      "sizeof(struct sv_msg) - sizeof(long) as the room to receive.",
-		      SV_DATA_MAX, SV_MSG_MAX, ename(err),
+		      SV_DATA_MAX, SV_MSG_MAX, errno_name(err),
 		      err == EINVAL ? "msgsnd() refuses a msgsz above msgmax"
 				    : "msgrcv() had less room than the message");
 	ck_assert_msg(n >= 0, "sv_call() with a maximum-size request (%d bytes) failed with %s.",
-		      SV_DATA_MAX, ename(err));
+		      SV_DATA_MAX, errno_name(err));
 	ck_assert_msg(how == 0, "The grader's server never received the maximum-size request.");
 	ck_assert_msg(n == SV_DATA_MAX,
 		      "The reply had %d data bytes, but sv_call() returned %zd. Is msgrcv()'s msgsz the "
@@ -320,7 +307,7 @@ GRADER_TEST(call_concurrent_clients)
 		ck_assert_msg(r[i].n >= 0, "Client %d: sv_call() %s%s.", (int)r[i].pid,
 			      r[i].n == -2 ? "" : "failed with ",
 			      r[i].n == -2 ? "never returned within 2 s (was its reply taken by "
-					     "another client?)" : ename(r[i].err));
+					     "another client?)" : errno_name(r[i].err));
 	ck_assert_msg(!hung && how == 0, "The clients and the grader's server did not finish within 2 s.");
 }
 
@@ -388,7 +375,7 @@ GRADER_TEST(serve_replies_by_pid)
 		      dn < 0 ? "gone" : "replaced by an answer to it");
 	ck_assert_msg(rc != -2, "sv_serve() never returned to its caller: the process %s.",
 		      describe_end(e, how, sizeof how));
-	ck_assert_msg(rc == 0, "sv_serve() failed with %s.", ename(err));
+	ck_assert_msg(rc == 0, "sv_serve() failed with %s.", errno_name(err));
 	for (int i = 0; i < 3; i++) {
 		char want[32];
 		snprintf(want, sizeof want, "re:request %d", i);
@@ -420,11 +407,11 @@ GRADER_TEST(serve_max_size)
 		      "a %d-byte text: msgsnd says EINVAL above msgmax, msgrcv E2BIG when its room is "
 		      "too small). msgsz counts only what follows the long mtype: send with "
 		      "offsetof(struct sv_msg, data) - sizeof(long) + len, receive with "
-		      "sizeof(struct sv_msg) - sizeof(long).", ename(err), SV_DATA_MAX, SV_MSG_MAX);
+		      "sizeof(struct sv_msg) - sizeof(long).", errno_name(err), SV_DATA_MAX, SV_MSG_MAX);
 	ck_assert_msg(rc != -2, "sv_serve() never returned to its caller: the process %s.",
 		      describe_end(e, how, sizeof how));
 	ck_assert_msg(rc == 0, "sv_serve() with one maximum-size request %s.",
-		      rc == -2 ? describe_end(e, how, sizeof how) : ename(err));
+		      rc == -2 ? describe_end(e, how, sizeof how) : errno_name(err));
 	ck_assert_msg(n == SV_DATA_MAX && !memcmp(m.data, want, SV_DATA_MAX),
 		      "The client expected a %d-byte reply; it got %zd bytes%s. Did the request or the "
 		      "reply lose its end (msgsz must not count mtype)?", SV_DATA_MAX, n,
@@ -449,7 +436,7 @@ GRADER_TEST(queue_create_stale)
 	require_implemented(q < 0, "sv_queue_create");
 	ck_assert_msg(q >= 0, "sv_queue_create() failed with %s while a stale queue held the key. "
 			      "Remove the stale queue (msgctl IPC_RMID) and create it again with "
-			      "IPC_CREAT | IPC_EXCL.", ename(err));
+			      "IPC_CREAT | IPC_EXCL.", errno_name(err));
 	ck_assert_msg(st == 0 && ds.msg_qnum == 0,
 		      "sv_queue_create() returned a queue that already held %lu message(s) from an "
 		      "earlier run: IPC_CREAT without IPC_EXCL opens whatever has the key. Use "
@@ -490,7 +477,7 @@ GRADER_TEST(shm_create_stale_smaller)
 		      "same key (a crashed run, or an ftok() collision: ftok keeps only 16 bits of the "
 		      "inode). shmget with IPC_CREAT but without IPC_EXCL finds it, and a size larger "
 		      "than the segment gives EINVAL. Create with IPC_CREAT | IPC_EXCL; on EEXIST remove "
-		      "the stale segment and create it again.", ename(err));
+		      "the stale segment and create it again.", errno_name(err));
 	ck_assert_msg(st == 0 && ds.shm_segsz == 65536,
 		      "sv_shm_create(key, 65536) returned a segment of %zu bytes.", (size_t)ds.shm_segsz);
 }
@@ -519,7 +506,7 @@ GRADER_TEST(shm_create_stale_data)
 	errno = err;
 	require_implemented(id < 0, "sv_shm_create");
 	ck_assert_msg(id >= 0, "sv_shm_create() failed with %s while a stale segment held the key.",
-		      ename(err));
+		      errno_name(err));
 	ck_assert_msg(id != old && nonzero == 0,
 		      "sv_shm_create() returned %s, still holding %ld bytes of old data (0xee). IPC_CREAT "
 		      "without IPC_EXCL quietly reuses a segment a crashed run left behind. Use "
@@ -567,14 +554,14 @@ GRADER_TEST(sem_open_creates)
 	drop_key(key);
 	errno = err;
 	require_implemented(id < 0, "sv_sem_open");
-	ck_assert_msg(id >= 0, "sv_sem_open() on a new key failed with %s.", ename(err));
+	ck_assert_msg(id >= 0, "sv_sem_open() on a new key failed with %s.", errno_name(err));
 	ck_assert_msg(val == 1, "A new lock should start free (value 1), but its value is %d.", val);
 	ck_assert_msg(ot > 0,
 		      "The new set has value 1 but its sem_otime is still 0, so other openers cannot "
 		      "tell that it is initialised: semctl(SETVAL) does not set sem_otime. The creator "
 		      "should initialise with a semop() (+1 on a fresh set, whose value is 0).");
 	ck_assert_msg(id2 == id, "A second sv_sem_open() of the same key %s.",
-		      id2 < 0 ? ename(err2) : "returned a different set");
+		      id2 < 0 ? errno_name(err2) : "returned a different set");
 	ck_assert_msg(val2 == 1, "After a second sv_sem_open() the value is %d instead of 1.", val2);
 }
 
@@ -592,7 +579,7 @@ GRADER_TEST(sem_open_no_reset)
 	errno = err;
 	require_implemented(got < 0, "sv_sem_open");
 	ck_assert_msg(got >= 0, "sv_sem_open() failed with %s on a set that exists and is "
-				"initialised.", ename(err));
+				"initialised.", errno_name(err));
 	ck_assert_msg(val == 0,
 		      "Another process held the lock (value 0) when sv_sem_open() opened the set, and "
 		      "afterwards the value was %d: a late initialiser set it free, so two processes "
@@ -627,7 +614,7 @@ GRADER_TEST(sem_open_waits_for_init)
 	errno = err;
 	require_implemented(got < 0, "sv_sem_open");
 	ck_assert_msg(got == id, "sv_sem_open() %s while the set's creator was still initialising it.",
-		      got < 0 ? ename(err) : "returned another set");
+		      got < 0 ? errno_name(err) : "returned another set");
 	ck_assert_msg(val == 1,
 		      "After the creator initialised the set to 1, its value was %d: sv_sem_open() "
 		      "changed the value of a set it did not create. Only the creator initialises.", val);
@@ -813,7 +800,7 @@ GRADER_TEST(destroy_removes_all)
 		      "After sv_destroy(), looking up the keys still found:%s. A SysV object lives in "
 		      "the kernel until IPC_RMID (msgctl, shmctl, semctl), even when nobody uses it: "
 		      "detaching or exiting removes nothing.", left);
-	ck_assert_msg(rc == 0, "sv_destroy() removed everything but returned -1 (%s).", ename(err));
+	ck_assert_msg(rc == 0, "sv_destroy() removed everything but returned -1 (%s).", errno_name(err));
 	char msg[1024];
 	ck_assert_msg(ledger_check(msg, sizeof msg) == 0, "Left behind: %s", msg);
 }
