@@ -109,6 +109,9 @@ typedef struct {
 child_end probe_in_child(void (*fn)(void *), void *arg, double timeout);
 /* waitpid with a deadline: 0 when reaped (status in *STATUS), -1 with errno (ETIMEDOUT). */
 int probe_wait(pid_t pid, int *status, double timeout);
+/* Like probe_wait, but a child still running at the deadline is killed (SIGKILL) and reaped.
+   Returns 0 if it ended by itself, -1 (ETIMEDOUT) if it had to be killed; *STATUS either way. */
+int probe_finish(pid_t pid, int *status, double timeout);
 /* "exited with status 3", "killed by SIGSEGV (invalid memory access)", ... */
 const char *describe_status(int status, char *buf, size_t cap);
 const char *describe_end(child_end e, char *buf, size_t cap);

@@ -238,6 +238,17 @@ int probe_wait(pid_t pid, int *status, double timeout)
 	}
 }
 
+int probe_finish(pid_t pid, int *status, double timeout)
+{
+	if (probe_wait(pid, status, timeout) == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, __WALL) < 0 && errno == EINTR)
+		;
+	errno = ETIMEDOUT;
+	return -1;
+}
+
 child_end probe_in_child(void (*fn)(void *), void *arg, double timeout)
 {
 	child_end e = {false, 0, 0, false};

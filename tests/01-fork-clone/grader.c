@@ -207,10 +207,7 @@ GRADER_TEST(clone_runs_fn)
 	require_implemented(pid < 0, "spawn_clone");
 	ck_assert_msg(pid > 0, "spawn_clone() failed: %s", strerror(errno));
 	int status;
-	if (probe_wait(pid, &status, 2.0) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, __WALL);
-	}
+	probe_finish(pid, &status, 2.0);
 	close(p[1]);
 	void *where = NULL;
 	ssize_t n = read(p[0], &where, sizeof where);

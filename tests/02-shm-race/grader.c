@@ -306,10 +306,7 @@ GRADER_TEST(create_attach)
 	probe_read_all(p[0], &v, 1, 2.0);
 	close(p[0]);
 	int status;
-	if (probe_wait(pid, &status, 2.0) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	probe_finish(pid, &status, 2.0);
 	long after = c->value;
 	drop(name, c);
 

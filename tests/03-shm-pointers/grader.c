@@ -945,10 +945,7 @@ GRADER_TEST(region_cleanup)
 	probe_read_all(p[0], &verdict, 1, 2.0);
 	close(p[0]);
 	int status;
-	if (probe_wait(pid, &status, 2.0) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	probe_finish(pid, &status, 2.0);
 
 	int rc = region_destroy(name, base, size);
 	int destroy_errno = errno;

@@ -797,10 +797,7 @@ GRADER_TEST(auth_pid_is_client)
 	close(lfd);
 	unlink("auth.sock");
 	int status = 0;
-	if (probe_wait(client, &status, 2.0) < 0) {
-		kill(client, SIGKILL);
-		waitpid(client, &status, 0);
-	}
+	probe_finish(client, &status, 2.0);
 	errno = err;
 	require_implemented(fd < 0, "auth_accept");
 	ck_assert_msg(fd >= 0, "A client of our own uid %d connected; auth_accept(lfd, %d, &who) failed with "
@@ -835,10 +832,7 @@ GRADER_TEST(auth_ignores_claims)
 	close(lfd);
 	unlink("auth.sock");
 	int status = 0;
-	if (probe_wait(client, &status, 2.0) < 0) {
-		kill(client, SIGKILL);
-		waitpid(client, &status, 0);
-	}
+	probe_finish(client, &status, 2.0);
 	errno = err;
 	require_implemented(fd < 0, "auth_accept");
 	ck_assert_msg(fd < 0,

@@ -605,10 +605,7 @@ GRADER_TEST(sem_open_waits_for_init)
 	int err = errno;
 	time_t ot = sem_otime(id);
 	int status;
-	if (probe_wait(creator, &status, 2.0) < 0) {
-		kill(creator, SIGKILL);
-		waitpid(creator, &status, 0);
-	}
+	probe_finish(creator, &status, 2.0);
 	int val = sem_value(id);
 	semctl(id, 0, IPC_RMID);
 	errno = err;
