@@ -204,10 +204,10 @@ static struct shm_counter *fresh(char *name, size_t cap)
 	return c;
 }
 
-static void check_threads(inc_fn inc, const char *fname, const char *lock)
+/* A fresh counter on which INC is implemented (else the test stops there); *START is its value. */
+static struct shm_counter *prepare(inc_fn inc, const char *fname, char *name, size_t cap, long *start)
 {
-	char name[64];
-	struct shm_counter *c = fresh(name, sizeof name);
+	struct shm_counter *c = fresh(name, cap);
 	errno = 0;
 	int rc = inc(c);
 	int err = errno;
@@ -215,10 +215,18 @@ static void check_threads(inc_fn inc, const char *fname, const char *lock)
 		drop(name, c);
 	errno = err;
 	require_implemented(rc < 0, fname);
-	long start = value_of(c, inc);
+	*start = value_of(c, inc);
+	return c;
+}
+
+static void check_threads(inc_fn inc, const char *fname, const char *lock)
+{
+	char name[64];
+	long start;
+	struct shm_counter *c = prepare(inc, fname, name, sizeof name, &start);
 	race_set(RACE_SLEEP); /* ~50 us between load and store: a gap any unprotected update falls into */
 	enum { THREADS = 4, PER = 100 };
-	err = run_threads(c, inc, THREADS, PER);
+	int err = run_threads(c, inc, THREADS, PER);
 	race_set(RACE_OFF);
 	long got = value_of(c, inc) - start;
 	drop(name, c);
@@ -232,15 +240,8 @@ static void check_threads(inc_fn inc, const char *fname, const char *lock)
 static void check_procs(inc_fn inc, const char *fname, const char *lock, const char *shared)
 {
 	char name[64];
-	struct shm_counter *c = fresh(name, sizeof name);
-	errno = 0;
-	int rc = inc(c);
-	int err = errno;
-	if (rc < 0 && err == ENOSYS)
-		drop(name, c);
-	errno = err;
-	require_implemented(rc < 0, fname);
-	long start = value_of(c, inc);
+	long start;
+	struct shm_counter *c = prepare(inc, fname, name, sizeof name, &start);
 	race_set(RACE_SLEEP);
 	enum { PROCS = 3, PER = 100 };
 	struct outcome o = run_procs(c, inc, PROCS, PER, 3.0);
