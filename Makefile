@@ -1,4 +1,4 @@
-# Makefile: every command of the IPC teaching lab; `make help` lists them. The work is done by common/*.sh.
+# Makefile: every command of the IPC teaching lab; `make help` lists them. The work is done by ./ipclab and common/*.sh.
 .DEFAULT_GOAL := help
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
@@ -6,11 +6,11 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES
 
-.PHONY: help check test run bench labs format clean
+.PHONY: help check test test-fresh run bench labs format clean
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
-	@echo "  make check                 grade every lab in labs/ (exit status 0 only with full marks)"
+	@echo "  make check                 grade every lab in labs/; the last line is the result"
 	@echo "    LAB=01                   one lab (01, 1 or fork-clone); LAB=01,03 for several"
 	@echo "    TEST=name                one test (every failure prints its own re-run command)"
 	@echo "    SOLUTIONS=1              grade the reference solutions"
@@ -22,13 +22,19 @@ help:
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
 	@echo "  make labs                  list the labs"
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
+	@echo "  make test-fresh            the README's quick start on a fresh Debian root (debootstrap; root only)"
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make format                clang-format every C file"
 	@echo "  make clean                 remove build/"
+	@echo ""
+	@echo "make check exits 0 when grading finished, whatever the score, and non-zero only when it"
+	@echo "could not grade (bad input, a missing tool). Scripts that need the score in the exit"
+	@echo "status run ./ipclab check (0 full marks, 1 below, 2 bad input, 3 internal error)."
 
+# A score below full marks is a result, not a failure of make: only 2 and 3 stop make.
 check:
-	@$(ROOT)/common/ipclab.sh check
+	@$(ROOT)/ipclab check || { rc=$$?; [ $$rc -eq 1 ] || exit $$rc; }
 
 run:
 	@$(ROOT)/common/ipclab.sh run
@@ -41,6 +47,9 @@ labs:
 
 test:
 	@$(ROOT)/common/selftest.sh
+
+test-fresh:
+	@$(ROOT)/common/fresh.sh
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format

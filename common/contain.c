@@ -1,4 +1,4 @@
-/* contain.c: keeps a whole grading run contained: PID namespace, fork limit, sweep between tests. */
+/* contain.c: keeps a whole grading run contained: PID namespace, fork limit, sweep between tests, nothing left behind. */
 #define _GNU_SOURCE
 #include "grader.h"
 #include "internal.h"
@@ -6,11 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -19,13 +23,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { FORK_LIMIT = 256 };
+/* Descriptions are built from paths of any length: cutting one short is fine. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
 
+enum { FORK_LIMIT = 256, EXIT_SETUP_FAILED = 111 };
+
+/*
+ * The shape of a run: the process that started the grader (the "outer" one) creates the run
+ * directory and the pids cgroup, forks the runner, and only supervises it: when the runner
+ * ends, or a SIGINT/SIGTERM/SIGHUP arrives, it kills what is left, removes the cgroup and the
+ * run directory, and exits with the runner's status. The runner is PID 1 of a new PID
+ * namespace when the kernel allows it, or else a subreaper that sweeps its descendants.
+ * Because the namespace is entered with clone() in the child, a namespace step that fails
+ * part-way never leaves the outer process inside a namespace it cannot use.
+ */
 static bool pid_ns;          /* the runner is PID 1 of its own namespace */
 static bool may_unshare = true;
-static char description[512];
-static char cgroup_dir[2048]; /* removed by the outer process when the run ends */
+static bool root_private;    /* the runner could make "/" private in its mount namespace */
+static bool drop_uid;        /* root without a fork limit: tests run as an unprivileged uid */
+static char description[1536];
+static char cgroup_dir[2048];
+static char run_dir[64];
 static pid_t inner_pid;
+static volatile sig_atomic_t got_signal;
 
 int raw_kill(int pid, int sig)
 {
@@ -35,6 +55,16 @@ int raw_kill(int pid, int sig)
 bool contain_may_unshare(void)
 {
 	return may_unshare;
+}
+
+bool contain_root_private(void)
+{
+	return root_private;
+}
+
+const char *contain_rundir(void)
+{
+	return run_dir;
 }
 
 static int write_file(const char *path, const char *text)
@@ -49,13 +79,105 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Kills every process in cgroup DIR (its cgroup.procs), a few rounds, then removes DIR. */
+static int empty_and_remove_cgroup(const char *dir)
+{
+	char path[2200];
+	snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+	for (int round = 0; round < 300; round++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		FILE *f = fopen(path, "re");
+		int pid;
+		while (f && fscanf(f, "%d", &pid) == 1)
+			raw_kill(pid, SIGKILL);
+		if (f)
+			fclose(f);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* a zombie still counts as a member: reap the ones that are ours */
+		usleep(10000); /* dying processes leave the cgroup asynchronously */
+	}
+	return -1;
+}
+
+/* Removes the ipclab-PID cgroups in BASE whose run is over (a run killed with SIGKILL). */
+static void remove_stale_cgroups(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		int pid;
+		char rest;
+		if (sscanf(e->d_name, "ipclab-%d%c", &pid, &rest) != 1 || pid <= 0)
+			continue;
+		if (raw_kill(pid, 0) == 0 || errno != ESRCH)
+			continue; /* its run is still going */
+		char dir[2200];
+		snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+		empty_and_remove_cgroup(dir);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Removes /tmp/ipclab-run.* directories that no live run holds (their .lock is free). */
+static void remove_stale_rundirs(void)
+{
+	glob_t g;
+	if (glob("/tmp/ipclab-run.*", GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char lock[300];
+		snprintf(lock, sizeof lock, "%s/.lock", g.gl_pathv[i]);
+		int fd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* not ours to judge */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(g.gl_pathv[i]);
+		close(fd);
+	}
+	globfree(&g);
+}
+
+/* The run directory: holds each test's directory; its .lock is held while the run lives. */
+static int make_rundir(void)
+{
+	snprintf(run_dir, sizeof run_dir, "/tmp/ipclab-run.XXXXXX");
+	if (!mkdtemp(run_dir))
+		return -1;
+	chmod(run_dir, 0755);
+	char lock[300];
+	snprintf(lock, sizeof lock, "%s/.lock", run_dir);
+	/* Forked tests inherit it (exec drops it): the lock is held while any process of the run lives. */
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0)
+		return -1;
+	return 0;
+}
+
 /* Creates a pids cgroup next to ours (cgroup v1 or v2); returns 0 and fills cgroup_dir. */
-static int make_pids_cgroup(void)
+static int make_pids_cgroup(char *why, size_t cap)
 {
 	char line[1024], mount_v1[512] = "", mount_v2[512] = "", rel_v1[512] = "", rel_v2[512] = "";
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	if (!f)
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f) {
+		snprintf(why, cap, "no /proc/self/mountinfo");
 		return -1;
+	}
 	while (fgets(line, sizeof line, f)) {
 		char mnt[512], fstype[64], opts[512];
 		/* id parent major:minor root mountpoint opts ... - fstype source superopts */
@@ -69,7 +191,7 @@ static int make_pids_cgroup(void)
 			snprintf(mount_v2, sizeof mount_v2, "%s", mnt);
 	}
 	fclose(f);
-	if ((f = fopen("/proc/self/cgroup", "r"))) {
+	if ((f = fopen("/proc/self/cgroup", "re"))) {
 		while (fgets(line, sizeof line, f)) {
 			line[strcspn(line, "\n")] = '\0';
 			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -92,11 +214,15 @@ static int make_pids_cgroup(void)
 		write_file(probe, "+pids"); /* may already be on, or refused: the mkdir tells */
 		base = mount_v2, rel = rel_v2;
 	} else {
+		snprintf(why, cap, "no cgroup hierarchy is mounted");
 		return -1;
 	}
-	snprintf(cgroup_dir, sizeof cgroup_dir, "%s%s/ipclab-%d", base, strcmp(rel, "/") ? rel : "",
-		 (int)getpid());
+	char parent[1100];
+	snprintf(parent, sizeof parent, "%s%s", base, strcmp(rel, "/") ? rel : "");
+	remove_stale_cgroups(parent);
+	snprintf(cgroup_dir, sizeof cgroup_dir, "%s/ipclab-%d", parent, (int)getpid());
 	if (mkdir(cgroup_dir, 0755) < 0) {
+		snprintf(why, cap, "cannot create a cgroup in %s: %s", parent, strerror(errno));
 		cgroup_dir[0] = '\0';
 		return -1;
 	}
@@ -104,6 +230,7 @@ static int make_pids_cgroup(void)
 	snprintf(path, sizeof path, "%s/pids.max", cgroup_dir);
 	snprintf(value, sizeof value, "%d", FORK_LIMIT);
 	if (write_file(path, value) < 0) {
+		snprintf(why, cap, "cannot set pids.max in %s: %s", parent, strerror(errno));
 		rmdir(cgroup_dir);
 		cgroup_dir[0] = '\0';
 		return -1;
@@ -119,28 +246,8 @@ static int join_cgroup(pid_t pid)
 	return write_file(path, value);
 }
 
-static void remove_cgroup(void)
-{
-	if (!*cgroup_dir)
-		return;
-	for (int i = 0; i < 200 && rmdir(cgroup_dir) < 0 && errno == EBUSY; i++)
-		usleep(10000); /* the namespace's processes are still being torn down */
-	cgroup_dir[0] = '\0';
-}
-
-static void on_outer_signal(int sig)
-{
-	if (inner_pid > 0)
-		raw_kill(inner_pid, SIGKILL);
-	while (waitpid(inner_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	remove_cgroup();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Counts the processes that belong to our real uid (RLIMIT_NPROC counts them all). */
-static int count_my_processes(void)
+/* Counts the processes that belong to UID (RLIMIT_NPROC counts them all). */
+static int count_processes(uid_t uid)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -151,7 +258,7 @@ static int count_my_processes(void)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof path, "/proc/%s", e->d_name);
-		if (stat(path, &st) == 0 && st.st_uid == getuid())
+		if (stat(path, &st) == 0 && st.st_uid == uid)
 			n++;
 	}
 	if (d)
@@ -175,97 +282,273 @@ static int enter_user_namespace(void)
 	return write_file("/proc/self/gid_map", map);
 }
 
+/* The unprivileged ids a test runs as when root has no other fork limit (nobody's). */
+enum { DROP_UID = 65534, DROP_GID = 65534 };
+
+void contain_enter_test(const char *dir, const char *mqdir)
+{
+	if (!drop_uid)
+		return;
+	/* RLIMIT_NPROC binds only a process whose real uid is not root: become nobody, with a
+	   limit of FORK_LIMIT more processes, and own the directories the test works in. */
+	if (chown(dir, DROP_UID, DROP_GID) < 0) {
+		fprintf(stderr, "ipclab: could not hand %s to uid %d: %s\n", dir, DROP_UID, strerror(errno));
+		_exit(3);
+	}
+	if (*mqdir)
+		(void)!chown(mqdir, DROP_UID, DROP_GID); /* only the leak check reads it */
+	int mine = count_processes(DROP_UID);
+	struct rlimit rl = {(rlim_t)(mine + FORK_LIMIT), (rlim_t)(mine + FORK_LIMIT)};
+	if (setrlimit(RLIMIT_NPROC, &rl) < 0 || setgroups(0, NULL) < 0 ||
+	    setresgid(DROP_GID, DROP_GID, DROP_GID) < 0 || setresuid(DROP_UID, DROP_UID, DROP_UID) < 0) {
+		fprintf(stderr, "ipclab: could not drop to uid %d: %s\n", DROP_UID, strerror(errno));
+		_exit(3);
+	}
+	prctl(PR_SET_DUMPABLE, 1); /* keep /proc/self readable for the leak checks */
+}
+
+/* Whether another uid can run PATH: every folder on the way searchable, the file executable. */
+static bool reachable_by_others(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *slash = buf; (slash = strchr(slash + 1, '/'));) {
+		*slash = '\0';
+		bool ok = stat(buf, &st) == 0 && (st.st_mode & S_IXOTH);
+		*slash = '/';
+		if (!ok)
+			return false;
+	}
+	return stat(buf, &st) == 0 && (st.st_mode & S_IXOTH);
+}
+
+/* The outer process: forward a signal as the runner's death; the main loop cleans up. */
+static void on_outer_signal(int sig)
+{
+	got_signal = sig;
+	if (inner_pid > 0)
+		raw_kill(inner_pid, SIGKILL);
+}
+
+/* Kills and reaps every descendant of the outer process (the fallback has no namespace). */
+static void sweep_descendants(void)
+{
+	static pid_t victims[4096];
+	for (int round = 0; round < 50; round++) {
+		int n = probe_descendants(getpid(), victims, 4096);
+		if (n == 0)
+			break;
+		for (int i = 0; i < n; i++)
+			raw_kill(victims[i], SIGKILL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(1000);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* Runs in the outer process until the runner ends; never returns. */
+static void supervise(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_outer_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	int status = 0;
+	while (waitpid(inner_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	inner_pid = 0;
+	sweep_descendants(); /* orphans of a runner that died are ours: we are a subreaper too */
+	if (*cgroup_dir)
+		empty_and_remove_cgroup(cgroup_dir);
+	remove_tree(run_dir);
+	if (got_signal) {
+		signal(got_signal, SIG_DFL);
+		raise(got_signal);
+	}
+	if (WIFEXITED(status))
+		exit(WEXITSTATUS(status));
+	fprintf(stderr, "ipclab: the grader was killed by signal %d\n", WTERMSIG(status));
+	exit(3);
+}
+
+/* In the runner: a new mount namespace with our own /proc. Returns NULL or what failed. */
+static const char *private_proc(char *buf, size_t cap)
+{
+	if (unshare(CLONE_NEWNS) < 0) {
+		snprintf(buf, cap, "unshare(mount namespace) refused: %s", strerror(errno));
+		return buf;
+	}
+	root_private = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+	if (!root_private) {
+		/* In a chroot "/" is not a mount point. Making the /proc mount private is enough to
+		   mount our own proc over it without the host seeing it. */
+		int e = errno;
+		if (mount(NULL, "/proc", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+			snprintf(buf, cap, "neither / (%s: a chroot?) nor /proc (%s) could be made private",
+				 strerror(e), strerror(errno));
+			return buf;
+		}
+	}
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		snprintf(buf, cap, "mounting /proc for the PID namespace refused: %s", strerror(errno));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * Tries to start the runner as PID 1 of a new PID namespace. Returns true in the runner.
+ * In the outer process it either never returns (the runner ran) or returns false with WHY
+ * filled in, having reaped the failed runner: then the caller falls back.
+ */
+static bool start_in_pid_namespace(char *why, size_t cap)
+{
+	int sync[2], err[2];
+	if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		snprintf(why, cap, "pipe: %s", strerror(errno));
+		return false;
+	}
+	fflush(NULL);
+	/* clone() with CLONE_NEWPID, like fork(): only the child enters the namespace. */
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		snprintf(why, cap, "PID namespace refused: %s", strerror(errno));
+		close(sync[0]), close(sync[1]), close(err[0]), close(err[1]);
+		return false;
+	}
+	if (pid == 0) {
+		char c, buf[300];
+		close(sync[1]);
+		close(err[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(sync[0], &c, 1) != 1) /* wait until we are in the cgroup */
+			_exit(EXIT_SETUP_FAILED);
+		close(sync[0]);
+		const char *failed = private_proc(buf, sizeof buf);
+		if (failed) {
+			if (write(err[1], failed, strlen(failed)) < 0)
+				_exit(EXIT_SETUP_FAILED);
+			_exit(EXIT_SETUP_FAILED);
+		}
+		close(err[1]);
+		pid_ns = true;
+		return true;
+	}
+	close(sync[0]);
+	close(err[1]);
+	inner_pid = pid;
+	if (*cgroup_dir)
+		join_cgroup(pid);
+	if (write(sync[1], "g", 1) != 1)
+		raw_kill(pid, SIGKILL);
+	close(sync[1]);
+	char msg[300];
+	ssize_t n = read(err[0], msg, sizeof msg - 1);
+	close(err[0]);
+	if (n <= 0)
+		supervise(); /* the runner is running: the pipe closed on exec-free success */
+	msg[n] = '\0';
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	inner_pid = 0;
+	snprintf(why, cap, "%s", msg);
+	return false;
+}
+
 const char *contain_start(void)
 {
 	bool root = geteuid() == 0;
 	bool userns = false;
-	char limit[160] = "";
-	char why[160] = "";
+	char limit[300] = "", why[400] = "", cg_why[300] = "";
+
+	remove_stale_rundirs();
+	if (make_rundir() < 0) {
+		perror("ipclab: creating the run directory in /tmp");
+		exit(3);
+	}
+	if (root) {
+		if (make_pids_cgroup(cg_why, sizeof cg_why) == 0) {
+			snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
+		} else if (reachable_by_others(grader_exe())) {
+			drop_uid = true;
+			snprintf(limit, sizeof limit,
+				 "no pids cgroup (%s): tests run as uid %d with at most %d more processes "
+				 "(RLIMIT_NPROC)", cg_why, DROP_UID, FORK_LIMIT);
+		} else {
+			snprintf(limit, sizeof limit,
+				 "no fork limit: no pids cgroup (%s), and uid %d could not run %s", cg_why,
+				 DROP_UID, grader_exe());
+		}
+	} else {
+		/* Not root: RLIMIT_NPROC works, and a user namespace may give us the rest. */
+		int mine = count_processes(getuid());
+		struct rlimit rl = {(rlim_t)(mine + FORK_LIMIT), (rlim_t)(mine + FORK_LIMIT)};
+		if (setrlimit(RLIMIT_NPROC, &rl) == 0)
+			snprintf(limit, sizeof limit, "at most %d more processes (RLIMIT_NPROC)", FORK_LIMIT);
+		else
+			snprintf(limit, sizeof limit, "no fork limit available");
+	}
 
 	if (getenv("IPCLAB_NO_NAMESPACES")) {
 		/* Behave as on a kernel that refuses namespaces: the self-test proves this mode too. */
 		snprintf(why, sizeof why, "disabled by IPCLAB_NO_NAMESPACES");
-		if (root && make_pids_cgroup() == 0)
-			snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
-		else
-			snprintf(limit, sizeof limit, "no fork limit available");
 		may_unshare = false;
-		goto fallback_no_userns;
+	} else {
+		if (!root) {
+			userns = enter_user_namespace() == 0;
+			if (!userns)
+				snprintf(why, sizeof why, "user namespace refused: %s", strerror(errno));
+		}
+		if (root || userns) {
+			if (start_in_pid_namespace(why, sizeof why)) {
+				snprintf(description, sizeof description,
+					 "%sPID namespace (nothing escapes the run); each test in fresh IPC + "
+					 "mount namespaces with a private /dev/shm%s; %s",
+					 userns ? "user + " : "",
+					 root_private ? "" : " (/ is not a mount point: queues found by name)",
+					 limit);
+				return description;
+			}
+		}
+		may_unshare = root || userns;
 	}
-	if (root && make_pids_cgroup() == 0)
-		snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
-	if (!root) {
-		/* Not root: RLIMIT_NPROC works, and a user namespace may give us the rest. */
-		int mine = count_my_processes();
-		struct rlimit rl = {(rlim_t)(mine + FORK_LIMIT), (rlim_t)(mine + FORK_LIMIT)};
-		if (setrlimit(RLIMIT_NPROC, &rl) == 0)
-			snprintf(limit, sizeof limit, "at most %d more processes (RLIMIT_NPROC)",
-				 FORK_LIMIT);
-		userns = enter_user_namespace() == 0;
-		if (!userns)
-			snprintf(why, sizeof why, "user namespace refused: %s", strerror(errno));
-	}
-	if (!*limit)
-		snprintf(limit, sizeof limit, "no fork limit available");
 
-	if ((root || userns) && unshare(CLONE_NEWPID) == 0) {
-		int sync[2];
-		if (pipe2(sync, O_CLOEXEC) < 0)
-			goto fallback;
-		fflush(NULL);
-		inner_pid = fork();
-		if (inner_pid < 0)
-			goto fallback;
-		if (inner_pid == 0) {
-			/* PID 1 of the new namespace: everything the tests start lives and dies here. */
-			char c;
-			close(sync[1]);
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (read(sync[0], &c, 1) != 1) /* wait until we are in the cgroup */
-				_exit(112);
-			close(sync[0]);
-			if (unshare(CLONE_NEWNS) < 0 ||
-			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-			    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-				_exit(111); /* the outer process falls back */
-			pid_ns = true;
-			snprintf(description, sizeof description,
-				 "%sPID namespace (nothing escapes the run); each test in fresh IPC + mount "
-				 "namespaces with a private /dev/shm; %s",
-				 userns ? "user + " : "", limit);
-			return description;
-		}
-		close(sync[0]);
-		if (*cgroup_dir)
-			join_cgroup(inner_pid);
-		if (write(sync[1], "g", 1) != 1)
-			raw_kill(inner_pid, SIGKILL);
-		close(sync[1]);
-		signal(SIGINT, on_outer_signal);
-		signal(SIGTERM, on_outer_signal);
-		signal(SIGHUP, on_outer_signal);
-		int status;
-		while (waitpid(inner_pid, &status, 0) < 0 && errno == EINTR)
-			;
-		inner_pid = 0;
-		if (!(WIFEXITED(status) && WEXITSTATUS(status) == 111)) {
-			remove_cgroup();
-			if (WIFEXITED(status))
-				exit(WEXITSTATUS(status));
-			fprintf(stderr, "ipclab: the grader was killed by signal %d\n", WTERMSIG(status));
-			exit(3);
-		}
-		snprintf(why, sizeof why, "could not mount /proc for a PID namespace");
-	} else if (root || userns) {
-		snprintf(why, sizeof why, "PID namespace refused: %s", strerror(errno));
-	}
-fallback:
-	/* No PID namespace: adopt orphans as a subreaper and sweep our descendants instead. */
-	if (*cgroup_dir && join_cgroup(getpid()) < 0)
-		remove_cgroup();
-	may_unshare = root || userns;
-fallback_no_userns:
+	/* No PID namespace: the runner is a plain child that sweeps its descendants. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int sync[2];
+	if (pipe2(sync, O_CLOEXEC) < 0) {
+		perror("ipclab: pipe");
+		exit(3);
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("ipclab: fork");
+		exit(3);
+	}
+	if (pid > 0) {
+		close(sync[0]);
+		inner_pid = pid;
+		if (*cgroup_dir && join_cgroup(pid) < 0) {
+			empty_and_remove_cgroup(cgroup_dir);
+			cgroup_dir[0] = '\0';
+		}
+		if (write(sync[1], "g", 1) != 1)
+			raw_kill(pid, SIGKILL);
+		close(sync[1]);
+		supervise();
+	}
+	char c;
+	close(sync[1]);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(sync[0], &c, 1) != 1)
+		_exit(3);
+	close(sync[0]);
 	snprintf(description, sizeof description,
 		 "no PID namespace (%s): descendants are swept after each test; %s; %s", why,
 		 may_unshare ? "per-test IPC + mount namespaces tried" : "unique names and explicit leak checks",

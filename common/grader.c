@@ -303,12 +303,11 @@ int main(int argc, char **argv)
 	double t0 = now();
 	const char *sandbox = contain_start(); /* from here on we may be PID 1 of a namespace */
 	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	char rundir[] = "/tmp/ipclab-run.XXXXXX";
-	if (shared == MAP_FAILED || !mkdtemp(rundir)) {
+	const char *rundir = contain_rundir(); /* removed by contain's outer process at the end */
+	if (shared == MAP_FAILED) {
 		perror("ipclab: setting up the run");
 		return 3;
 	}
-	chmod(rundir, 0755);
 
 	static test_result results[LABCONF_MAX_TESTS];
 	char note[300] = "";
@@ -325,7 +324,6 @@ int main(int argc, char **argv)
 		if (shared->sandbox_note[0] && !note[0])
 			snprintf(note, sizeof note, "; fallback: %s", shared->sandbox_note);
 	}
-	rmdir(rundir);
 
 	/* With --only, the report holds just that test, so scores stay honest. */
 	lab_conf shown = conf;

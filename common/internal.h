@@ -13,6 +13,13 @@ const char *contain_start(void);
 void contain_sweep(void);
 /* Whether the per-test IPC + mount namespaces may be tried. */
 bool contain_may_unshare(void);
+/* Whether the runner's "/" is private (false in a chroot): only then may tests mount anywhere. */
+bool contain_root_private(void);
+/* The run's directory in /tmp, made by contain_start and removed when the run ends. */
+const char *contain_rundir(void);
+/* In the test process, after its namespaces: drops to an unprivileged uid where that is the
+   only fork limit (root without a pids cgroup). DIR and MQDIR are handed to that uid. */
+void contain_enter_test(const char *dir, const char *mqdir);
 
 /* sandbox.c: one test, inside its forked process. */
 /* Enters the test's namespaces and directory; NOTE describes a fallback, if any. */

@@ -55,7 +55,8 @@ list_labs() {
 
 # --- building -------------------------------------------------------------------------------
 need_tools() {
-  "$ROOT/common/deps.sh" "$CC=gcc" make=make pkg-config=pkg-config pc:check=check || exit 2
+  "$ROOT/common/deps.sh" "$CC=gcc" file:/usr/include/stdio.h=libc6-dev make=make \
+    pkg-config=pkg-config pc:check=check || exit 2
 }
 
 # True when TARGET is missing or older than any of the other files.
@@ -153,6 +154,7 @@ grade_lab() {
   case $rc in
     0|1) ;;
     2) exit 2 ;;
+    130|143) echo "ipclab: interrupted: $lab was not graded, and nothing of the run is left behind" >&2; exit "$rc" ;;
     *) internal "the grader of $lab stopped with status $rc" ;;
   esac
 }
@@ -264,8 +266,18 @@ cmd_check() {
     LABS=("${keep[@]}")
   fi
   local json
-  OUTDIR=$(mktemp -d "${TMPDIR:-/tmp}/ipclab-report.XXXXXX")
+  # The per-lab fragments live under build/; a run killed with SIGKILL leaves its folder, which
+  # the next run removes (its pid is in the name).
+  local old
+  for old in "$BUILD"/tmp/report.*; do
+    [ -d "$old" ] && ! kill -0 "${old##*.}" 2>/dev/null && rm -rf "$old"
+  done
+  OUTDIR=$BUILD/tmp/report.$BASHPID
+  rm -rf "$OUTDIR"
+  mkdir -p "$OUTDIR" || internal "cannot create $OUTDIR"
   trap 'rm -rf "$OUTDIR"' EXIT
+  trap 'rm -rf "$OUTDIR"; trap - INT; kill -INT $$' INT
+  trap 'rm -rf "$OUTDIR"; trap - TERM; kill -TERM $$' TERM
   local outdir=$OUTDIR
   json=${REPORT:-$BUILD/report.json}
   case $json in /*) ;; *) json=$PWD/$json ;; esac
@@ -275,7 +287,25 @@ cmd_check() {
     grade_lab "$lab" "$TREE" "$outdir" "$(rerun_prefix "$lab")"
   done
   merge "$outdir" "$json"
+  result_line "$outdir"
   [ "$TOTAL" -eq "$MAX" ]
+}
+
+# The last line of a run: a result, worded so that it never reads like a build failure.
+result_line() {
+  local outdir=$1 lab score max status below=()
+  for lab in "${LABS[@]}"; do
+    read -r _ _ score max status _ <"$outdir/$lab.sum"
+    [ "$score" -lt "$max" ] && below+=("${lab%%-*}")
+  done
+  echo
+  if [ ${#below[@]} -eq 0 ]; then
+    echo "Result: full marks, $TOTAL/$MAX."
+  else
+    local list
+    list=$(IFS=,; echo "${below[*]}" | sed 's/,/, /g')
+    echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. Fix the first failing test above, then run the same command again."
+  fi
 }
 
 cmd_submissions() {

@@ -66,6 +66,17 @@ void ledger_watch_mq(const char *name)
 		snprintf(watched_mq[n_watched_mq++], sizeof watched_mq[0], "%s", name);
 }
 
+/* Makes our mounts private so the test's own do not reach the host: all of them, or in a
+   chroot (where "/" is not a mount point) just /dev/shm, the one the test mounts over. */
+static bool root_private;
+static int private_mounts(void)
+{
+	root_private = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+	if (root_private)
+		return 0;
+	return mount(NULL, "/dev/shm", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
 void sandbox_enter(const char *dir, const char *mqdir, char *note, size_t cap)
 {
 	snprintf(test_dir, sizeof test_dir, "%s", dir);
@@ -73,17 +84,20 @@ void sandbox_enter(const char *dir, const char *mqdir, char *note, size_t cap)
 	if (contain_may_unshare()) {
 		if (unshare(CLONE_NEWIPC | CLONE_NEWNS) < 0)
 			snprintf(note, cap, "unshare(IPC|mount): %s", strerror(errno));
-		else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		else if (private_mounts() < 0 ||
 			 mount("ipclab-shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 			snprintf(note, cap, "private /dev/shm: %s", strerror(errno));
 		else
 			namespaced = true;
-		/* A queue lives in the IPC namespace; this mount makes the test's queues listable. */
-		if (namespaced && mkdir(mqdir, 0700) == 0 && mount("mqueue", mqdir, "mqueue", 0, NULL) == 0)
+		/* A queue lives in the IPC namespace; this mount makes the test's queues listable. It
+		   would show on the host if "/" is shared (a chroot): then queues are found by name. */
+		if (namespaced && root_private && mkdir(mqdir, 0700) == 0 &&
+		    mount("mqueue", mqdir, "mqueue", 0, NULL) == 0)
 			snprintf(mq_dir, sizeof mq_dir, "%s", mqdir);
 	} else {
 		snprintf(note, cap, "namespaces not available");
 	}
+	contain_enter_test(dir, mq_dir);
 	if (chdir(dir) < 0)
 		snprintf(note, cap, "chdir %s: %s", dir, strerror(errno));
 	setenv("TMPDIR", dir, 1);

@@ -44,6 +44,14 @@ snapshot() {
     fi
     # (Test dirs of runs still in progress, ours or another's, are removed by their runner.)
     find /tmp -xdev -path '/tmp/ipclab-run.*' -prune -o \( -type p -o -type s \) -newer "$WORK/.start" -print 2>/dev/null | sed 's/^/file /'
+    # Our own cgroups whose run is over, run directories no live run holds, report folders.
+    for cg in /sys/fs/cgroup/*/ipclab-[0-9]* /sys/fs/cgroup/ipclab-[0-9]* /sys/fs/cgroup/*/*/ipclab-[0-9]*; do
+      [ -d "$cg" ] && ! kill -0 "${cg##*-}" 2>/dev/null && echo "cgroup $cg"
+    done
+    for d in /tmp/ipclab-run.*; do
+      [ -f "$d/.lock" ] && flock -n "$d/.lock" true && echo "run-dir $d"
+    done
+    ls -d "$BUILD"/tmp/report.* 2>/dev/null | sed 's/^/report-dir /'
     # Processes started from our build tree (graders, probes, and whatever they forked).
     for p in /proc/[0-9]*; do
       exe=$(readlink "$p/exe" 2>/dev/null) || continue
@@ -182,6 +190,62 @@ if [ -f "$escape" ] && [ -d "$WORK/variants/01-fork-clone-hostile-setsid-escape"
   ok "a setsid() daemon graded without namespaces ($(lab_score fallback-escape 01-fork-clone | cut -d' ' -f1,2 | tr ' ' /)); (d) checks it was swept"
 fi
 
+# --- (g) a chroot: "/" is not a mount point, and no cgroup hierarchy is mounted ------------------
+# How sbuild, pbuilder and many CI images run builds. The grader must fall back part-way (its
+# PID namespace keeps working, with /proc made private instead of "/"), and with no pids cgroup,
+# tests run as an unprivileged uid under RLIMIT_NPROC: a fork bomb and a setsid() daemon must
+# still be contained and swept. The chroot is made of read-only bind mounts of this machine's
+# /usr and /etc, in a private mount namespace that vanishes with the section.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && [ -d /usr/bin ]; then
+  section "(g) In a chroot with no cgroup hierarchy: fallbacks hold, hostile code is still contained"
+  CR=$WORK/chroot
+  mkdir -p "$CR"/{usr,etc,proc,dev,tmp,"$ROOT"} && chmod 1777 "$CR/tmp"
+  for l in bin lib lib32 lib64 sbin; do [ -L "/$l" ] && ln -sfn "$(readlink "/$l")" "$CR/$l"; done
+  # in_chroot NAME VAR=VALUE...: runs the driver in the chroot; the .sum lands in $WORK/NAME.sum
+  in_chroot() {
+    local name=$1
+    shift
+    unshare --mount --propagation private -- /bin/sh -c '
+      CR=$1 ROOT=$2; shift 2
+      mount --bind -o ro /usr "$CR/usr" && mount --bind -o ro /etc "$CR/etc" &&
+      mount --bind "$ROOT" "$CR$ROOT" && mount -t proc proc "$CR/proc" &&
+      mount --rbind /dev "$CR/dev" && mount --make-rslave "$CR/dev" &&
+      mount -t tmpfs -o mode=1777,nosuid,nodev shm "$CR/dev/shm" &&
+      exec chroot "$CR" "$@"' sh "$CR" "$ROOT" \
+      env "$@" REPORT="$WORK/$name.json" IPCLAB_BUILD="$BUILD/chroot-build" "$IPCLAB" check \
+      >"$WORK/$name.log" 2>&1
+  }
+  in_chroot chroot SOLUTIONS=1 LAB="$(IFS=,; echo "${LABS[*]}")"
+  line=$(grep -m1 'sandbox:' "$WORK/chroot.log" | sed 's/^ *sandbox: //')
+  for lab in "${LABS[@]}"; do
+    read -r s m st <<<"$(lab_score chroot "$lab")"
+    if [ "${st:-}" = graded ] && [ "$s" = "$m" ]; then ok "$lab solution in a chroot: $s/$m"
+    else bad "$lab solution in a chroot: ${s:-?}/${m:-?}; see $WORK/chroot.log"; fi
+  done
+  echo "        sandbox: $line"
+  case $line in *"not a mount point"*"no pids cgroup"*) ok "the sandbox line says what was refused and what runs instead" ;;
+    *) bad "the sandbox line in a chroot does not name the refusals: $line" ;; esac
+  for v in hostile-fork-bomb hostile-setsid-escape; do
+    tree=$WORK/variants/01-fork-clone-$v
+    [ -d "$tree" ] || continue
+    for mode in ns fallback; do
+      t0=$(date +%s.%N)
+      nons=()
+      [ $mode = fallback ] && nons=(IPCLAB_NO_NAMESPACES=1)
+      in_chroot "chroot-$v-$mode" LABS_DIR="$tree" LAB=01 "${nons[@]}"
+      secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
+      read -r s m st <<<"$(lab_score "chroot-$v-$mode" 01-fork-clone)"
+      stray=$(for p in /proc/[0-9]*; do [ "$(readlink "$p/root" 2>/dev/null)" = "$CR" ] && echo "${p#/proc/}"; done)
+      if [ "${st:-}" = graded ] && [ "$s" -lt "$m" ] && [ -z "$stray" ]; then
+        ok "$v in a chroot ($mode): graded $s/$m in $secs s, nothing left running"
+      else
+        bad "$v in a chroot ($mode): ${s:-?}/${m:-?} (${st:-no result}), left running: ${stray:-none}; see $WORK/chroot-$v-$mode.log"
+        [ -n "$stray" ] && kill -9 $stray 2>/dev/null
+      fi
+    done
+  done
+fi
+
 # --- slides ------------------------------------------------------------------------------------
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   section "Slides: built offline and checked in headless Chromium"
@@ -194,11 +258,11 @@ if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.m
 fi
 
 # --- (d) nothing left behind -------------------------------------------------------------------
-section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets"
+section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets, cgroups, run folders"
 sleep 0.2
 snapshot >"$WORK/after"
 left=$(comm -13 "$WORK/before" "$WORK/after")
-if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO or socket left"
+if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO, socket, cgroup or run folder left"
 else bad "left behind:"; echo "$left" | sed 's/^/        /'; fi
 
 elapsed=$(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
