@@ -546,6 +546,7 @@ const char *contain_start(void)
 	char c;
 	close(sync[1]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 1); /* not inherited: orphans of the tests must come to us */
 	if (read(sync[0], &c, 1) != 1)
 		_exit(3);
 	close(sync[0]);
@@ -554,6 +555,56 @@ const char *contain_start(void)
 		 may_unshare ? "per-test IPC + mount namespaces tried" : "unique names and explicit leak checks",
 		 limit);
 	return description;
+}
+
+int contain_strays(char *names, size_t cap)
+{
+	static pid_t pids[4096];
+	char comm[64];
+	int live = 0;
+	names[0] = '\0';
+	/* Orphans of a test that are still dying get a moment; a daemon does not leave. */
+	for (int round = 0; round < 30; round++) {
+		int n = pid_ns ? 0 : probe_descendants(getpid(), pids, 4096);
+		if (pid_ns) {
+			DIR *d = opendir("/proc");
+			struct dirent *e;
+			while (d && (e = readdir(d)) && n < 4096) {
+				int pid = atoi(e->d_name);
+				if (pid > 1)
+					pids[n++] = pid;
+			}
+			if (d)
+				closedir(d);
+		}
+		live = 0;
+		names[0] = '\0';
+		for (int i = 0; i < n; i++) {
+			char path[64], buf[512], state = 'Z';
+			snprintf(path, sizeof path, "/proc/%d/stat", (int)pids[i]);
+			FILE *f = fopen(path, "re");
+			if (f && fgets(buf, sizeof buf, f)) {
+				char *rp = strrchr(buf, ')');
+				if (rp)
+					state = rp[2];
+			}
+			if (f)
+				fclose(f);
+			if (state == 'Z' || state == 'X')
+				continue; /* already dead: only the reaping is left, and that is ours */
+			live++;
+			size_t used = strlen(names);
+			if (used + 80 < cap)
+				snprintf(names + used, cap - used, "%s%s (pid %d)", used ? ", " : "",
+					 probe_comm(pids[i], comm, sizeof comm), (int)pids[i]);
+		}
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!live)
+			return 0;
+		usleep(10000);
+	}
+	return live;
 }
 
 void contain_sweep(void)

@@ -194,6 +194,10 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 	close(capture_fd);
 	capture_fd = -1;
 
+	/* The test process has ended: whatever still runs was started by the lab's code and
+	   outlived the call that started it (a setsid() daemon, an unreaped grandchild). */
+	char strays[600];
+	int nstrays = contain_strays(strays, sizeof strays);
 	contain_sweep();
 	if (!sb_namespaced() && shared->test_pid)
 		sandbox_cleanup_host(shared->test_pid);
@@ -206,6 +210,18 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 	} else {
 		TestResult *tr = srunner_results(sr)[0];
 		classify(tr_rtype(tr), tr_msg(tr), meta, r);
+	}
+	if (nstrays && !strcmp(r->status, "pass")) {
+		char text[1200];
+		snprintf(text, sizeof text,
+			 "When the test ended, %d process(es) that your code started were still running: "
+			 "%s. A function must not leave processes behind: every child is waited for "
+			 "(waitpid), and a process that detaches (setsid, double fork) outlives its caller "
+			 "and is never cleaned up. The grader killed them.",
+			 nstrays, strays);
+		r->status = "fail";
+		r->points = 0;
+		r->message = strdup(text);
 	}
 	srunner_free(sr);
 	r->output = slurp(capture, 4000);

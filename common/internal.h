@@ -9,6 +9,9 @@
 /* Isolates the run (PID namespace, fork limit); returns a description for the report.
    May fork: the original process then only waits and exits with the runner's status. */
 const char *contain_start(void);
+/* How many processes of the run, other than the runner, are still alive after a test (their
+   names, up to CAP bytes, in NAMES): a daemon that escaped its caller. */
+int contain_strays(char *names, size_t cap);
 /* Kills every process of the run except the caller, and reaps them. */
 void contain_sweep(void);
 /* Whether the per-test IPC + mount namespaces may be tried. */
