@@ -4,7 +4,7 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
-export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES
+export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 
 .PHONY: help check test test-fresh run bench labs format clean
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
 	@echo "  make labs                  list the labs"
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
+	@echo "    REPEAT=10 LOAD=1         grade every solution and variant 10 times, cores kept busy: no verdict may change"
 	@echo "  make test-fresh            the README's quick start on a fresh Debian root (debootstrap; root only)"
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"

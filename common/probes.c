@@ -209,7 +209,9 @@ int probe_wait(pid_t pid, int *status, double timeout)
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	double deadline = probe_now() + timeout;
 	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
+		/* __WALL: a clone() child without SIGCHLD is waited for too, so that the verdict on
+		   how it ended never depends on whether it finished before we looked. */
+		pid_t r = waitpid(pid, status, WNOHANG | __WALL);
 		if (r == pid) {
 			if (pfd >= 0)
 				close(pfd);

@@ -60,7 +60,7 @@ snapshot() {
     # Processes started from our build tree (graders, probes, and whatever they forked).
     for p in /proc/[0-9]*; do
       exe=$(readlink "$p/exe" 2>/dev/null) || continue
-      case $exe in "$BUILD"/*) [ "${p#/proc/}" != $$ ] && echo "process ${p#/proc/} $exe" ;; esac
+      case $exe in "$BUILD"/fresh/*) ;; "$BUILD"/*) [ "${p#/proc/}" != $$ ] && echo "process ${p#/proc/} $exe" ;; esac
     done
   } | sort
 }
@@ -68,7 +68,10 @@ touch "$WORK/.start"
 snapshot >"$WORK/before"
 
 # --- grading helpers ---------------------------------------------------------------------------
-# grade NAME [VAR=VALUE...]: runs make check's driver; the .sum lands in $WORK/NAME.sum
+# grade NAME [VAR=VALUE...]: runs make check's driver; the .sum lands in $WORK/NAME.sum.
+# With REPEAT=N (sections a and c), it grades N times and records any verdict that changed.
+REPEAT=${REPEAT:-1}
+flaky=()
 grade() {
   local name=$1
   shift
@@ -77,6 +80,26 @@ grade() {
   [ $rc -le 1 ] || { tail -n 15 "$WORK/$name.log" | sed 's/^/        /'; }
   return $rc
 }
+verdicts() { awk '$1 == "test" {print $2, $3}' "$WORK/$1.sum" 2>/dev/null; }
+grade_repeated() {
+  local name=$1 i changed
+  grade "$@"
+  local rc=$?
+  for ((i = 2; i <= REPEAT; i++)); do
+    grade "$name.r$i" "${@:2}"
+    changed=$(diff <(verdicts "$name") <(verdicts "$name.r$i") | awk '/^[<>]/ {print $2 ":" $3}' | paste -sd' ')
+    [ -z "$changed" ] || flaky+=("$name, run $i of $REPEAT: $changed (logs: $WORK/$name.log, $WORK/$name.r$i.log)")
+  done
+  return $rc
+}
+
+# LOAD=1 keeps every core busy while the self-test runs: verdicts must not depend on idle CPUs.
+load_pids=()
+if [ -n "${LOAD:-}" ]; then
+  for ((i = 0; i < $(nproc); i++)); do (while :; do :; done) & load_pids+=($!); done
+  trap 'kill "${load_pids[@]}" 2>/dev/null' EXIT
+  echo "(LOAD=1: $(nproc) busy loops keep every core busy)"
+fi
 # lab_score NAME LAB -> "score max status"
 lab_score() { awk -v l="$2" '$1 == "lab" && $2 == l {print $3, $4, $5}' "$WORK/$1.sum"; }
 test_status() { awk -v t="$2" '$1 == "test" && $2 == t {print $3}' "$WORK/$1.sum"; }
@@ -108,7 +131,7 @@ done
 
 # --- (a) solutions: full marks, warning-free ---------------------------------------------------
 section "(a) Every reference solution scores full marks (built with -Werror)"
-grade solutions SOLUTIONS=1 STRICT=1 LAB="$(IFS=,; echo "${LABS[*]}")"
+grade_repeated solutions SOLUTIONS=1 STRICT=1 LAB="$(IFS=,; echo "${LABS[*]}")"
 for lab in "${LABS[@]}"; do
   read -r s m st <<<"$(lab_score solutions "$lab")"
   if [ "${st:-}" = graded ] && [ "$s" = "$m" ]; then ok "$lab solution: $s/$m"
@@ -139,7 +162,7 @@ for lab in "${LABS[@]}"; do
     fi
     must=$(sed -n 's/^Must fail: *//p' "$patch")
     t0=$(date +%s.%N)
-    grade "v-$lab-$name" LABS_DIR="$tree" LAB="$lab"
+    grade_repeated "v-$lab-$name" LABS_DIR="$tree" LAB="$lab"
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
     read -r s m st <<<"$(lab_score "v-$lab-$name" "$lab")"
     missed=()
@@ -291,6 +314,12 @@ snapshot >"$WORK/after"
 left=$(comm -13 "$WORK/before" "$WORK/after")
 if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO, socket, cgroup or run folder left"
 else bad "left behind:"; echo "$left" | sed 's/^/        /'; fi
+
+if [ "$REPEAT" -gt 1 ]; then
+  section "Determinism: every solution and variant graded $REPEAT times${LOAD:+, with every core busy}"
+  if [ ${#flaky[@]} -eq 0 ]; then ok "no verdict changed between runs"
+  else for f in "${flaky[@]}"; do bad "verdict changed: $f"; done; fi
+fi
 
 elapsed=$(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
 section "Self-test summary ($(printf '%.0f' "$elapsed") s wall)"
