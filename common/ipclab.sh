@@ -76,14 +76,15 @@ build_common() {
     [ "$(basename "$src")" = labtool.c ] && continue
     obj=$out/$(basename "${src%.c}").o
     if stale "$obj" "$src" "$ROOT"/common/*.h; then
+      # Built aside and renamed: runs in parallel (make mutants) never see half a file.
       "$CC" "${CFLAGS_BASE[@]}" -Werror "${sanitize_flags[@]}" $(pkg-config --cflags check) \
-        -c "$src" -o "$obj" || internal "common/$(basename "$src") does not compile"
+        -c "$src" -o "$obj.$BASHPID" && mv -f "$obj.$BASHPID" "$obj" || internal "common/$(basename "$src") does not compile"
     fi
     objs+=("$obj")
   done
   if stale "$out/libgrader.a" "${objs[@]}"; then
-    rm -f "$out/libgrader.a"
-    ar rcs "$out/libgrader.a" "${objs[@]}" || internal "ar failed"
+    rm -f "$out/libgrader.a.$BASHPID"
+    ar rcs "$out/libgrader.a.$BASHPID" "${objs[@]}" && mv -f "$out/libgrader.a.$BASHPID" "$out/libgrader.a" || internal "ar failed"
   fi
   LIBGRADER=$out/libgrader.a
 }
@@ -131,13 +132,17 @@ grade_lab() {
     fi
     objs+=("$work/${f%.c}.o")
   done
-  # The grader always builds against the repository's header and tests, never the submission's.
-  # A failure here is our bug, not the student's.
-  "$CC" "${cflags[@]}" -Werror $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" \
-    -o "$work/tests.o" || internal "tests/$lab/grader.c does not compile"
+  # The grader always builds against the repository's header and tests, never the submission's,
+  # so it is compiled once and shared by every submission. A failure here is our bug.
+  local tests_o=$BUILD/graders${SANITIZE:+-$SANITIZE}/$lab/tests.o
+  if stale "$tests_o" "$ROOT/tests/$lab/grader.c" "$ROOT/labs/$lab"/*.h "$ROOT"/common/*.h; then
+    mkdir -p "$(dirname "$tests_o")"
+    "$CC" "${cflags[@]}" -Werror $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" \
+      -o "$tests_o.$BASHPID" && mv -f "$tests_o.$BASHPID" "$tests_o" || internal "tests/$lab/grader.c does not compile"
+  fi
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
-    if ! "$CC" "${cflags[@]}" "$work/tests.o" "${objs[@]}" "$LIBGRADER" $(pkg-config --libs check) \
+    if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" $(pkg-config --libs check) \
          $(labtool get "$conf" ldlibs) "${WRAP[@]}" -o "$work/grader" >>"$work/warnings" 2>&1; then
       ok=
     fi
