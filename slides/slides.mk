@@ -24,8 +24,8 @@ SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalo
   --highlight-style=tango \
   --css=ipc.css \
   -V revealjs-url=reveal.js -V theme=white \
-  -V navigationMode=linear -V slideNumber=true -V hash=true \
-  -V transition=none -V width=1280 -V height=720 -V margin=0.04
+  -V navigationMode=linear -V slideNumber="'c/t'" -V hash=true -V center=false \
+  -V transition=none -V width=1280 -V height=720 -V margin=0.02
 
 .PHONY: slides test-slides clean-slides slides-tools slides-browser
 
