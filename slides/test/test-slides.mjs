@@ -10,6 +10,10 @@
 //     does a code block's text overflow its panel (scroll size larger than client size of the
 //     <pre> or <code>), or does text, an image or a coloured panel sit under the navigation
 //     arrows or the slide number; code is drawn at 20 px or more at 1280x720;
+//   - no slide has more than 90 words of text (code and notes aside; the slide of class
+//     "references" is exempt); every slide but the section dividers has speaker notes; the
+//     first slide's notes give the running time in minutes; slide numbers read "c/t"; slide
+//     titles sit at one height;
 //   - no request leaves the machine (any URL that is not file:, data:, blob: or about: fails),
 //     no local file is missing, and the standalone deck loads nothing but itself;
 //   - every diagram image loads; code is syntax-highlighted; speaker notes are present and
@@ -44,6 +48,8 @@ const WATCHDOG_SECONDS = 240;
 const VIEWPORTS = [{ width: 1280, height: 720 }, { width: 1024, height: 768 }];
 // Smallest code text, in screen pixels at 1280x720, that reads from the back of a room.
 const MIN_CODE_PX = 20;
+// Longest slide text a room can read while listening (the references slide is exempt).
+const MAX_WORDS = 90;
 
 let passed = 0;
 let failed = 0;
@@ -184,6 +190,7 @@ async function walkDeck({ minCodePx, checkFont }) {
   await frame();
   let visited = 0;
   const problems = [];
+  const info = [];
   for (let guard = 0; guard < 1000; guard += 1) {
     const s = Reveal.getCurrentSlide();
     const title = (s.querySelector('h1, h2')?.textContent ?? s.id ?? '?').trim();
@@ -245,11 +252,61 @@ async function walkDeck({ minCodePx, checkFont }) {
       }
     }
     if (p.outside || p.controls || p.code || p.font) problems.push(p);
+
+    // What the presenter reads: words outside code and notes, the notes, the slide number
+    // as reveal.js prints it, and where the title sits.
+    const prose = [];
+    const tw = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    for (let t = tw.nextNode(); t; t = tw.nextNode()) {
+      if (!inNotes(t) && !t.parentElement.closest('pre')) prose.push(t.textContent);
+    }
+    const h2 = s.querySelector(':scope > h2');
+    const notes = s.querySelector('aside.notes');
+    info.push({
+      n,
+      title,
+      words: prose.join(' ').split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length,
+      references: s.classList.contains('references'),
+      divider: s.classList.contains('level1'),
+      notes: notes ? notes.textContent.trim() : '',
+      number: (document.querySelector('.reveal .slide-number')?.textContent ?? '').replace(/\s+/g, ''),
+      titleTop: h2 ? Math.round(h2.getBoundingClientRect().top) : null,
+    });
     if (Reveal.isLastSlide()) break;
     Reveal.next();
     await frame();
   }
-  return { visited, problems };
+  return { visited, problems, info };
+}
+
+// What a presenter needs, from the walk at 1280x720: short slides, notes everywhere, the
+// running time in the first slide's notes, "c/t" slide numbers, titles at one height.
+function checkPresenter(label, info, total) {
+  if (process.env.SLIDES_TEST_VERBOSE) {
+    for (const i of info) {
+      console.log(`  ${String(i.n).padStart(2)} ${String(i.words).padStart(3)} words `
+        + `${i.notes ? 'notes' : '     '} y=${i.titleTop} ${i.number} ${i.title.replace(/\s+/g, ' ')}`);
+    }
+  }
+  const wordy = info.filter((i) => !i.references && i.words > MAX_WORDS)
+    .map((i) => `"${i.title}" (${i.words})`);
+  check(`${label}: no slide over ${MAX_WORDS} words (code and notes not counted)`,
+    wordy.length === 0, wordy.join(', '));
+  const bare = info.filter((i) => !i.divider && i.notes.length < 40).map((i) => `"${i.title}"`);
+  check(`${label}: every slide but the section dividers has speaker notes`, bare.length === 0,
+    bare.join(', '));
+  const minutes = info[0]?.notes.match(/(\d+)\s*minutes/);
+  check(`${label}: the first slide's notes give the running time`, !!minutes,
+    minutes ? `${minutes[0]}` : `notes: "${info[0]?.notes.slice(0, 60) ?? ''}"`);
+  const numbers = info.filter((i) => !/^\d+\s*\/\s*\d+$/.test(i.number) || Number(i.number.split('/')[1]) !== total);
+  check(`${label}: slide numbers read "current/total"`, numbers.length === 0,
+    numbers.length ? numbers.slice(0, 3).map((i) => `"${i.title}": "${i.number}"`).join(', ')
+      : `${info.at(-1)?.number}`);
+  const tops = info.filter((i) => !i.divider && i.titleTop !== null && i.n > 1);
+  const first = tops[0]?.titleTop;
+  const moved = tops.filter((i) => Math.abs(i.titleTop - first) > 2).map((i) => `"${i.title}" (y=${i.titleTop})`);
+  check(`${label}: slide titles pinned at one height`, tops.length > 0 && moved.length === 0,
+    moved.length ? moved.slice(0, 5).join(', ') : `y=${first} on ${tops.length} slides`);
 }
 
 async function testDeck(context, label, htmlPath, expectedSlides, { standalone }) {
@@ -313,6 +370,7 @@ async function testDeck(context, label, htmlPath, expectedSlides, { standalone }
       const small = list('font');
       check(`${label}: code is drawn at ${MIN_CODE_PX} px or more at ${tag}`, small.length === 0,
         small.join(', '));
+      checkPresenter(label, walk.info, total);
     }
   }
   await page.setViewportSize(VIEWPORTS[0]);
