@@ -4,6 +4,9 @@
 #   make slides        build/slides/ipc.html (+ reveal.js copy beside it) and
 #                      build/slides/ipc-standalone.html (one self-contained file)
 #   make test-slides   build, then walk every slide in headless Chromium from the file system
+#   make slides-pdf    build/slides/ipc-handout.pdf: every slide, then a page with its speaker
+#                      notes, printed by headless Chromium; then checked (page count, no blank
+#                      page, deck order) with poppler's pdfinfo/pdftotext
 #   make clean-slides  remove build/slides
 #
 # The deck is rebuilt on every `make slides`: lab code is pulled into it by
@@ -27,7 +30,7 @@ SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalo
   -V navigationMode=linear -V slideNumber="'c/t'" -V hash=true -V center=false \
   -V transition=none -V width=1280 -V height=720 -V margin=0.02
 
-.PHONY: slides test-slides clean-slides slides-tools slides-browser
+.PHONY: slides test-slides slides-pdf clean-slides slides-tools slides-browser slides-pdf-tools
 
 # Tools from Debian, through the shared installer (apt-get as root, else it prints the command).
 slides-tools:
@@ -36,6 +39,10 @@ slides-tools:
 # After slides-tools, never beside it: two apt-get runs at once would fight over the dpkg lock.
 slides-browser: | slides-tools
 	@$(ROOT)/common/deps.sh chromium=chromium
+
+# pdfinfo and pdftotext, to check the handout; after slides-browser for the same reason.
+slides-pdf-tools: | slides-browser
+	@$(ROOT)/common/deps.sh pdfinfo=poppler-utils pdftotext=poppler-utils
 
 $(SLIDES_NPM): $(SLIDES_SRC)/package.json $(SLIDES_SRC)/package-lock.json | slides-tools
 	cd $(SLIDES_SRC) && npm ci --no-audit --no-fund --loglevel=error
@@ -72,6 +79,12 @@ slides: $(SLIDES_SVG) $(SLIDES_REVEAL_STAMP) | slides-tools
 
 test-slides: slides slides-browser
 	node $(SLIDES_SRC)/test/test-slides.mjs --root $(ROOT) --out $(SLIDES_OUT)
+
+slides-pdf: slides slides-browser slides-pdf-tools
+	@echo "  CHROMIUM ipc-handout.pdf"
+	@rm -f $(SLIDES_OUT)/ipc-handout.pdf
+	@node $(SLIDES_SRC)/scripts/handout-pdf.mjs --out $(SLIDES_OUT)
+	node $(SLIDES_SRC)/test/test-pdf.mjs --out $(SLIDES_OUT)
 
 clean-slides:
 	rm -rf $(SLIDES_OUT)
