@@ -21,6 +21,11 @@ SLIDES_SVG   := $(patsubst $(SLIDES_SRC)/diagrams/%.dot,$(SLIDES_OUT)/diagrams/%
 # npm ci writes this file last: its presence means node_modules is complete.
 SLIDES_NPM   := $(SLIDES_SRC)/node_modules/.package-lock.json
 SLIDES_REVEAL_STAMP := $(SLIDES_OUT)/reveal.js/.copied
+# The code font travels with the deck (ipc.css loads it from fonts/), so code lines are as
+# wide on a presenter's Mac or Windows laptop as where the test measured them. It comes from
+# Debian's fonts-dejavu-core at build time; nothing binary is kept in the repository.
+SLIDES_FONT_DIR := /usr/share/fonts/truetype/dejavu
+SLIDES_FONTS := DejaVuSansMono.ttf DejaVuSansMono-Bold.ttf DejaVuSansMono-Oblique.ttf
 
 SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalone --slide-level=2 \
   --lua-filter=$(SLIDES_SRC)/filters/include-code.lua \
@@ -34,7 +39,8 @@ SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalo
 
 # Tools from Debian, through the shared installer (apt-get as root, else it prints the command).
 slides-tools:
-	@$(ROOT)/common/deps.sh pandoc=pandoc dot=graphviz node=nodejs npm=npm
+	@$(ROOT)/common/deps.sh pandoc=pandoc dot=graphviz node=nodejs npm=npm \
+	  file:$(SLIDES_FONT_DIR)/DejaVuSansMono.ttf=fonts-dejavu-core
 
 # After slides-tools, never beside it: two apt-get runs at once would fight over the dpkg lock.
 slides-browser: | slides-tools
@@ -66,6 +72,9 @@ slides: $(SLIDES_SVG) $(SLIDES_REVEAL_STAMP) | slides-tools
 	@# A failed build must not leave last time's deck looking current.
 	@rm -f $(SLIDES_OUT)/ipc.html $(SLIDES_OUT)/ipc-standalone.html
 	@cp $(SLIDES_SRC)/ipc.css $(SLIDES_OUT)/ipc.css
+	@mkdir -p $(SLIDES_OUT)/fonts
+	@cp $(addprefix $(SLIDES_FONT_DIR)/,$(SLIDES_FONTS)) $(SLIDES_OUT)/fonts/
+	@cp /usr/share/doc/fonts-dejavu-core/copyright $(SLIDES_OUT)/fonts/LICENSE-DejaVu 2>/dev/null || true
 	@echo "  PANDOC  ipc.html"
 	@cd $(SLIDES_OUT) && SLIDES_ROOT=$(ROOT) pandoc $(SLIDES_PANDOC_FLAGS) \
 	  -o ipc.html.tmp $(SLIDES_MD) && mv ipc.html.tmp ipc.html

@@ -10,6 +10,7 @@
 //     does a code block's text overflow its panel (scroll size larger than client size of the
 //     <pre> or <code>), or does text, an image or a coloured panel sit under the navigation
 //     arrows or the slide number; code is drawn at 20 px or more at 1280x720;
+//   - the bundled code font (fonts/DejaVuSansMono*.ttf) loads;
 //   - no slide has more than 90 words of text (code and notes aside; the slide of class
 //     "references" is exempt); every slide but the section dividers has speaker notes; the
 //     first slide's notes give the running time in minutes; slide numbers read "c/t"; slide
@@ -399,6 +400,17 @@ async function testDeck(context, label, htmlPath, expectedSlides, { standalone }
     `${dom.codeBlocks} code blocks (${dom.labCode} from lab files), ${dom.colouredTokens} coloured tokens`);
   check(`${label}: speaker notes present, notes plugin loaded`, dom.notes > 0 && dom.notesPlugin,
     `${dom.notes} slides with notes`);
+
+  // The code font travels with the deck (fonts/ beside ipc.html, embedded in the standalone
+  // file): code must not depend on what the presenter's laptop has installed.
+  const font = await page.evaluate(async () => {
+    await document.fonts.ready;
+    const faces = [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'IPC Mono');
+    await Promise.all(faces.map((f) => f.load().catch(() => {})));
+    return { faces: faces.length, loaded: faces.filter((f) => f.status === 'loaded').length };
+  });
+  check(`${label}: the bundled code font loads`, font.faces > 0 && font.loaded === font.faces,
+    `${font.loaded} of ${font.faces} faces of "IPC Mono" loaded`);
 
   // Screenshots: the title, a code slide (lab code preferred), a diagram slide.
   fs.mkdirSync(shotsDir, { recursive: true });
