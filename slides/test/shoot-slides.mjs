@@ -3,7 +3,8 @@
 //
 // Usage: node slides/test/shoot-slides.mjs [--out BUILD/slides] [--size 1280x720] TEXT...
 // Each TEXT picks the first slide whose title contains it (case-insensitive); "all" takes
-// every slide. PNGs go to BUILD/slides/screenshots/slide-NN-<title>.png.
+// every slide. PNGs go to BUILD/slides/shots/slide-NN-<title>.png (make test-slides empties
+// screenshots/ on each run, not shots/).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ for (let i = 0; i < argv.length; i += 1) {
   else wanted.push(argv[i].toLowerCase());
 }
 const [width, height] = size.split('x').map(Number);
-const dir = path.join(out, 'screenshots');
+const dir = path.join(out, 'shots');
 fs.mkdirSync(dir, { recursive: true });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-shoot-'));
 const context = await chromium.launchPersistentContext(profile, {

@@ -45,7 +45,7 @@ const CHROMIUM_ARGS = [
   '--hide-scrollbars',
 ];
 const LOCAL_URL = /^(file|data|blob|about):/i;
-const WATCHDOG_SECONDS = 240;
+const WATCHDOG_SECONDS = 420;
 const VIEWPORTS = [{ width: 1280, height: 720 }, { width: 1024, height: 768 }];
 // Smallest code text, in screen pixels at 1280x720, that reads from the back of a room.
 const MIN_CODE_PX = 20;
