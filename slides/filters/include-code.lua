@@ -13,8 +13,21 @@ down to the first closing brace at column 0. The block must be empty in the
 Markdown: code is never pasted into the slides, it is read from the tree when the
 deck is built.
 
-The build FAILS, naming the slide's include, when the file or the function is
-missing: that is how the slides notice that a lab changed under them. A C code
+Slides have room for about 18 lines of code, so a block may show only part of
+the file or function:
+
+    ```{.c include="..." function="recv_frame" from="Judge the length" to="return len;"}
+    ```
+
+starts at the first line that contains the text `from` and ends at the first
+line from there on that contains `to` (either may be left out: the start or the
+end of the function or file). `lines="12-30"` picks lines by number instead,
+counted from 1 at the first line of the function (or file). The caption then
+names the excerpt by its line numbers in the file, and the indentation that all
+its lines share is removed.
+
+The build FAILS, naming the slide's include, when the file, the function or an
+excerpt's `from`/`to` text is missing: that is how the slides notice that a lab changed under them. A C code
 block without `include` fails too, for the same reason.
 
 Repository root: $SLIDES_ROOT when set (slides.mk sets it), else the parent of
@@ -95,7 +108,7 @@ local function extract_function(lines, name, path)
         end
         for j = i, #lines do
           if lines[j]:match("^}") then
-            return table.concat(lines, "\n", start, j)
+            return start, j
           end
         end
         fail(string.format("function '%s' in %s has no closing brace at column 0",
@@ -104,6 +117,53 @@ local function extract_function(lines, name, path)
     end
   end
   return nil
+end
+
+-- Narrow lines[first..last] to an excerpt: `from`/`to` (text that a line
+-- contains) or `lines` ("a-b", counted from 1 at `first`). Returns the new
+-- first and last line numbers.
+local function excerpt(lines, first, last, attrs, where)
+  local from, to, range = attrs["from"], attrs["to"], attrs["lines"]
+  if range then
+    if from or to then
+      fail(where .. ": use either lines=\"a-b\" or from/to, not both")
+    end
+    local a, b = range:match("^%s*(%d+)%s*%-%s*(%d+)%s*$")
+    a, b = tonumber(a), tonumber(b)
+    if not a or a < 1 or b < a or first + b - 1 > last then
+      fail(string.format("%s: lines=\"%s\" is not a range inside its %d lines",
+                         where, range, last - first + 1))
+    end
+    return first + a - 1, first + b - 1
+  end
+  local a, b = first, last
+  if from then
+    a = nil
+    for k = first, last do
+      if lines[k]:find(from, 1, true) then
+        a = k
+        break
+      end
+    end
+    if not a then
+      fail(string.format("%s: no line contains from=\"%s\": the lab changed; fix the "
+                         .. "excerpt", where, from))
+    end
+  end
+  if to then
+    b = nil
+    for k = a, last do
+      if lines[k]:find(to, 1, true) then
+        b = k
+        break
+      end
+    end
+    if not b then
+      fail(string.format("%s: no line from there on contains to=\"%s\": the lab "
+                         .. "changed; fix the excerpt", where, to))
+    end
+  end
+  return a, b
 end
 
 local function has_class(el, class)
@@ -139,23 +199,48 @@ function CodeBlock(el)
   end
   local fn = el.attributes["function"]
   local shown = path
+  local lines = split_lines(text:gsub("\n+$", ""))
+  local first, last = 1, #lines
   if fn then
-    local body = extract_function(split_lines(text), fn, path)
-    if not body then
+    first, last = extract_function(lines, fn, path)
+    if not first then
       fail(string.format("function '%s' is not defined in %s (looked for a "
                          .. "definition at column 0 ending with '}' at column 0). "
                          .. "The slide is out of date, or the lab renamed it.",
                          fn, path))
     end
-    text = body
     shown = path .. ": " .. fn .. "()"
-  else
-    text = text:gsub("\n+$", "")
   end
+  local a, b = excerpt(lines, first, last, el.attributes,
+                       fn and (path .. ": " .. fn .. "()") or path)
+  if a ~= first or b ~= last then
+    shown = shown .. string.format(", lines %d-%d", a, b)
+  end
+  local picked = { table.unpack(lines, a, b) }
+  -- An excerpt from inside a function starts indented: drop the indentation that every
+  -- non-blank line shares, so the code starts at the panel's left edge.
+  local common
+  for _, l in ipairs(picked) do
+    if l:match("%S") then
+      local ind = l:match("^[ \t]*")
+      if not common or #ind < #common then
+        common = ind
+      end
+    end
+  end
+  for k, l in ipairs(picked) do
+    if common and l:sub(1, #common) == common then
+      picked[k] = l:sub(#common + 1)
+    end
+  end
+  text = table.concat(picked, "\n")
 
   local attr = el.attr
   attr.attributes["include"] = nil
   attr.attributes["function"] = nil
+  attr.attributes["from"] = nil
+  attr.attributes["to"] = nil
+  attr.attributes["lines"] = nil
   local block = pandoc.CodeBlock(text, attr)
   local caption = pandoc.Para({ pandoc.Code(shown) })
   return pandoc.Div({ block, caption }, pandoc.Attr("", { "lab-code" }))

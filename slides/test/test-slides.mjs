@@ -5,7 +5,16 @@
 // For build/slides/ipc.html and for a lone copy of build/slides/ipc-standalone.html:
 //   - the deck loads and reveal.js reports as many slides as the Markdown source has
 //     (counted here, independently, from slides/md/*.md);
-//   - every slide can be shown without a JavaScript error, and fits in the 1280x720 frame;
+//   - every slide can be shown without a JavaScript error; walking the deck at 1280x720 and
+//     again at 1024x768, on no slide is an element or a line of text drawn outside the frame,
+//     does a code block's text overflow its panel (scroll size larger than client size of the
+//     <pre> or <code>), or does text, an image or a coloured panel sit under the navigation
+//     arrows or the slide number; code is drawn at 20 px or more at 1280x720;
+//   - the bundled code font (fonts/DejaVuSansMono*.ttf) loads;
+//   - no slide has more than 90 words of text (code and notes aside; the slide of class
+//     "references" is exempt); every slide but the section dividers has speaker notes; the
+//     first slide's notes give the running time in minutes; slide numbers read "c/t"; slide
+//     titles sit at one height;
 //   - no request leaves the machine (any URL that is not file:, data:, blob: or about: fails),
 //     no local file is missing, and the standalone deck loads nothing but itself;
 //   - every diagram image loads; code is syntax-highlighted; speaker notes are present and
@@ -36,7 +45,12 @@ const CHROMIUM_ARGS = [
   '--hide-scrollbars',
 ];
 const LOCAL_URL = /^(file|data|blob|about):/i;
-const WATCHDOG_SECONDS = 240;
+const WATCHDOG_SECONDS = 420;
+const VIEWPORTS = [{ width: 1280, height: 720 }, { width: 1024, height: 768 }];
+// Smallest code text, in screen pixels at 1280x720, that reads from the back of a room.
+const MIN_CODE_PX = 20;
+// Longest slide text a room can read while listening (the references slide is exempt).
+const MAX_WORDS = 90;
 
 let passed = 0;
 let failed = 0;
@@ -140,6 +154,162 @@ async function pixelStats(page, png) {
   }, dataUrl);
 }
 
+// Runs in the page: walk every slide with Reveal.next() and report, per slide, what a
+// presenter would see go wrong. Sizes are measured on screen (after reveal.js scales the
+// 1280x720 slide to the window), rounded to whole pixels; 1 px of slack for rounding.
+//   outside:  an element's box or a line of text drawn outside the slide frame (or window)
+//   code:     a code block whose text is taller or wider than its panel (scrollHeight >
+//             clientHeight or scrollWidth > clientWidth of the <pre> or its <code>)
+//   controls: text, an image or a coloured panel under the navigation arrows or slide number
+//   font:     code text smaller than minCodePx on screen
+async function walkDeck({ minCodePx, checkFont }) {
+  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const SLACK = 1;
+  const shown = (el) => {
+    const cs = getComputedStyle(el);
+    return cs.display !== 'none' && cs.visibility !== 'hidden' && Number(cs.opacity) > 0;
+  };
+  const inNotes = (node) => !!(node.nodeType === 1 ? node : node.parentElement)?.closest('aside.notes');
+  const meets = (a, b) => a.left < b.right - SLACK && a.right > b.left + SLACK
+    && a.top < b.bottom - SLACK && a.bottom > b.top + SLACK;
+  const beyond = (r, lim) => Math.max(lim.left - r.left, r.right - lim.right,
+    lim.top - r.top, r.bottom - lim.bottom);
+  const painted = (el) => {
+    if (el.tagName === 'IMG' || el.tagName === 'svg' || el.tagName === 'VIDEO') return true;
+    const cs = getComputedStyle(el);
+    const bg = cs.backgroundColor;
+    return (bg && bg !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(bg))
+      || parseFloat(cs.borderLeftWidth) > 0 || parseFloat(cs.borderTopWidth) > 0;
+  };
+  const describe = (el) => {
+    const text = (el.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 30);
+    return `<${el.tagName.toLowerCase()}>${text ? ` "${text}"` : ''}`;
+  };
+
+  Reveal.slide(0, 0);
+  await document.fonts.ready;
+  await frame();
+  let visited = 0;
+  const problems = [];
+  const info = [];
+  for (let guard = 0; guard < 1000; guard += 1) {
+    const s = Reveal.getCurrentSlide();
+    const title = (s.querySelector('h1, h2')?.textContent ?? s.id ?? '?').trim();
+    const n = Reveal.getSlidePastCount() + 1;
+    visited += 1;
+    const fr = document.querySelector('.reveal .slides').getBoundingClientRect();
+    const scale = Reveal.getScale();
+    const f = { left: fr.left + (fr.width - Reveal.getConfig().width * scale) / 2 };
+    f.right = f.left + Reveal.getConfig().width * scale;
+    f.top = fr.top + (fr.height - Reveal.getConfig().height * scale) / 2;
+    f.bottom = f.top + Reveal.getConfig().height * scale;
+    const lim = { left: Math.max(f.left, 0), top: Math.max(f.top, 0),
+      right: Math.min(f.right, innerWidth), bottom: Math.min(f.bottom, innerHeight) };
+    const obstacles = [...document.querySelectorAll('.reveal .controls button, .reveal .slide-number')]
+      .filter((el) => shown(el)).map((el) => el.getBoundingClientRect())
+      .filter((r) => r.width > 0 && r.height > 0);
+
+    const p = { n, title };
+    const outside = [];
+    const covered = [];
+    const els = [s, ...s.querySelectorAll('*')].filter((el) => !inNotes(el) && shown(el));
+    for (const el of els) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      const d = beyond(r, lim);
+      if (d > SLACK) outside.push([d, describe(el)]);
+      if (el !== s && painted(el) && obstacles.some((o) => meets(r, o))) covered.push(describe(el));
+    }
+    const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      if (!t.textContent.trim() || inNotes(t) || !shown(t.parentElement)) continue;
+      range.selectNodeContents(t);
+      for (const r of range.getClientRects()) {
+        if (r.width === 0 || r.height === 0) continue;
+        const d = beyond(r, lim);
+        if (d > SLACK) outside.push([d, `text "${t.textContent.trim().slice(0, 30)}"`]);
+        if (obstacles.some((o) => meets(r, o))) covered.push(`text "${t.textContent.trim().slice(0, 30)}"`);
+      }
+    }
+    if (outside.length) {
+      outside.sort((a, b) => b[0] - a[0]);
+      p.outside = `${Math.round(outside[0][0])} px out: ${outside[0][1]}`;
+    }
+    if (covered.length) p.controls = [...new Set(covered)].slice(0, 2).join('; ');
+    const code = [];
+    for (const el of s.querySelectorAll('pre, pre code')) {
+      const dy = el.scrollHeight - el.clientHeight;
+      const dx = el.scrollWidth - el.clientWidth;
+      if (dy > SLACK) code.push(`${dy} px too tall`);
+      if (dx > SLACK) code.push(`${dx} px too wide`);
+    }
+    if (code.length) p.code = [...new Set(code)].join(', ');
+    if (checkFont) {
+      const sizes = [...s.querySelectorAll('pre code')]
+        .map((el) => parseFloat(getComputedStyle(el).fontSize) * scale);
+      if (sizes.length && Math.min(...sizes) < minCodePx - 0.05) {
+        p.font = `code at ${Math.min(...sizes).toFixed(1)} px`;
+      }
+    }
+    if (p.outside || p.controls || p.code || p.font) problems.push(p);
+
+    // What the presenter reads: words outside code and notes, the notes, the slide number
+    // as reveal.js prints it, and where the title sits.
+    const prose = [];
+    const tw = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    for (let t = tw.nextNode(); t; t = tw.nextNode()) {
+      if (!inNotes(t) && !t.parentElement.closest('pre')) prose.push(t.textContent);
+    }
+    const h2 = s.querySelector(':scope > h2');
+    const notes = s.querySelector('aside.notes');
+    info.push({
+      n,
+      title,
+      words: prose.join(' ').split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length,
+      references: s.classList.contains('references'),
+      divider: s.classList.contains('level1'),
+      notes: notes ? notes.textContent.trim() : '',
+      number: (document.querySelector('.reveal .slide-number')?.textContent ?? '').replace(/\s+/g, ''),
+      titleTop: h2 ? Math.round(h2.getBoundingClientRect().top) : null,
+    });
+    if (Reveal.isLastSlide()) break;
+    Reveal.next();
+    await frame();
+  }
+  return { visited, problems, info };
+}
+
+// What a presenter needs, from the walk at 1280x720: short slides, notes everywhere, the
+// running time in the first slide's notes, "c/t" slide numbers, titles at one height.
+function checkPresenter(label, info, total) {
+  if (process.env.SLIDES_TEST_VERBOSE) {
+    for (const i of info) {
+      console.log(`  ${String(i.n).padStart(2)} ${String(i.words).padStart(3)} words `
+        + `${i.notes ? 'notes' : '     '} y=${i.titleTop} ${i.number} ${i.title.replace(/\s+/g, ' ')}`);
+    }
+  }
+  const wordy = info.filter((i) => !i.references && i.words > MAX_WORDS)
+    .map((i) => `"${i.title}" (${i.words})`);
+  check(`${label}: no slide over ${MAX_WORDS} words (code and notes not counted)`,
+    wordy.length === 0, wordy.join(', '));
+  const bare = info.filter((i) => !i.divider && i.notes.length < 40).map((i) => `"${i.title}"`);
+  check(`${label}: every slide but the section dividers has speaker notes`, bare.length === 0,
+    bare.join(', '));
+  const minutes = info[0]?.notes.match(/(\d+)\s*minutes/);
+  check(`${label}: the first slide's notes give the running time`, !!minutes,
+    minutes ? `${minutes[0]}` : `notes: "${info[0]?.notes.slice(0, 60) ?? ''}"`);
+  const numbers = info.filter((i) => !/^\d+\s*\/\s*\d+$/.test(i.number) || Number(i.number.split('/')[1]) !== total);
+  check(`${label}: slide numbers read "current/total"`, numbers.length === 0,
+    numbers.length ? numbers.slice(0, 3).map((i) => `"${i.title}": "${i.number}"`).join(', ')
+      : `${info.at(-1)?.number}`);
+  const tops = info.filter((i) => !i.divider && i.titleTop !== null && i.n > 1);
+  const first = tops[0]?.titleTop;
+  const moved = tops.filter((i) => Math.abs(i.titleTop - first) > 2).map((i) => `"${i.title}" (y=${i.titleTop})`);
+  check(`${label}: slide titles pinned at one height`, tops.length > 0 && moved.length === 0,
+    moved.length ? moved.slice(0, 5).join(', ') : `y=${first} on ${tops.length} slides`);
+}
+
 async function testDeck(context, label, htmlPath, expectedSlides, { standalone }) {
   const url = pathToFileURL(htmlPath).href;
   const page = await context.newPage();
@@ -181,29 +351,30 @@ async function testDeck(context, label, htmlPath, expectedSlides, { standalone }
     `reveal.js ${total}, source ${expectedSlides}`);
 
   // Walk the deck the way a presenter does (linear navigation: next, next, ...), and look at
-  // each slide: does it fit in the frame?
-  const walk = await page.evaluate(async () => {
-    const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-    const { height } = Reveal.getConfig();
-    Reveal.slide(0, 0);
-    await frame();
-    const visited = [];
-    const overflow = [];
-    for (let guard = 0; guard < 1000; guard += 1) {
-      const s = Reveal.getCurrentSlide();
-      const title = (s.querySelector('h1, h2')?.textContent ?? s.id ?? '?').trim();
-      visited.push(title);
-      if (s.scrollHeight > height + 2) overflow.push(`"${title}" (${s.scrollHeight}px)`);
-      if (Reveal.isLastSlide()) break;
-      Reveal.next();
-      await frame();
+  // each slide at 1280x720, then again at 1024x768 (a common projector).
+  for (const size of VIEWPORTS) {
+    await page.setViewportSize(size);
+    const walk = await page.evaluate(walkDeck, { minCodePx: MIN_CODE_PX, checkFont: size.width === 1280 });
+    const tag = `${size.width}x${size.height}`;
+    check(`${label}: walked every slide with Reveal.next() at ${tag}`, walk.visited === total,
+      `${walk.visited} of ${total}`);
+    const list = (key) => walk.problems.filter((p) => p[key]).map((p) => `"${p.title}" (${p[key]})`);
+    const outside = list('outside');
+    check(`${label}: nothing drawn outside the frame at ${tag}`, outside.length === 0,
+      outside.join(', '));
+    const code = list('code');
+    check(`${label}: no code overflows its panel at ${tag}`, code.length === 0, code.join(', '));
+    const covered = list('controls');
+    check(`${label}: nothing under the navigation controls or slide number at ${tag}`,
+      covered.length === 0, covered.join(', '));
+    if (size.width === 1280) {
+      const small = list('font');
+      check(`${label}: code is drawn at ${MIN_CODE_PX} px or more at ${tag}`, small.length === 0,
+        small.join(', '));
+      checkPresenter(label, walk.info, total);
     }
-    return { visited: visited.length, overflow };
-  });
-  check(`${label}: walked every slide with Reveal.next()`, walk.visited === total,
-    `${walk.visited} of ${total}`);
-  check(`${label}: every slide fits in ${1280}x${720}`, walk.overflow.length === 0,
-    walk.overflow.join(', '));
+  }
+  await page.setViewportSize(VIEWPORTS[0]);
 
   const dom = await page.evaluate(() => {
     const imgs = [...document.querySelectorAll('.reveal .slides img')];
@@ -229,6 +400,17 @@ async function testDeck(context, label, htmlPath, expectedSlides, { standalone }
     `${dom.codeBlocks} code blocks (${dom.labCode} from lab files), ${dom.colouredTokens} coloured tokens`);
   check(`${label}: speaker notes present, notes plugin loaded`, dom.notes > 0 && dom.notesPlugin,
     `${dom.notes} slides with notes`);
+
+  // The code font travels with the deck (fonts/ beside ipc.html, embedded in the standalone
+  // file): code must not depend on what the presenter's laptop has installed.
+  const font = await page.evaluate(async () => {
+    await document.fonts.ready;
+    const faces = [...document.fonts].filter((f) => f.family.replace(/"/g, '') === 'IPC Mono');
+    await Promise.all(faces.map((f) => f.load().catch(() => {})));
+    return { faces: faces.length, loaded: faces.filter((f) => f.status === 'loaded').length };
+  });
+  check(`${label}: the bundled code font loads`, font.faces > 0 && font.loaded === font.faces,
+    `${font.loaded} of ${font.faces} faces of "IPC Mono" loaded`);
 
   // Screenshots: the title, a code slide (lab code preferred), a diagram slide.
   fs.mkdirSync(shotsDir, { recursive: true });
@@ -343,7 +525,10 @@ async function main() {
     // 'request' listener in testDeck records it as a failure).
     await context.route(/^(?!file:|data:|blob:|about:)/i, (route) => route.abort());
     await testDeck(context, 'ipc.html', deck, expected, { standalone: false });
-    await testDeck(context, 'ipc-standalone.html', lone, expected, { standalone: true });
+    // SLIDES_TEST_QUICK=1 (while editing): the linked deck only.
+    if (!process.env.SLIDES_TEST_QUICK) {
+      await testDeck(context, 'ipc-standalone.html', lone, expected, { standalone: true });
+    }
   } catch (err) {
     check('browser run', false, err.stack?.split('\n').slice(0, 3).join(' ') ?? String(err));
   } finally {
