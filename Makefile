@@ -26,6 +26,7 @@ help:
 	@echo "  make test-fresh            the README's quick start on a fresh Debian root (debootstrap; root only)"
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
+	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
 	@echo "  make format                clang-format every C file"
 	@echo "  make clean                 remove build/"
 	@echo ""

@@ -19,7 +19,8 @@ section() { printf '\n== %s ==\n' "$*"; }
 # Everything the self-test will need, asked for at once: one install line for a new machine.
 needs=(cc=gcc file:/usr/include/stdio.h=libc6-dev make=make pkg-config=pkg-config pc:check=check patch=patch)
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
-  needs+=(pandoc=pandoc dot=graphviz node=nodejs npm=npm chromium=chromium)
+  needs+=(pandoc=pandoc dot=graphviz node=nodejs npm=npm chromium=chromium pdfinfo=poppler-utils
+    file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core)
 fi
 "$ROOT/common/deps.sh" "${needs[@]}" || exit 2
 rm -rf "$WORK"
@@ -307,6 +308,12 @@ if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.m
   else
     bad "slides: see $WORK/slides.log"
     tail -n 20 "$WORK/slides.log" | sed 's/^/        /'
+  fi
+  if make -s -C "$ROOT" slides-pdf >"$WORK/slides-pdf.log" 2>&1; then
+    ok "handout PDF: $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/slides-pdf.log" | tail -n 1)"
+  else
+    bad "handout PDF: see $WORK/slides-pdf.log"
+    tail -n 20 "$WORK/slides-pdf.log" | sed 's/^/        /'
   fi
 fi
 
