@@ -120,6 +120,26 @@ GRADER_PROBE(slow)
 	return rc;
 }
 
+/* `grader --probe emitlog N`: like emit, then says on stderr whether every write succeeded. */
+GRADER_PROBE(emitlog)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	static unsigned char buf[65536];
+	size_t done = 0;
+	while (done < n) {
+		size_t len = n - done < sizeof buf ? n - done : sizeof buf;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = pattern(done + i);
+		if (put(1, buf, len) < 0)
+			break;
+		done += len;
+	}
+	char line[64];
+	snprintf(line, sizeof line, "emitted %zu\n", done);
+	put(2, line, strlen(line));
+	return 0;
+}
+
 /* `grader --probe exitcode N`. */
 GRADER_PROBE(exitcode)
 {
@@ -672,6 +692,10 @@ typedef struct {
 } pipeline_report;
 
 static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms during the call */
+/* The next pipeline(): if set, the caller's own stdin holds this text and its stdout is the
+   pipe the test reads; run_pipeline gets in_fd = out_fd = -1 (or 0 and 1 with pipeline_own). */
+static const char *pipeline_stdin;
+static bool pipeline_own;
 static int pipeline_room;     /* the next pipeline(): squeeze_fds(room) first, if > 0 */
 static void squeeze_fds(int room);
 static int count_fds(void);
@@ -691,19 +715,32 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 	pid_t pid = guard_fork();
 	if (pid == 0) {
 		close(o[0]);
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = o[1];
+		if (pipeline_stdin) {
+			int q[2];
+			if (pipe2(q, O_CLOEXEC) < 0 || put(q[1], pipeline_stdin, strlen(pipeline_stdin)) < 0)
+				_exit(3);
+			close(q[1]);
+			dup2(q[0], 0);
+			close(q[0]);
+			dup2(o[1], 1);
+			in = pipeline_own ? 0 : -1;
+			out = pipeline_own ? 1 : -1;
+		}
 		if (pipeline_room > 0)
 			squeeze_fds(pipeline_room);
 		shared->fds_before = count_fds();
 		if (pipeline_with_signals)
 			ticks_start();
-		shared->rc = run_pipeline(a, b, in, o[1], shared->status);
+		shared->rc = run_pipeline(a, b, in, out, shared->status);
 		shared->err = errno;
 		if (pipeline_with_signals)
 			ticks_stop();
 		shared->fds_after = count_fds();
-		close(in);
+		if (!pipeline_stdin)
+			close(in);
 		close(o[1]);
+		close(1);
 		shared->zombie = leftover_child();
 		_exit(0);
 	}
@@ -860,8 +897,11 @@ typedef struct {
 	int sigpipe_changed, mask_changed;
 	int fds_before, fds_after; /* the caller's descriptors around the call */
 	unsigned long ticks;       /* signals that arrived during the call (job.signals) */
-	char out[];
+	char errtext[128];         /* what the command wrote to its stderr */
+	char out[];                /* CAP bytes, then CANARY bytes that must stay untouched */
 } filter_report;
+
+enum { CANARY = 64 };
 
 typedef struct {
 	char *const *argv;
@@ -897,10 +937,11 @@ static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
 static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 {
 	cloexec_all();
-	size_t size = sizeof(filter_report) + job.cap;
+	size_t size = sizeof(filter_report) + job.cap + CANARY;
 	filter_report *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(r != MAP_FAILED);
 	r->ret = -2;
+	memset(r->out + job.cap, 0xa5, CANARY);
 	pid_t pid = guard_fork();
 	if (pid == 0) {
 		struct sigaction before, after;
@@ -908,6 +949,11 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 		sigaction(SIGPIPE, NULL, &before);
 		sigprocmask(SIG_SETMASK, NULL, &mb);
 		filter_pipe_size = job.pipe_size;
+		int e[2] = {-1, -1}; /* the command's stderr (it is the caller's) */
+		if (pipe2(e, O_CLOEXEC) == 0) {
+			dup2(e[1], 2);
+			close(e[1]);
+		}
 		if (job.room > 0)
 			squeeze_fds(job.room);
 		r->fds_before = count_fds();
@@ -926,6 +972,12 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 		r->sigpipe_changed = before.sa_handler != after.sa_handler;
 		r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
 		r->zombie = leftover_child();
+		if (e[0] >= 0) {
+			close(2);
+			nonblocking(e[0]);
+			ssize_t k = read(e[0], r->errtext, sizeof r->errtext - 1);
+			r->errtext[k > 0 ? k : 0] = '\0';
+		}
 		_exit(0);
 	}
 	int status;
@@ -950,7 +1002,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 
 static void unmap_report(filter_report *r, size_t cap)
 {
-	munmap(r, sizeof *r + cap);
+	munmap(r, sizeof *r + cap + CANARY);
 }
 
 /* The common checks: finished, implemented, no zombie, no SIGPIPE change. */
@@ -1348,4 +1400,90 @@ GRADER_TEST(fd_exhaustion)
 			      rep.fds_before, rep.fds_after, rep.zombie ? ", and " : "",
 			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
 	}
+}
+
+GRADER_TEST(filter_output_over_cap)
+{
+	static char *argv[] = {"grader", "--probe", "emitlog", "100000", NULL};
+	set_exe(argv);
+	enum { CAP = 1000 };
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, "x", 1, CAP, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(emit 100000) with cap 1000", diag);
+	bool canary = true;
+	for (int i = 0; i < CANARY; i++)
+		canary = canary && (unsigned char)r->out[CAP + i] == 0xa5;
+	ck_assert_msg(canary,
+		      "filter_through(..., out, cap = %d) wrote past out[cap - 1]: the bytes after the "
+		      "buffer were changed. Store at most cap bytes.", CAP);
+	static unsigned char want[CAP];
+	fill_pattern(want, CAP);
+	ck_assert_msg(r->ret == CAP && !memcmp(r->out, want, CAP),
+		      "The command printed 100000 bytes and cap is %d: filter_through() should store "
+		      "the first %d and return %d, but it returned %zd%s.", CAP, CAP, CAP, r->ret,
+		      r->ret == CAP ? " with different bytes" : "");
+	ck_assert_msg(!strcmp(r->errtext, "emitted 100000\n"),
+		      "The command printed 100000 bytes, more than cap (%d), and could not write them "
+		      "all (its stderr said \"%.40s\"): once your buffer was full you stopped reading "
+		      "the output pipe (or closed it), so the command blocked or got EPIPE. Keep reading "
+		      "until end of file and throw away what does not fit.", CAP,
+		      r->errtext[0] ? r->errtext : "nothing: it was killed");
+	unmap_report(r, CAP);
+}
+
+GRADER_TEST(pipeline_std_fds)
+{
+	static char *b[] = {"grader", "--probe", "upper", NULL};
+	set_exe(b);
+	for (int round = 0; round < 2; round++) {
+		char out[100] = "";
+		ssize_t n;
+		pipeline_report rep;
+		char diag[4096];
+		pipeline_stdin = "keep me\n";
+		pipeline_own = round == 1;
+		bool ok = pipeline(cat_argv, b, out, sizeof out - 1, &n, &rep, diag, sizeof diag);
+		pipeline_stdin = NULL;
+		pipeline_own = false;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		const char *how = round == 0 ? "in_fd = -1 and out_fd = -1 (keep the caller's)"
+					     : "in_fd = 0 and out_fd = 1 (the caller's own)";
+		ck_assert_msg(ok, "run_pipeline(cat | upper) with %s did not finish.%s", how, diag);
+		ck_assert_msg(rep.rc == 0, "run_pipeline(cat | upper) with %s failed: %s.", how,
+			      errno_name(rep.err));
+		out[n > 0 ? n : 0] = '\0';
+		char st[2][160];
+		ck_assert_msg(!strcmp(out, "KEEP ME\n"),
+			      "run_pipeline(cat | upper) with %s: the caller's stdin held \"keep me\", "
+			      "so its stdout should receive \"KEEP ME\", but it received \"%s\" "
+			      "(status[0]: %s, status[1]: %s). -1 means: leave that descriptor alone; a "
+			      "descriptor that is already the right one must not be closed.", how, out,
+			      describe_status(rep.status[0], st[0], 160),
+			      describe_status(rep.status[1], st[1], 160));
+	}
+}
+
+GRADER_TEST(pipeline_exec_fails)
+{
+	static char *a[] = {"ipclab-no-such-command", NULL};
+	static char *b[] = {"grader", "--probe", "exitcode", "0", NULL};
+	set_exe(b);
+	char out[16];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(a, b, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(no-such-command | exit 0) did not finish.%s", diag);
+	ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s: a program that cannot be run is "
+			  "not a failure to start the pipeline; its child exits with 127.",
+		      errno_name(rep.err));
+	char how[160];
+	ck_assert_msg(WIFEXITED(rep.status[0]) && WEXITSTATUS(rep.status[0]) == 127,
+		      "Stage A cannot be run (no such program), so its child must exit with status "
+		      "127, like in a shell; status[0] says it %s. After execvp fails: _exit(127).",
+		      describe_status(rep.status[0], how, sizeof how));
 }
