@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -136,6 +137,27 @@ GRADER_PROBE(emitlog)
 	}
 	char line[64];
 	snprintf(line, sizeof line, "emitted %zu\n", done);
+	put(2, line, strlen(line));
+	return 0;
+}
+
+/* `grader --probe countin`: closes its stdout at once, then counts its stdin until end of file
+   and says on stderr how many bytes it read. */
+GRADER_PROBE(countin)
+{
+	(void)argc, (void)argv;
+	close(1);
+	char buf[16384], line[64];
+	size_t total = 0;
+	ssize_t r;
+	while ((r = read(0, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		total += (size_t)r;
+	}
+	snprintf(line, sizeof line, "read %zu\n", total);
 	put(2, line, strlen(line));
 	return 0;
 }
@@ -422,8 +444,36 @@ GRADER_TEST(capacity_survives_eintr)
 				  : "Add up what each write() returned, not what you asked for.");
 }
 
+static void squeeze_fds(int room);
+
+/* In a child: pipe_capacity when no descriptor is left for the pipe. */
+static void capacity_no_fds(void *arg)
+{
+	long *out = arg;
+	squeeze_fds(1);
+	errno = 0;
+	out[0] = pipe_capacity(0, NULL);
+	out[1] = errno;
+}
+
 GRADER_TEST(capacity_refused)
 {
+	long *nofd = mmap(NULL, 2 * sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			  -1, 0);
+	ck_assert(nofd != MAP_FAILED);
+	nofd[0] = 12345;
+	child_end e = probe_in_child(capacity_no_fds, nofd, 2.0);
+	long no_rc = nofd[0], no_err = nofd[1];
+	munmap(nofd, 2 * sizeof(long));
+	char how[160];
+	ck_assert_msg(!(no_rc < 0 && no_err == ENOSYS), "pipe_capacity() is not implemented yet.");
+	ck_assert_msg(e.exited && no_rc == -1 && no_err == EMFILE,
+		      "With no descriptor left (RLIMIT_NOFILE reached), pipe2() fails with EMFILE; "
+		      "pipe_capacity(0) should then return -1 with EMFILE, but it %s%ld%s%s. Check "
+		      "what pipe2() returns.", e.exited ? "returned " : describe_end(e, how, sizeof how),
+		      e.exited ? no_rc : 0L, e.exited && no_rc < 0 ? " with " : "",
+		      e.exited && no_rc < 0 ? errno_name((int)no_err) : "");
+
 	int reported = 12345;
 	long got = pipe_capacity(INT_MAX, &reported);
 	int err = errno;
@@ -663,6 +713,78 @@ GRADER_TEST(poll_eintr)
 		      "while SIGALRM arrived every 2 ms (handler without SA_RESTART), returned %zd%s%s. "
 		      "A signal makes a sleeping poll() fail with EINTR: that is not an error, poll "
 		      "again.", r.wr, r.wr < 0 ? " with " : "", r.wr < 0 ? errno_name(r.wr_err) : "");
+}
+
+typedef struct {
+	ssize_t w, r, r10;
+	int w_err, r_err;
+	int left;           /* bytes still in the pipe after read_full(fd, buf, 10) of 100 */
+	bool canary;        /* buf[10] untouched */
+} rw_errors_report;
+
+static void rw_errors_child(void *arg)
+{
+	rw_errors_report *rep = arg;
+	signal(SIGPIPE, SIG_IGN);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		_exit(2);
+	close(p[0]); /* nobody reads: EPIPE */
+	static unsigned char src[5000];
+	errno = 0;
+	rep->w = write_all(p[1], src, sizeof src);
+	rep->w_err = errno;
+	close(p[1]);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		_exit(2);
+	errno = 0;
+	rep->r = read_full(p[1], src, 10); /* the write end: EBADF */
+	rep->r_err = errno;
+	unsigned char hundred[100], got[11];
+	fill_pattern(hundred, sizeof hundred);
+	if (write(p[1], hundred, sizeof hundred) != (ssize_t)sizeof hundred)
+		_exit(2);
+	got[10] = 0xa5;
+	rep->r10 = read_full(p[0], got, 10);
+	rep->canary = got[10] == 0xa5;
+	ioctl(p[0], FIONREAD, &rep->left);
+	close(p[0]);
+	close(p[1]);
+}
+
+GRADER_TEST(rw_errors)
+{
+	rw_errors_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(rep != MAP_FAILED);
+	rep->w = rep->r = rep->r10 = -2;
+	child_end e = probe_in_child(rw_errors_child, rep, 2.0);
+	rw_errors_report r = *rep;
+	munmap(rep, sizeof *rep);
+	char how[160];
+	errno = r.w_err;
+	require_implemented(r.w == -1, "write_all");
+	ck_assert_msg(r.w != -2,
+		      "write_all() into a pipe whose read end is closed (SIGPIPE ignored) did not return "
+		      "within 2 s (the process %s). write() fails with EPIPE there, again and again: "
+		      "that is an error to report, not EAGAIN to wait for.",
+		      describe_end(e, how, sizeof how));
+	ck_assert_msg(r.w == -1 && r.w_err == EPIPE,
+		      "write_all() into a pipe whose read end is closed should return -1 with EPIPE (the "
+		      "header says so); it returned %zd%s%s.", r.w, r.w < 0 ? " with " : "",
+		      r.w < 0 ? errno_name(r.w_err) : "");
+	errno = r.r_err;
+	require_implemented(r.r == -1, "read_full");
+	ck_assert_msg(r.r != -2, "read_full() on the write end of a pipe did not return within 2 s.");
+	ck_assert_msg(r.r == -1 && r.r_err == EBADF,
+		      "read_full() on a descriptor that cannot be read (the write end of a pipe) should "
+		      "return -1 with errno EBADF, as read() says; it returned %zd%s%s.", r.r,
+		      r.r < 0 ? " with " : "", r.r < 0 ? errno_name(r.r_err) : "");
+	ck_assert_msg(r.r10 == 10 && r.left == 90 && r.canary,
+		      "The pipe held 100 bytes; read_full(fd, buf, 10) should take exactly 10 of them "
+		      "and leave 90, but it returned %zd, %d bytes were left%s. Never ask read() for "
+		      "more than the n - done bytes still missing.", r.r10, r.left,
+		      r.canary ? "" : ", and buf[10] was overwritten");
 }
 
 GRADER_TEST(read_full_eof)
@@ -1486,4 +1608,26 @@ GRADER_TEST(pipeline_exec_fails)
 		      "Stage A cannot be run (no such program), so its child must exit with status "
 		      "127, like in a shell; status[0] says it %s. After execvp fails: _exit(127).",
 		      describe_status(rep.status[0], how, sizeof how));
+}
+
+GRADER_TEST(filter_input_after_output_eof)
+{
+	static char *argv[] = {"grader", "--probe", "countin", NULL};
+	set_exe(argv);
+	enum { N = 200000 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, N, 16, 4096, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(countin)", diag);
+	ck_assert_msg(r->ret == 0, "The command closed its stdout at once, yet filter_through() "
+				   "returned %zd instead of 0.", r->ret);
+	ck_assert_msg(!strcmp(r->errtext, "read 200000\n"),
+		      "The command closed its stdout at once, then kept reading its stdin until end of "
+		      "file, but it said \"%.*s\" instead of \"read 200000\". End of file on the "
+		      "command's OUTPUT does not mean it has stopped reading its INPUT: keep feeding it "
+		      "until all is sent (or writing fails with EPIPE).",
+		      (int)strcspn(r->errtext, "\n"), r->errtext);
+	unmap_report(r, 16);
 }
