@@ -48,6 +48,17 @@ static void open_dir(void)
 	mkdir(svc_dir(), 0700);
 }
 
+/* A directory name longer than PATH_MAX: nothing can be created in it. */
+static const char *too_long_dir(void)
+{
+	static char dir[PATH_MAX + 1000];
+	snprintf(dir, sizeof dir, "%s/", svc_dir());
+	size_t len = strlen(dir);
+	memset(dir + len, 'a', sizeof dir - len - 1);
+	dir[sizeof dir - 1] = '\0';
+	return dir;
+}
+
 static void in_dir(char *buf, size_t cap, const char *name)
 {
 	snprintf(buf, cap, "%s/%s", svc_dir(), name);
@@ -492,6 +503,7 @@ enum {
 	SERVER_QUITS = 2, /* the server FIFO is full; while the client waits to write, the server
 			     closes it: the write fails with EPIPE (the client ignores SIGPIPE) */
 	SHORT_REPLY = 3,  /* the reply is cut short: 8 bytes, then the server closes the FIFO */
+	EMPTY_REPLY = 4,  /* the server opens the reply FIFO and closes it without writing */
 };
 
 /* Runs fifo_request(UPPER, TEXT) in a child against a stand-in server that replies seq 7.
@@ -534,6 +546,7 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 			signal(SIGPIPE, SIG_IGN);
 		client_result r = {0};
 		r.fds_before = count_fds();
+		errno = 0; /* not whatever the test left in it */
 		r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
 		r.err = errno;
 		r.fds_after = count_fds();
@@ -616,8 +629,8 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 			struct fifo_reply r = {.seq = 7, .len = f->req.len <= FIFO_TEXT_MAX ? f->req.len : 0};
 			for (uint32_t i = 0; i < r.len; i++)
 				r.text[i] = (char)toupper((unsigned char)f->req.text[i]);
-			size_t len = mode == SHORT_REPLY ? 8 : sizeof r;
-			ck_assert(write(fd, &r, len) == (ssize_t)len);
+			size_t len = mode == SHORT_REPLY ? 8 : mode == EMPTY_REPLY ? 0 : sizeof r;
+			ck_assert(len == 0 || write(fd, &r, len) == (ssize_t)len);
 			close(fd);
 		} else if (f->reply_existed) {
 			explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
@@ -765,13 +778,15 @@ typedef struct {
 } no_server_result;
 
 static const char *alone_text = "anyone?";
+static const char *alone_dir; /* NULL: svc_dir() */
 
 static void request_alone(void *arg)
 {
 	struct fifo_reply r;
 	int *out = arg;
 	out[2] = count_fds();
-	out[0] = fifo_request(svc_dir(), FIFO_OP_UPPER, alone_text, &r);
+	errno = 0;
+	out[0] = fifo_request(alone_dir ? alone_dir : svc_dir(), FIFO_OP_UPPER, alone_text, &r);
 	out[1] = errno;
 	out[3] = count_fds();
 }
@@ -802,6 +817,13 @@ GRADER_TEST(client_no_server)
 	in_dir(server, sizeof server, FIFO_SERVER_NAME);
 	ck_assert(mkfifo(server, 0600) == 0);
 	no_server_result b = request_without_server(); /* a FIFO, but no server reading it */
+	char nodir[PATH_MAX + 16];
+	snprintf(nodir, sizeof nodir, "%s/no-such-dir", svc_dir());
+	alone_dir = nodir;
+	no_server_result c = request_without_server(); /* not even the directory */
+	alone_dir = too_long_dir();
+	no_server_result d = request_without_server(); /* a name longer than PATH_MAX */
+	alone_dir = NULL;
 	clear_dir();
 	errno = a.err;
 	require_implemented(a.done && a.rc < 0, "fifo_request");
@@ -809,6 +831,14 @@ GRADER_TEST(client_no_server)
 		      "With no %s in the directory, fifo_request() should fail with ENOENT; it %s.",
 		      FIFO_SERVER_NAME, !a.done ? "did not return within 2 s" : a.rc == 0 ? "returned 0" :
 		      strerrorname_np(a.err) ? strerrorname_np(a.err) : "failed otherwise");
+	ck_assert_msg(c.done && c.rc < 0 && c.err == ENOENT,
+		      "With a directory that does not exist, fifo_request() should fail with ENOENT (it "
+		      "cannot create its reply FIFO there); it %s. Check what mkfifo returns.",
+		      !c.done ? "did not return within 2 s" : c.rc == 0 ? "returned 0" : errno_name(c.err));
+	ck_assert_msg(d.done && d.rc < 0 && d.err != 0,
+		      "With a directory name longer than PATH_MAX, fifo_request() %s; it should fail "
+		      "(ENAMETOOLONG): no path in it can exist.", !d.done ? "did not return within 2 s" :
+		      d.rc == 0 ? "returned 0" : "returned -1 without setting errno");
 	ck_assert_msg(b.done,
 		      "With %s present but no server reading it, fifo_request() did not return within 2 s. "
 		      "open(O_WRONLY) on a FIFO waits until someone opens it for reading, possibly forever. "
@@ -880,20 +910,24 @@ GRADER_TEST(client_send_fails)
 
 GRADER_TEST(client_short_reply)
 {
-	fake_server f;
-	fake_server_run(&f, "cut short", false, SHORT_REPLY);
-	errno = f.res.err;
-	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
-	ck_assert_msg(f.finished,
-		      "The server wrote only 8 bytes of the reply and closed the reply FIFO, but "
-		      "fifo_request() did not return within 2 s. %s read() returning 0 means end of "
-		      "file: no more bytes will come.", f.stuck);
-	ck_assert_msg(f.res.rc < 0 && f.res.err == EPROTO,
-		      "The server wrote only 8 of the %zu bytes of a struct fifo_reply, then closed the "
-		      "reply FIFO. fifo_request() %s; it should fail with EPROTO (the header says so): "
-		      "a reply cut short is not a reply.", sizeof(struct fifo_reply),
-		      f.res.rc == 0 ? "returned 0" : errno_name(f.res.err));
-	ck_assert_msg(!f.left[0], "After the reply cut short, the directory held: %s.", f.left);
+	for (int round = 0; round < 2; round++) {
+		fake_server f;
+		fake_server_run(&f, "cut short", false, round == 0 ? SHORT_REPLY : EMPTY_REPLY);
+		const char *what = round == 0 ? "wrote only 8 bytes of the reply" : "wrote nothing";
+		errno = f.res.err;
+		require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+		ck_assert_msg(f.finished,
+			      "The server opened the reply FIFO, %s and closed it, but fifo_request() "
+			      "did not return within 2 s. %s read() returning 0 means end of file: no "
+			      "more bytes will come.", what, f.stuck);
+		ck_assert_msg(f.res.rc < 0 && f.res.err == EPROTO,
+			      "The server opened the reply FIFO, %s (a struct fifo_reply has %zu bytes) "
+			      "and closed it. fifo_request() %s; it should fail with EPROTO (the header "
+			      "says so): a reply cut short is not a reply.", what,
+			      sizeof(struct fifo_reply),
+			      f.res.rc == 0 ? "returned 0" : errno_name(f.res.err));
+		ck_assert_msg(!f.left[0], "After the reply cut short, the directory held: %s.", f.left);
+	}
 }
 
 GRADER_TEST(client_closes_fds)
@@ -1242,8 +1276,49 @@ GRADER_TEST(server_text_limits)
 		      h.finished ? h.res.run_rc : 0);
 }
 
+typedef struct {
+	int rc, err, long_rc, long_err;
+} open_nodir_result;
+
+static void open_nodir(void *arg)
+{
+	open_nodir_result *r = arg;
+	struct fifo_server srv;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/no-such-dir", svc_dir());
+	errno = 0;
+	r->rc = fifo_server_open(&srv, dir);
+	r->err = errno;
+	if (r->rc == 0)
+		fifo_server_close(&srv);
+	errno = 0;
+	r->long_rc = fifo_server_open(&srv, too_long_dir());
+	r->long_err = errno;
+}
+
 GRADER_TEST(server_open_fails_cleanly)
 {
+	open_dir();
+	open_nodir_result *nd = mmap(NULL, sizeof *nd, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(nd != MAP_FAILED);
+	nd->rc = nd->long_rc = 1;
+	child_end e = probe_in_child(open_nodir, nd, 2.0);
+	open_nodir_result no_dir = *nd;
+	munmap(nd, sizeof *nd);
+	clear_dir();
+	errno = no_dir.err;
+	require_implemented(e.exited && no_dir.rc < 0, "fifo_server_open");
+	ck_assert_msg(e.exited && no_dir.rc < 0 && no_dir.err == ENOENT,
+		      "fifo_server_open() on a directory that does not exist should fail with ENOENT "
+		      "(mkfifo fails); it %s. Check what mkfifo returns.",
+		      !e.exited ? "did not return within 2 s" : no_dir.rc == 0 ? "returned 0"
+									: errno_name(no_dir.err));
+	ck_assert_msg(no_dir.long_rc < 0 && no_dir.long_err != 0,
+		      "fifo_server_open() with a directory name longer than PATH_MAX %s. No path in it "
+		      "can exist: return -1 (ENAMETOOLONG), and never copy more than fits into srv->dir.",
+		      no_dir.long_rc == 0 ? "returned 0" : "returned -1 without setting errno");
+
 	/* room 1: not one descriptor can be opened; room 2: only one (the read end). */
 	for (int room = 1; room <= 2; room++) {
 		server_h h;
