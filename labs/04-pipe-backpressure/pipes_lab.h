@@ -6,12 +6,25 @@
 #include <sys/types.h>
 
 /*
+ * Rules for every function of this lab:
+ * - Signals. The caller may have signal handlers installed without SA_RESTART, so any blocking
+ *   call (read, write, poll, waitpid, ...) can fail with EINTR: that is never an error, retry
+ *   the call.
+ * - Descriptors. When a function returns, on success and on failure, the caller has exactly
+ *   the descriptors it had before.
+ */
+
+/*
  * Measures a pipe's capacity by experiment. Creates a new pipe; if SIZE > 0, asks the kernel
  * to resize it with fcntl(F_SETPIPE_SZ, SIZE) (the kernel rounds up: 1 gives 4096); SIZE 0
  * keeps the default. If REPORTED is not NULL, stores what fcntl(F_GETPIPE_SZ) then says.
  * Then fills the pipe with NON-BLOCKING writes (nobody reads it) until the kernel answers
  * EAGAIN, and returns the number of bytes that fit. A write interrupted by a signal (EINTR)
- * does not mean "full": retry it. Both ends are closed before returning.
+ * does not mean "full": retry it; nor does a short write. Both ends are closed before returning.
+ * Any chunk size is fine. The kernel stores pipe data in 4096-byte pages, and a write whose size
+ * is not a multiple of 4096 may leave part of a page unused, so such chunks measure a little
+ * less (10000-byte writes fit 64096 bytes into a 64 KiB pipe). The grader also measures with
+ * every write() cut to 1 byte, which fills every page: then the count must be exact.
  * Returns the capacity in bytes, or -1 with errno set (e.g. F_SETPIPE_SZ refused).
  */
 long pipe_capacity(int size, int *reported);
@@ -43,7 +56,8 @@ ssize_t read_full(int fd, void *buf, size_t n);
  *   of file when A exits. The caller's process keeps no end either.
  * - Waits for BOTH children and stores their wait statuses in STATUS[0] (A) and STATUS[1]
  *   (B). No zombie is left behind.
- * Returns 0, or -1 with errno set if the pipeline could not be started.
+ * Returns 0, or -1 with errno set if the pipeline could not be started (e.g. EMFILE: no
+ * descriptor left for the pipe); then no child and no descriptor of it is left behind.
  */
 int run_pipeline(char *const a[], char *const b[], int in_fd, int out_fd, int status[2]);
 
@@ -56,7 +70,8 @@ extern int filter_pipe_size;
 
 /*
  * Runs ARGV (NULL-terminated, looked up in PATH) as a filter, like $(... ) in a shell with
- * input: its standard input is a pipe that receives the N bytes at IN, then end of file; its
+ * input: its standard input is a pipe that receives the N bytes at IN, then end of file (at
+ * once if N is 0: a command that waits for end of file must not wait forever); its
  * standard output is a pipe whose bytes are stored in OUT, at most CAP of them (the rest is
  * read and thrown away, so the command never blocks on a full pipe). Its stderr is the
  * caller's.
@@ -67,8 +82,12 @@ extern int filter_pipe_size;
  *   signal mask are the same after the call as before.
  * - The command starts with exactly descriptors 0, 1 and 2. It is reaped before returning;
  *   no descriptor is left open. Its exit status is not reported (like $(...)).
+ * - A command that cannot be run (execvp fails) makes its child exit with status 127, as in
+ *   run_pipeline: it prints nothing, so filter_through returns 0. Reporting it as -1 with errno
+ *   set instead (as posix_spawnp can) is also accepted. Either way, the input is dropped, the
+ *   child is reaped and SIGPIPE is as before.
  * Returns the number of bytes stored in OUT, or -1 with errno set if the command could not
- * be started.
+ * be started (e.g. EMFILE: no descriptor left for a pipe; then nothing is left behind).
  */
 ssize_t filter_through(char *const argv[], const void *in, size_t n, void *out, size_t cap);
 

@@ -43,6 +43,7 @@ int fifo_server_run(struct fifo_server *srv, int max_requests)
 	 *
 	 * TODO 8: open DIR/reply.<pid>.fifo (FIFO_REPLY_FORMAT) for writing, write the reply,
 	 *         close it. If that FIFO does not exist (which errno?), the client is gone: skip.
+	 *         A skipped request uses up no sequence number: count a reply once it is sent.
 	 *
 	 * TODO 9: stop after max_requests replies (if > 0) or after replying to
 	 *         FIFO_OP_SHUTDOWN, and return how many replies you sent. */

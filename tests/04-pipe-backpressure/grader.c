@@ -5,13 +5,17 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +105,60 @@ GRADER_PROBE(pipesz)
 	char buf[4096];
 	while (read(0, buf, sizeof buf) > 0)
 		;
+	return 0;
+}
+
+/* `grader --probe slow`: waits 100 ms, copies stdin to stdout, closes stdout (the caller sees
+   end of file), then waits 150 ms more before it exits: its caller sleeps in poll(), then in
+   waitpid(). */
+GRADER_PROBE(slow)
+{
+	(void)argc, (void)argv;
+	usleep(100 * 1000);
+	int rc = copy_stdin(0);
+	close(1);
+	usleep(150 * 1000);
+	return rc;
+}
+
+/* `grader --probe emitlog N`: like emit, then says on stderr whether every write succeeded. */
+GRADER_PROBE(emitlog)
+{
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	static unsigned char buf[65536];
+	size_t done = 0;
+	while (done < n) {
+		size_t len = n - done < sizeof buf ? n - done : sizeof buf;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = pattern(done + i);
+		if (put(1, buf, len) < 0)
+			break;
+		done += len;
+	}
+	char line[64];
+	snprintf(line, sizeof line, "emitted %zu\n", done);
+	put(2, line, strlen(line));
+	return 0;
+}
+
+/* `grader --probe countin`: closes its stdout at once, then counts its stdin until end of file
+   and says on stderr how many bytes it read. */
+GRADER_PROBE(countin)
+{
+	(void)argc, (void)argv;
+	close(1);
+	char buf[16384], line[64];
+	size_t total = 0;
+	ssize_t r;
+	while ((r = read(0, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		total += (size_t)r;
+	}
+	snprintf(line, sizeof line, "read %zu\n", total);
+	put(2, line, strlen(line));
 	return 0;
 }
 
@@ -333,20 +391,42 @@ GRADER_TEST(capacity_matches_fcntl)
 			      "(the kernel rounds up to a power-of-two number of pages), but *reported "
 			      "is %d.%s", cases[i].ask, cases[i].expect, cases[i].ask, reported,
 			      cases[i].ask == 0 ? " With size 0, do not resize at all." : "");
+		/* Writes whose size is not a multiple of the 4096-byte page leave parts of pages
+		   unused (2049-byte writes fit just over half), so only the bounds are exact here;
+		   the exact count is checked below, with 1-byte writes. */
+		ck_assert_msg(got <= cases[i].expect,
+			      "pipe_capacity(%d) measured %ld bytes, but a pipe of %d bytes cannot hold "
+			      "more than %d. Count only the bytes each write() reports as written, not "
+			      "what you asked for.", cases[i].ask, got, cases[i].expect, cases[i].expect);
+		ck_assert_msg(got > cases[i].expect / 2,
+			      "pipe_capacity(%d) measured %ld bytes in a pipe of %d bytes. Even writes "
+			      "of an awkward size fill more than half of the pipe's pages. Did you count "
+			      "write() calls instead of the bytes each one returned, or stop before the "
+			      "kernel answered EAGAIN?", cases[i].ask, got, cases[i].expect);
+	}
+	/* With every write() cut to 1 byte, every page fills up completely: exact counts. */
+	for (size_t i = 0; i < 2; i++) {
+		fault_arm((fault_plan){.max_chunk = 1});
+		long got = pipe_capacity(cases[i].ask, NULL);
+		int err = errno;
+		fault_disarm();
 		ck_assert_msg(got == cases[i].expect,
-			      "pipe_capacity(%d) measured %ld bytes, but a pipe of %d bytes accepts "
-			      "exactly %d bytes before a non-blocking write says EAGAIN. %s",
-			      cases[i].ask, got, cases[i].expect, cases[i].expect,
-			      got < cases[i].expect ? "Did you stop at a short write, or count write "
-						      "calls instead of the bytes each one returned?"
-						    : "Count only the bytes write() reports as written.");
+			      "With every write() cut short to 1 byte (so no page of the pipe is left "
+			      "partly empty), pipe_capacity(%d) returned %ld%s%s instead of %d. %s",
+			      cases[i].ask, got, got < 0 ? ": " : "", got < 0 ? strerror(err) : "",
+			      cases[i].expect,
+			      got < 0 ? "A short write is not an error."
+			      : got < cases[i].expect
+				      ? "A short write does not mean \"full\" (only EAGAIN does): keep "
+					"writing, and add up what each write() returned."
+				      : "Add up what each write() returned, not what you asked for.");
 	}
 }
 
 GRADER_TEST(capacity_survives_eintr)
 {
 	int reported = -1;
-	fault_arm((fault_plan){.max_chunk = 4096, .eintr_every = 3});
+	fault_arm((fault_plan){.max_chunk = 1, .eintr_every = 3});
 	long got = pipe_capacity(0, &reported);
 	int err = errno;
 	unsigned long injected = fault_injected();
@@ -357,11 +437,53 @@ GRADER_TEST(capacity_survives_eintr)
 		      "pipe_capacity() returned without ever writing to its pipe. The point is to "
 		      "MEASURE: write until the kernel says EAGAIN, then compare with F_GETPIPE_SZ.");
 	ck_assert_msg(got == 65536,
-		      "With writes cut to 4096 bytes and every 3rd write failing with EINTR, "
+		      "With writes cut to 1 byte and every 3rd write failing with EINTR, "
 		      "pipe_capacity(0) returned %ld instead of 65536. %s", got,
 		      got < 65536 ? "EINTR means \"a signal arrived before anything was written\": it "
 				    "is not \"full\". Only EAGAIN means full."
 				  : "Add up what each write() returned, not what you asked for.");
+}
+
+static void squeeze_fds(int room);
+
+/* In a child: pipe_capacity when no descriptor is left for the pipe. */
+static void capacity_no_fds(void *arg)
+{
+	long *out = arg;
+	squeeze_fds(1);
+	errno = 0;
+	out[0] = pipe_capacity(0, NULL);
+	out[1] = errno;
+}
+
+GRADER_TEST(capacity_refused)
+{
+	long *nofd = mmap(NULL, 2 * sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			  -1, 0);
+	ck_assert(nofd != MAP_FAILED);
+	nofd[0] = 12345;
+	child_end e = probe_in_child(capacity_no_fds, nofd, 2.0);
+	long no_rc = nofd[0], no_err = nofd[1];
+	munmap(nofd, 2 * sizeof(long));
+	char how[160];
+	ck_assert_msg(!(no_rc < 0 && no_err == ENOSYS), "pipe_capacity() is not implemented yet.");
+	ck_assert_msg(e.exited && no_rc == -1 && no_err == EMFILE,
+		      "With no descriptor left (RLIMIT_NOFILE reached), pipe2() fails with EMFILE; "
+		      "pipe_capacity(0) should then return -1 with EMFILE, but it %s%ld%s%s. Check "
+		      "what pipe2() returns.", e.exited ? "returned " : describe_end(e, how, sizeof how),
+		      e.exited ? no_rc : 0L, e.exited && no_rc < 0 ? " with " : "",
+		      e.exited && no_rc < 0 ? errno_name((int)no_err) : "");
+
+	int reported = 12345;
+	long got = pipe_capacity(INT_MAX, &reported);
+	int err = errno;
+	ck_assert_msg(!(got < 0 && err == ENOSYS), "pipe_capacity() is not implemented yet.");
+	ck_assert_msg(got < 0 && err != 0,
+		      "pipe_capacity(INT_MAX): the kernel refuses F_SETPIPE_SZ with a size that large "
+		      "(EPERM or ENOMEM), yet pipe_capacity() returned %ld%s. Check what fcntl() "
+		      "returns, and return -1 (with its errno) when it fails.", got,
+		      got < 0 ? " without setting errno" : "");
+	/* The ledger checks after the test that both ends of the pipe were closed. */
 }
 
 /* ---- write_all / read_full ------------------------------------------------------------------ */
@@ -439,8 +561,14 @@ GRADER_TEST(write_all_eagain)
 	}
 	close(p[0]);
 	double cpu0 = probe_cpu_seconds(getpid());
+	/* Every call that asks for more than 2048 bytes is counted (cut to 2048): a loop that
+	   sleeps in poll() makes a few calls per 4 KiB the reader takes, a busy loop thousands,
+	   however little CPU a loaded machine gives it. */
+	fault_arm((fault_plan){.max_chunk = 2048});
 	ssize_t r = write_all(p[1], src, N);
 	int err = errno;
+	unsigned long calls = fault_injected();
+	fault_disarm();
 	double cpu = probe_cpu_seconds(getpid()) - cpu0;
 	close(p[1]);
 	int status = 0;
@@ -453,10 +581,10 @@ GRADER_TEST(write_all_eagain)
 		      "then write the rest.", r, r < 0 ? strerror(err) : "a short count");
 	ck_assert_msg(ended && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "The reader did not receive the 64 KiB exactly as written.");
-	ck_assert_msg(cpu < 0.1,
-		      "write_all() burned %.2f s of CPU while waiting ~320 ms for a slow reader: it "
-		      "retries EAGAIN in a busy loop. Sleep in poll(fd, POLLOUT) until there is room.",
-		      cpu);
+	ck_assert_msg(cpu < 0.1 && calls < 1000,
+		      "write_all() made %lu write() calls and burned %.2f s of CPU while waiting "
+		      "~320 ms for a slow reader: it retries EAGAIN in a busy loop. Sleep in poll(fd, "
+		      "POLLOUT) until there is room.", calls, cpu);
 }
 
 GRADER_TEST(read_full_faults)
@@ -483,6 +611,182 @@ GRADER_TEST(read_full_faults)
 		      N, r, r < 0 ? " with " : "", r < 0 ? strerror(err) : "");
 }
 
+/* Signals that keep arriving: SIGALRM every 2 ms, with a handler installed WITHOUT SA_RESTART,
+   so that any blocking call (poll, waitpid, read, write) of the code under test fails with
+   EINTR. Timers are not inherited by fork, so the programs it starts never see them. */
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+static void ticks_start(void)
+{
+	struct sigaction sa = {.sa_handler = on_tick}; /* sa_flags 0: no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	ticks = 0;
+	struct itimerval it = {{0, 2000}, {0, 2000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void ticks_stop(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+typedef struct {
+	ssize_t rd, wr;
+	int rd_err, wr_err;
+	unsigned long ticks;
+} poll_eintr_report;
+
+/* In a child: read_full on an empty non-blocking pipe that gets its bytes after 100 ms, then
+   write_all into a full non-blocking pipe that is drained after 100 ms, with signals arriving. */
+static void poll_eintr_child(void *arg)
+{
+	poll_eintr_report *rep = arg;
+	static unsigned char src[8192], got[8192];
+	fill_pattern(src, sizeof src);
+	int p[2], q[2];
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(q, O_CLOEXEC) < 0)
+		_exit(2);
+	nonblocking(p[0]);
+	probe_pipe_shrink(q[1]);
+	nonblocking(q[1]);
+	ssize_t filled = write(q[1], src, sizeof src); /* 4096: now full */
+	(void)filled;
+	fflush(NULL);
+	pid_t helper = fork();
+	if (helper == 0) { /* no timer here: fork does not inherit it */
+		close(p[0]);
+		close(q[1]);
+		usleep(100 * 1000);
+		put(p[1], src, 100);
+		usleep(100 * 1000);
+		char sink[4096];
+		while (read(q[0], sink, sizeof sink) > 0)
+			;
+		_exit(0);
+	}
+	close(p[1]);
+	close(q[0]);
+	ticks_start();
+	rep->rd = read_full(p[0], got, 100);
+	rep->rd_err = errno;
+	rep->wr = write_all(q[1], src, sizeof src);
+	rep->wr_err = errno;
+	ticks_stop();
+	rep->ticks = (unsigned long)ticks;
+	close(p[0]);
+	close(q[1]);
+	waitpid(helper, NULL, 0);
+}
+
+GRADER_TEST(poll_eintr)
+{
+	poll_eintr_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(rep != MAP_FAILED);
+	rep->rd = rep->wr = -2;
+	child_end e = probe_in_child(poll_eintr_child, rep, 2.0);
+	poll_eintr_report r = *rep;
+	munmap(rep, sizeof *rep);
+	char how[160];
+	errno = r.rd_err;
+	require_implemented(r.rd < 0 && r.rd != -2, "read_full");
+	ck_assert_msg(e.exited && e.code == 0, "The process calling read_full and write_all %s.",
+		      describe_end(e, how, sizeof how));
+	ck_assert_msg(r.rd == 100,
+		      "read_full(fd, buf, 100) on an empty non-blocking pipe, whose 100 bytes came "
+		      "100 ms later while SIGALRM arrived every 2 ms (handler without SA_RESTART), "
+		      "returned %zd%s%s. A signal makes a sleeping poll() fail with EINTR: that is not "
+		      "an error, poll again.", r.rd, r.rd < 0 ? " with " : "",
+		      r.rd < 0 ? errno_name(r.rd_err) : "");
+	errno = r.wr_err;
+	require_implemented(r.wr < 0, "write_all");
+	ck_assert_msg(r.wr == 8192,
+		      "write_all(fd, buf, 8192) into a full non-blocking pipe, drained 100 ms later "
+		      "while SIGALRM arrived every 2 ms (handler without SA_RESTART), returned %zd%s%s. "
+		      "A signal makes a sleeping poll() fail with EINTR: that is not an error, poll "
+		      "again.", r.wr, r.wr < 0 ? " with " : "", r.wr < 0 ? errno_name(r.wr_err) : "");
+}
+
+typedef struct {
+	ssize_t w, r, r10;
+	int w_err, r_err;
+	int left;           /* bytes still in the pipe after read_full(fd, buf, 10) of 100 */
+	bool canary;        /* buf[10] untouched */
+} rw_errors_report;
+
+static void rw_errors_child(void *arg)
+{
+	rw_errors_report *rep = arg;
+	signal(SIGPIPE, SIG_IGN);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		_exit(2);
+	close(p[0]); /* nobody reads: EPIPE */
+	static unsigned char src[5000];
+	errno = 0;
+	rep->w = write_all(p[1], src, sizeof src);
+	rep->w_err = errno;
+	close(p[1]);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		_exit(2);
+	errno = 0;
+	rep->r = read_full(p[1], src, 10); /* the write end: EBADF */
+	rep->r_err = errno;
+	unsigned char hundred[100], got[11];
+	fill_pattern(hundred, sizeof hundred);
+	if (write(p[1], hundred, sizeof hundred) != (ssize_t)sizeof hundred)
+		_exit(2);
+	got[10] = 0xa5;
+	rep->r10 = read_full(p[0], got, 10);
+	rep->canary = got[10] == 0xa5;
+	ioctl(p[0], FIONREAD, &rep->left);
+	close(p[0]);
+	close(p[1]);
+}
+
+GRADER_TEST(rw_errors)
+{
+	rw_errors_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(rep != MAP_FAILED);
+	rep->w = rep->r = rep->r10 = -2;
+	child_end e = probe_in_child(rw_errors_child, rep, 2.0);
+	rw_errors_report r = *rep;
+	munmap(rep, sizeof *rep);
+	char how[160];
+	errno = r.w_err;
+	require_implemented(r.w == -1, "write_all");
+	ck_assert_msg(r.w != -2,
+		      "write_all() into a pipe whose read end is closed (SIGPIPE ignored) did not return "
+		      "within 2 s (the process %s). write() fails with EPIPE there, again and again: "
+		      "that is an error to report, not EAGAIN to wait for.",
+		      describe_end(e, how, sizeof how));
+	ck_assert_msg(r.w == -1 && r.w_err == EPIPE,
+		      "write_all() into a pipe whose read end is closed should return -1 with EPIPE (the "
+		      "header says so); it returned %zd%s%s.", r.w, r.w < 0 ? " with " : "",
+		      r.w < 0 ? errno_name(r.w_err) : "");
+	errno = r.r_err;
+	require_implemented(r.r == -1, "read_full");
+	ck_assert_msg(r.r != -2, "read_full() on the write end of a pipe did not return within 2 s.");
+	ck_assert_msg(r.r == -1 && r.r_err == EBADF,
+		      "read_full() on a descriptor that cannot be read (the write end of a pipe) should "
+		      "return -1 with errno EBADF, as read() says; it returned %zd%s%s.", r.r,
+		      r.r < 0 ? " with " : "", r.r < 0 ? errno_name(r.r_err) : "");
+	ck_assert_msg(r.r10 == 10 && r.left == 90 && r.canary,
+		      "The pipe held 100 bytes; read_full(fd, buf, 10) should take exactly 10 of them "
+		      "and leave 90, but it returned %zd, %d bytes were left%s. Never ask read() for "
+		      "more than the n - done bytes still missing.", r.r10, r.left,
+		      r.canary ? "" : ", and buf[10] was overwritten");
+}
+
 GRADER_TEST(read_full_eof)
 {
 	int p[2];
@@ -506,7 +810,17 @@ GRADER_TEST(read_full_eof)
 typedef struct {
 	int rc, err, status[2];
 	pid_t zombie; /* a child still waitable after run_pipeline returned */
+	int fds_before, fds_after; /* the caller's descriptors around the call */
 } pipeline_report;
+
+static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms during the call */
+/* The next pipeline(): if set, the caller's own stdin holds this text and its stdout is the
+   pipe the test reads; run_pipeline gets in_fd = out_fd = -1 (or 0 and 1 with pipeline_own). */
+static const char *pipeline_stdin;
+static bool pipeline_own;
+static int pipeline_room;     /* the next pipeline(): squeeze_fds(room) first, if > 0 */
+static void squeeze_fds(int room);
+static int count_fds(void);
 
 /* Runs A | B in a guarded child; B's output comes back in OUT. Returns false on a hang, with
    the explanation in DIAG. */
@@ -523,11 +837,32 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 	pid_t pid = guard_fork();
 	if (pid == 0) {
 		close(o[0]);
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		shared->rc = run_pipeline(a, b, in, o[1], shared->status);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = o[1];
+		if (pipeline_stdin) {
+			int q[2];
+			if (pipe2(q, O_CLOEXEC) < 0 || put(q[1], pipeline_stdin, strlen(pipeline_stdin)) < 0)
+				_exit(3);
+			close(q[1]);
+			dup2(q[0], 0);
+			close(q[0]);
+			dup2(o[1], 1);
+			in = pipeline_own ? 0 : -1;
+			out = pipeline_own ? 1 : -1;
+		}
+		if (pipeline_room > 0)
+			squeeze_fds(pipeline_room);
+		shared->fds_before = count_fds();
+		if (pipeline_with_signals)
+			ticks_start();
+		shared->rc = run_pipeline(a, b, in, out, shared->status);
 		shared->err = errno;
-		close(in);
+		if (pipeline_with_signals)
+			ticks_stop();
+		shared->fds_after = count_fds();
+		if (!pipeline_stdin)
+			close(in);
 		close(o[1]);
+		close(1);
 		shared->zombie = leftover_child();
 		_exit(0);
 	}
@@ -682,8 +1017,13 @@ typedef struct {
 	int err;
 	pid_t zombie;
 	int sigpipe_changed, mask_changed;
-	char out[];
+	int fds_before, fds_after; /* the caller's descriptors around the call */
+	unsigned long ticks;       /* signals that arrived during the call (job.signals) */
+	char errtext[128];         /* what the command wrote to its stderr */
+	char out[];                /* CAP bytes, then CANARY bytes that must stay untouched */
 } filter_report;
+
+enum { CANARY = 64 };
 
 typedef struct {
 	char *const *argv;
@@ -691,7 +1031,26 @@ typedef struct {
 	size_t n, cap;
 	int pipe_size;
 	fault_plan faults;
+	bool signals; /* SIGALRM every 2 ms during the call (no SA_RESTART) */
+	int room;     /* > 0: RLIMIT_NOFILE leaves the caller only this many - 1 new descriptors */
 } filter_job;
+
+static int count_fds(void)
+{
+	int fds[256];
+	return probe_fds(0, fds, 256);
+}
+
+/* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
+   ROOM - 1 more descriptors can be opened. */
+static void squeeze_fds(int room)
+{
+	int fds[256], n = probe_fds(0, fds, 256), top = n ? fds[n - 1] : 2;
+	for (int fd = 0; fd < top; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			dup3(top, fd, O_CLOEXEC);
+	probe_nofile(top + room);
+}
 
 static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
 
@@ -700,10 +1059,11 @@ static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
 static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 {
 	cloexec_all();
-	size_t size = sizeof(filter_report) + job.cap;
+	size_t size = sizeof(filter_report) + job.cap + CANARY;
 	filter_report *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(r != MAP_FAILED);
 	r->ret = -2;
+	memset(r->out + job.cap, 0xa5, CANARY);
 	pid_t pid = guard_fork();
 	if (pid == 0) {
 		struct sigaction before, after;
@@ -711,15 +1071,35 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 		sigaction(SIGPIPE, NULL, &before);
 		sigprocmask(SIG_SETMASK, NULL, &mb);
 		filter_pipe_size = job.pipe_size;
+		int e[2] = {-1, -1}; /* the command's stderr (it is the caller's) */
+		if (pipe2(e, O_CLOEXEC) == 0) {
+			dup2(e[1], 2);
+			close(e[1]);
+		}
+		if (job.room > 0)
+			squeeze_fds(job.room);
+		r->fds_before = count_fds();
+		if (job.signals)
+			ticks_start();
 		fault_arm(job.faults);
 		r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
 		r->err = errno;
 		fault_disarm();
+		if (job.signals)
+			ticks_stop();
+		r->ticks = (unsigned long)ticks;
+		r->fds_after = count_fds();
 		sigaction(SIGPIPE, NULL, &after);
 		sigprocmask(SIG_SETMASK, NULL, &ma);
 		r->sigpipe_changed = before.sa_handler != after.sa_handler;
 		r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
 		r->zombie = leftover_child();
+		if (e[0] >= 0) {
+			close(2);
+			nonblocking(e[0]);
+			ssize_t k = read(e[0], r->errtext, sizeof r->errtext - 1);
+			r->errtext[k > 0 ? k : 0] = '\0';
+		}
 		_exit(0);
 	}
 	int status;
@@ -744,7 +1124,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 
 static void unmap_report(filter_report *r, size_t cap)
 {
-	munmap(r, sizeof *r + cap);
+	munmap(r, sizeof *r + cap + CANARY);
 }
 
 /* The common checks: finished, implemented, no zombie, no SIGPIPE change. */
@@ -763,7 +1143,7 @@ GRADER_TEST(filter_basic)
 	fill_pattern(in, N);
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){cat_argv, in, N, N + 100, 0, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){cat_argv, in, N, N + 100, 0, {0}, false, 0}, &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(cat, 100000 bytes)", diag);
 	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
 		      "cat should give back the 100000 bytes it was fed, but filter_through() returned "
@@ -778,7 +1158,7 @@ GRADER_TEST(filter_no_deadlock)
 	fill_pattern(in, N);
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){cat_argv, in, N, N, 4096, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){cat_argv, in, N, N, 4096, {0}, false, 0}, &r, diag, sizeof diag);
 	errno = r->err;
 	require_implemented(ok && r->ret < 0, "filter_through");
 	ck_assert_msg(ok,
@@ -800,7 +1180,7 @@ GRADER_TEST(filter_pipe_size_applied)
 	set_exe(argv);
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){argv, "x", 1, 64, 4096, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){argv, "x", 1, 64, 4096, {0}, false, 0}, &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(pipesz)", diag);
 	r->out[r->ret < 64 ? r->ret : 63] = '\0';
 	int a = 0, b = 0;
@@ -821,7 +1201,7 @@ GRADER_TEST(filter_two_pipes)
 		in[i] = "ping pong "[i % 10];
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){argv, in, sizeof in, sizeof in, 0, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){argv, in, sizeof in, sizeof in, 0, {0}, false, 0}, &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(upper)", diag);
 	size_t lower = 0;
 	for (ssize_t i = 0; i < r->ret; i++)
@@ -844,7 +1224,7 @@ GRADER_TEST(filter_head_early)
 	static char *argv[] = {"head", "-c1", NULL};
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){argv, in, N, 16, 0, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){argv, in, N, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
 	errno = r->err;
 	require_implemented(ok && r->ret < 0, "filter_through");
 	ck_assert_msg(ok,
@@ -874,7 +1254,7 @@ GRADER_TEST(filter_faults)
 	filter_report *r;
 	char diag[4096];
 	bool ok = filter((filter_job){cat_argv, in, N, N, 4096,
-				      {.max_chunk = 1000, .eintr_every = 3, .eagain_every = 5}},
+				      {.max_chunk = 1000, .eintr_every = 3, .eagain_every = 5}, false, 0},
 			 &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(cat) with short reads/writes, EINTR and EAGAIN", diag);
 	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
@@ -891,7 +1271,7 @@ GRADER_TEST(filter_no_fd_leak)
 	set_exe(argv);
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){argv, "abc", 3, 256, 0, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){argv, "abc", 3, 256, 0, {0}, false, 0}, &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(fds)", diag);
 	r->out[r->ret < 256 ? r->ret : 255] = '\0';
 	char buf[256];
@@ -908,11 +1288,346 @@ GRADER_TEST(filter_reaps)
 {
 	filter_report *r;
 	char diag[4096];
-	bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}}, &r, diag, sizeof diag);
+	bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
 	filter_sane(ok, r, "filter_through(cat)", diag);
 	char words[160];
 	ck_assert_msg(r->zombie == 0,
 		      "After filter_through() returned, %s. waitpid() for the command before "
 		      "returning.", leftover_words(r->zombie, words, sizeof words));
+	unmap_report(r, 16);
+}
+
+/* ---- edges, signals, descriptors on every path ------------------------------------------------ */
+
+GRADER_TEST(filter_empty_input)
+{
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, "", 0, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok,
+		      "filter_through(cat) with no input (n = 0) %s%s cat waits for end of file on its "
+		      "stdin, and it only comes when the input pipe's write end is closed: with nothing "
+		      "to send, close it at once.",
+		      filter_hung ? "did not finish within 2 s." : "failed:", diag);
+	ck_assert_msg(r->ret == 0, "filter_through(cat) with no input returned %zd%s%s instead of 0.",
+		      r->ret, r->ret < 0 ? ": " : "", r->ret < 0 ? strerror(r->err) : "");
+	unmap_report(r, 16);
+
+	static char *emit[] = {"grader", "--probe", "emit", "5000", NULL};
+	set_exe(emit);
+	ok = filter((filter_job){emit, "", 0, 8192, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(emit 5000) with no input", diag);
+	static unsigned char want[5000];
+	fill_pattern(want, sizeof want);
+	ck_assert_msg(r->ret == 5000 && !memcmp(r->out, want, 5000),
+		      "A command that ignores its (empty) input and prints 5000 bytes: filter_through() "
+		      "returned %zd%s. With n = 0 there is nothing to send, but the output must still be "
+		      "collected until end of file.", r->ret, r->ret == 5000 ? " with different bytes" : "");
+	unmap_report(r, 8192);
+}
+
+GRADER_TEST(filter_signals)
+{
+	static char *argv[] = {"grader", "--probe", "slow", NULL};
+	set_exe(argv);
+	enum { N = 20000 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, N, N, 0, {0}, .signals = true}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(slow) with SIGALRM every 2 ms", diag);
+	ck_assert_msg(r->ticks > 0, "No signal arrived during the call (the grader's timer failed).");
+	ck_assert_msg(r->ret == N && !memcmp(r->out, in, N),
+		      "The command waited 100 ms before it copied its %d bytes of input, while a signal "
+		      "arrived every 2 ms (a handler installed without SA_RESTART). filter_through() "
+		      "returned %zd%s. A signal makes a sleeping poll() (or read, write) fail with EINTR: "
+		      "that is not an error and not the end, just call it again.", N, r->ret,
+		      r->ret == N ? " with different bytes" : "");
+	char words[160];
+	ck_assert_msg(r->zombie == 0,
+		      "The command closed its output, then took 150 ms more to exit, while a signal "
+		      "arrived every 2 ms. After filter_through() returned, %s: waitpid() failed with "
+		      "EINTR and was not called again. Retry it while it fails with EINTR.",
+		      leftover_words(r->zombie, words, sizeof words));
+	unmap_report(r, N);
+}
+
+GRADER_TEST(filter_exec_fails)
+{
+	static char *argv[] = {"ipclab-no-such-command", NULL};
+	enum { N = 256 * 1024 };
+	static unsigned char in[N];
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, N, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok,
+		      "filter_through() of a command that does not exist, with 256 KiB of input: %s%s "
+		      "The child's execvp() fails and it exits with 127 (like a shell), so nobody reads "
+		      "the input: writing it fails with EPIPE, which means \"the reader is done\".",
+		      filter_hung ? "did not finish within 2 s." : "", diag);
+	ck_assert_msg(r->ret == 0 || (r->ret == -1 && r->err != 0),
+		      "filter_through() of a command that does not exist returned %zd%s. It printed "
+		      "nothing, so return 0 (or -1 with errno set, if you detect the failed exec).",
+		      r->ret, r->ret == -1 ? " without setting errno" : "");
+	ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+		      "filter_through() of a command that could not run returned %zd, but left the "
+		      "caller's SIGPIPE %s changed. Every way out of the function, the early ones too, "
+		      "must put the old setting back.", r->ret,
+		      r->sigpipe_changed ? "disposition" : "blocking");
+	char words[160];
+	ck_assert_msg(r->zombie == 0,
+		      "filter_through() of a command that could not run returned, but %s. Reap the "
+		      "child on that path too.", leftover_words(r->zombie, words, sizeof words));
+	ck_assert_msg(r->fds_after == r->fds_before,
+		      "The caller had %d descriptors open before filter_through() of a command that "
+		      "could not run, and %d after it returned. Close both pipes on every path.",
+		      r->fds_before, r->fds_after);
+	unmap_report(r, 16);
+}
+
+GRADER_TEST(no_fd_left_in_caller)
+{
+	enum { N = 1 << 20 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	static char *head[] = {"head", "-c1", NULL};
+	static const struct {
+		char **argv;
+		size_t n;
+		const char *what;
+	} runs[] = {{cat_argv, 100, "filter_through(cat, 100 bytes)"},
+		    {head, N, "filter_through(head -c1, 1 MiB), which stops reading early"}};
+	for (size_t i = 0; i < 2; i++) {
+		filter_report *r;
+		char diag[4096];
+		bool ok = filter((filter_job){runs[i].argv, in, runs[i].n, 128, 0, {0}, false, 0}, &r, diag,
+				 sizeof diag);
+		filter_sane(ok, r, runs[i].what, diag);
+		ck_assert_msg(r->fds_after == r->fds_before,
+			      "The caller had %d descriptors open before %s, and %d after it returned. "
+			      "Each call leaks %d: close both pipe ends you kept (the command's stdin "
+			      "and stdout) before returning.", r->fds_before, runs[i].what, r->fds_after,
+			      r->fds_after - r->fds_before);
+		unmap_report(r, 128);
+	}
+	static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+	set_exe(tiny);
+	char out[100];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(emit 10 | cat) did not finish.%s", diag);
+	ck_assert_msg(rep.fds_after == rep.fds_before,
+		      "The caller had %d descriptors open before run_pipeline(), and %d after it "
+		      "returned. Close both ends of the pipe in the parent.", rep.fds_before,
+		      rep.fds_after);
+}
+
+GRADER_TEST(pipeline_signals)
+{
+	static char *a[] = {"grader", "--probe", "emit", "10", NULL};
+	static char *b[] = {"grader", "--probe", "slow", NULL};
+	set_exe(a);
+	set_exe(b);
+	char out[100];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	pipeline_with_signals = true;
+	bool ok = pipeline(a, b, out, sizeof out, &n, &rep, diag, sizeof diag);
+	pipeline_with_signals = false;
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(emit 10 | slow) with SIGALRM every 2 ms did not finish.%s",
+		      diag);
+	ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s while signals arrived. EINTR is not "
+			  "an error: retry the interrupted call.", errno_name(rep.err));
+	char words[160], how[160];
+	ck_assert_msg(rep.zombie == 0,
+		      "Stage B takes 250 ms to exit, and a signal arrived every 2 ms (a handler without "
+		      "SA_RESTART). After run_pipeline() returned, %s: waitpid() failed with EINTR and "
+		      "was not called again. Retry it while it fails with EINTR.",
+		      leftover_words(rep.zombie, words, sizeof words));
+	ck_assert_msg(WIFEXITED(rep.status[1]) && WEXITSTATUS(rep.status[1]) == 0 && n == 10,
+		      "Stage B exits with 0 after copying 10 bytes; status[1] says it %s, and out_fd "
+		      "received %zd bytes.", describe_status(rep.status[1], how, sizeof how), n);
+}
+
+GRADER_TEST(fd_exhaustion)
+{
+	/* room k: k - 1 descriptors can still be opened. 1..4: a pipe2 fails with EMFILE. */
+	for (int room = 1; room <= 6; room++) {
+		filter_report *r;
+		char diag[4096];
+		bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, .room = room}, &r, diag,
+				 sizeof diag);
+		errno = r->err;
+		require_implemented(ok && r->ret < 0, "filter_through");
+		char what[160];
+		snprintf(what, sizeof what,
+			 "With room for only %d more descriptor%s (RLIMIT_NOFILE), filter_through(cat)",
+			 room - 1, room == 2 ? "" : "s");
+		ck_assert_msg(ok, "%s %s%s", what, filter_hung ? "did not finish within 2 s." : "failed:",
+			      diag);
+		ck_assert_msg((r->ret == 3 && !memcmp(r->out, "abc", 3)) || (r->ret == -1 && r->err),
+			      "%s returned %zd%s. It needs 4 descriptors for its two pipes: when one "
+			      "cannot be created, return -1 with errno set (EMFILE).", what, r->ret,
+			      r->ret == -1 ? " without setting errno" : "");
+		ck_assert_msg(r->fds_after == r->fds_before,
+			      "%s returned %zd (%s), but the caller had %d descriptors before and %d "
+			      "after. When the second pipe cannot be created, close the first one "
+			      "before returning -1.", what, r->ret,
+			      r->ret < 0 ? errno_name(r->err) : "success", r->fds_before, r->fds_after);
+		char words[160];
+		ck_assert_msg(r->zombie == 0, "%s returned, but %s.", what,
+			      leftover_words(r->zombie, words, sizeof words));
+		ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+			      "%s returned %zd, but left the caller's SIGPIPE changed: put it back on "
+			      "every path.", what, r->ret);
+		unmap_report(r, 16);
+	}
+	for (int room = 1; room <= 3; room++) {
+		static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+		set_exe(tiny);
+		char out[100];
+		ssize_t n;
+		pipeline_report rep;
+		char diag[4096];
+		pipeline_room = room;
+		bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+		pipeline_room = 0;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		ck_assert_msg(ok, "With room for only %d more descriptors, run_pipeline() did not "
+				  "finish.%s", room - 1, diag);
+		ck_assert_msg(rep.rc == 0 || (rep.rc == -1 && rep.err),
+			      "With room for only %d more descriptors, run_pipeline() returned %d%s.",
+			      room - 1, rep.rc, rep.rc == -1 ? " without setting errno" : "");
+		ck_assert_msg(rep.rc < 0 || n == 10,
+			      "With room for only %d more descriptors, run_pipeline() returned 0, but "
+			      "out_fd received %zd bytes instead of 10: did it start without its pipe?",
+			      room - 1, n);
+		char words[160];
+		ck_assert_msg(rep.zombie == 0 && rep.fds_after == rep.fds_before,
+			      "With room for only %d more descriptors, run_pipeline() returned %d; the "
+			      "caller had %d descriptors before and %d after%s%s.", room - 1, rep.rc,
+			      rep.fds_before, rep.fds_after, rep.zombie ? ", and " : "",
+			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+	}
+}
+
+GRADER_TEST(filter_output_over_cap)
+{
+	static char *argv[] = {"grader", "--probe", "emitlog", "100000", NULL};
+	set_exe(argv);
+	enum { CAP = 1000 };
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, "x", 1, CAP, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(emit 100000) with cap 1000", diag);
+	bool canary = true;
+	for (int i = 0; i < CANARY; i++)
+		canary = canary && (unsigned char)r->out[CAP + i] == 0xa5;
+	ck_assert_msg(canary,
+		      "filter_through(..., out, cap = %d) wrote past out[cap - 1]: the bytes after the "
+		      "buffer were changed. Store at most cap bytes.", CAP);
+	static unsigned char want[CAP];
+	fill_pattern(want, CAP);
+	ck_assert_msg(r->ret == CAP && !memcmp(r->out, want, CAP),
+		      "The command printed 100000 bytes and cap is %d: filter_through() should store "
+		      "the first %d and return %d, but it returned %zd%s.", CAP, CAP, CAP, r->ret,
+		      r->ret == CAP ? " with different bytes" : "");
+	ck_assert_msg(!strcmp(r->errtext, "emitted 100000\n"),
+		      "The command printed 100000 bytes, more than cap (%d), and could not write them "
+		      "all (its stderr said \"%.40s\"): once your buffer was full you stopped reading "
+		      "the output pipe (or closed it), so the command blocked or got EPIPE. Keep reading "
+		      "until end of file and throw away what does not fit.", CAP,
+		      r->errtext[0] ? r->errtext : "nothing: it was killed");
+	unmap_report(r, CAP);
+}
+
+GRADER_TEST(pipeline_std_fds)
+{
+	static char *b[] = {"grader", "--probe", "upper", NULL};
+	set_exe(b);
+	for (int round = 0; round < 2; round++) {
+		char out[100] = "";
+		ssize_t n;
+		pipeline_report rep;
+		char diag[4096];
+		pipeline_stdin = "keep me\n";
+		pipeline_own = round == 1;
+		bool ok = pipeline(cat_argv, b, out, sizeof out - 1, &n, &rep, diag, sizeof diag);
+		pipeline_stdin = NULL;
+		pipeline_own = false;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		const char *how = round == 0 ? "in_fd = -1 and out_fd = -1 (keep the caller's)"
+					     : "in_fd = 0 and out_fd = 1 (the caller's own)";
+		ck_assert_msg(ok, "run_pipeline(cat | upper) with %s did not finish.%s", how, diag);
+		ck_assert_msg(rep.rc == 0, "run_pipeline(cat | upper) with %s failed: %s.", how,
+			      errno_name(rep.err));
+		out[n > 0 ? n : 0] = '\0';
+		char st[2][160];
+		ck_assert_msg(!strcmp(out, "KEEP ME\n"),
+			      "run_pipeline(cat | upper) with %s: the caller's stdin held \"keep me\", "
+			      "so its stdout should receive \"KEEP ME\", but it received \"%s\" "
+			      "(status[0]: %s, status[1]: %s). -1 means: leave that descriptor alone; a "
+			      "descriptor that is already the right one must not be closed.", how, out,
+			      describe_status(rep.status[0], st[0], 160),
+			      describe_status(rep.status[1], st[1], 160));
+	}
+}
+
+GRADER_TEST(pipeline_exec_fails)
+{
+	static char *a[] = {"ipclab-no-such-command", NULL};
+	static char *b[] = {"grader", "--probe", "exitcode", "0", NULL};
+	set_exe(b);
+	char out[16];
+	ssize_t n;
+	pipeline_report rep;
+	char diag[4096];
+	bool ok = pipeline(a, b, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(no-such-command | exit 0) did not finish.%s", diag);
+	ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s: a program that cannot be run is "
+			  "not a failure to start the pipeline; its child exits with 127.",
+		      errno_name(rep.err));
+	char how[160];
+	ck_assert_msg(WIFEXITED(rep.status[0]) && WEXITSTATUS(rep.status[0]) == 127,
+		      "Stage A cannot be run (no such program), so its child must exit with status "
+		      "127, like in a shell; status[0] says it %s. After execvp fails: _exit(127).",
+		      describe_status(rep.status[0], how, sizeof how));
+}
+
+GRADER_TEST(filter_input_after_output_eof)
+{
+	static char *argv[] = {"grader", "--probe", "countin", NULL};
+	set_exe(argv);
+	enum { N = 200000 };
+	static unsigned char in[N];
+	fill_pattern(in, N);
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){argv, in, N, 16, 4096, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(countin)", diag);
+	ck_assert_msg(r->ret == 0, "The command closed its stdout at once, yet filter_through() "
+				   "returned %zd instead of 0.", r->ret);
+	ck_assert_msg(!strcmp(r->errtext, "read 200000\n"),
+		      "The command closed its stdout at once, then kept reading its stdin until end of "
+		      "file, but it said \"%.*s\" instead of \"read 200000\". End of file on the "
+		      "command's OUTPUT does not mean it has stopped reading its INPUT: keep feeding it "
+		      "until all is sent (or writing fails with EPIPE).",
+		      (int)strcspn(r->errtext, "\n"), r->errtext);
 	unmap_report(r, 16);
 }

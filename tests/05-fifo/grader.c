@@ -4,6 +4,7 @@
 #include "fifo_service.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +14,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,9 +32,30 @@ static const char *svc_dir(void)
 {
 	static char dir[PATH_MAX];
 	if (!dir[0]) {
+		/* Orphans of the processes under test come back to this one, so that a process
+		   left running by the student's code (a setsid() daemon, say) is found at the end. */
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 		snprintf(dir, sizeof dir, "%s/svc", sb_dir());
 		mkdir(dir, 0700);
 	}
+	return dir;
+}
+
+/* Makes sure the service directory exists (clear_dir removes it): for a test that runs
+   several rounds. */
+static void open_dir(void)
+{
+	mkdir(svc_dir(), 0700);
+}
+
+/* A directory name longer than PATH_MAX: nothing can be created in it. */
+static const char *too_long_dir(void)
+{
+	static char dir[PATH_MAX + 1000];
+	snprintf(dir, sizeof dir, "%s/", svc_dir());
+	size_t len = strlen(dir);
+	memset(dir + len, 'a', sizeof dir - len - 1);
+	dir[sizeof dir - 1] = '\0';
 	return dir;
 }
 
@@ -64,8 +89,44 @@ static const char *listing(char *buf, size_t cap, const char *skip)
 	return buf;
 }
 
-/* Removes everything in the service directory, and the directory (the ledger wants it gone). */
+/* Fails the test if a process is still running below this one, after every process the test
+   started itself has been stopped and reaped: the student's code left it behind. */
+static void no_stray_processes(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans that have ended by themselves */
+		;
+	pid_t left[64];
+	int n = probe_descendants(getpid(), left, 64);
+	if (n <= 0)
+		return;
+	char comm[64];
+	probe_comm(left[0], comm, sizeof comm);
+	pid_t first = left[0];
+	for (int round = 0; round < 100 && n > 0; round++) {
+		for (int i = 0; i < n; i++)
+			kill(left[i], SIGKILL);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(1000);
+		n = probe_descendants(getpid(), left, 64);
+	}
+	ck_abort_msg("After the test had stopped and reaped every process it started, process %d "
+		     "(\"%s\") was still running: your code started it and nobody ever ends it (a "
+		     "forked helper or a setsid() daemon outlives its caller). No function of this "
+		     "lab may leave a process behind.", (int)first, comm);
+}
+
+static void clear_dir_files(void);
+
+/* Removes everything in the service directory, and the directory (the ledger wants it gone);
+   first checks that no process was left behind. */
 static void clear_dir(void)
+{
+	clear_dir_files();
+	no_stray_processes();
+}
+
+static void clear_dir_files(void)
 {
 	DIR *d = opendir(svc_dir());
 	if (d) {
@@ -153,6 +214,22 @@ static bool ended(pid_t pid)
 	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
+/* How many read() calls PID has made so far (/proc/PID/io, "syscr"), or -1 if unknown. A
+   busy loop makes thousands in a few ms, however little CPU a loaded machine gives it. */
+static long read_calls(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+	FILE *f = fopen(path, "re");
+	long n = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "syscr: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static int count_fds(void)
 {
 	int fds[256];
@@ -164,6 +241,7 @@ static int count_fds(void)
 
 typedef struct {
 	int open_rc, open_err, run_rc, run_err, close_rc, close_err, fds_before, fds_after;
+	bool fds_valid; /* after a successful open: srv.fd and srv.keep_fd are open descriptors */
 } srv_result;
 
 typedef struct {
@@ -175,10 +253,54 @@ typedef struct {
 	char why[512]; /* when not opened/finished: what the server was doing */
 } server_h;
 
+/* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
+   ROOM - 1 more descriptors can be opened. */
+static void squeeze_fds(int room)
+{
+	int fds[256], n = probe_fds(0, fds, 256), top = n ? fds[n - 1] : 2;
+	for (int fd = 0; fd < top; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			dup3(top, fd, O_CLOEXEC);
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = (rlim_t)(top + room);
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+enum { NO_RUN = INT_MIN }; /* server_start: open and close, but do not call fifo_server_run */
+static int server_room;    /* > 0: the next server_start() squeezes the descriptors first */
+static bool server_with_signals; /* the next server_start(): SIGALRM every 2 ms during the run */
+
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+/* SIGALRM every 2 ms, with a handler installed WITHOUT SA_RESTART: a read() that sleeps fails
+   with EINTR. */
+static void ticks_start(void)
+{
+	struct sigaction sa = {.sa_handler = on_tick};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = {{0, 2000}, {0, 2000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void ticks_stop(void)
+{
+	struct itimerval it = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 /* Starts a server child: fifo_server_open, (wait for the go), fifo_server_run(MAX) unless
-   MAX < 0, fifo_server_close. Returns once the open has returned (or 2 s have passed). */
+   MAX is NO_RUN, fifo_server_close. Returns once the open has returned (or 2 s have passed). */
 static void server_start(server_h *h, int max, bool gated)
 {
+	open_dir(); /* here, in the test's process: it becomes the subreaper */
 	memset(h, 0, sizeof *h);
 	int go[2], rep[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0);
@@ -188,19 +310,29 @@ static void server_start(server_h *h, int max, bool gated)
 	if (h->pid == 0) {
 		close(go[1]);
 		close(rep[0]);
+		if (server_room > 0)
+			squeeze_fds(server_room);
 		srv_result r = {.fds_before = count_fds()};
 		struct fifo_server srv;
+		memset(&srv, 0x5a, sizeof srv); /* the caller's memory: not zeroed for you */
 		r.open_rc = fifo_server_open(&srv, svc_dir());
 		r.open_err = errno;
+		if (r.open_rc < 0)
+			r.fds_after = count_fds();
+		else
+			r.fds_valid = fcntl(srv.fd, F_GETFD) >= 0 && fcntl(srv.keep_fd, F_GETFD) >= 0;
 		ssize_t ignored = write(rep[1], &r, sizeof r);
 		if (r.open_rc < 0)
 			_exit(0);
 		char c;
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)
 			;
-		if (max >= 0) {
+		if (max != NO_RUN) {
+			if (server_with_signals)
+				ticks_start();
 			r.run_rc = fifo_server_run(&srv, max);
 			r.run_err = errno;
+			ticks_stop();
 		}
 		r.close_rc = fifo_server_close(&srv);
 		r.close_err = errno;
@@ -344,6 +476,7 @@ static void check_reply(const struct fifo_reply *r, const char *text, uint32_t s
 typedef struct {
 	int rc, err;
 	struct fifo_reply reply;
+	int fds_before, fds_after; /* the client process's descriptors around the call */
 } client_result;
 
 typedef struct {
@@ -358,16 +491,31 @@ typedef struct {
 	int piece;                 /* with a nearly full pipe: bytes that got in while it waited */
 	char stuck[512];           /* where the client was stuck */
 	char left[1024];           /* what was left in the directory afterwards (except server.fifo) */
+	bool stale_reused;         /* the reply FIFO was the stale one (same inode), not a new one */
 } fake_server;
 
 enum { FILLER = 4096 - 20 }; /* leaves less room than a request needs */
 
+/* How the stand-in server behaves. */
+enum {
+	NORMAL = 0,
+	NEARLY_FULL = 1,  /* the server FIFO has only 20 bytes free when the client writes */
+	SERVER_QUITS = 2, /* the server FIFO is full; while the client waits to write, the server
+			     closes it: the write fails with EPIPE (the client ignores SIGPIPE) */
+	SHORT_REPLY = 3,  /* the reply is cut short: 8 bytes, then the server closes the FIFO */
+	EMPTY_REPLY = 4,  /* the server opens the reply FIFO and closes it without writing */
+};
+
 /* Runs fifo_request(UPPER, TEXT) in a child against a stand-in server that replies seq 7.
-   STALE: a leftover reply FIFO (mode 0666) of the client's pid exists beforehand.
-   NEARLY_FULL: the server FIFO is a 4096-byte pipe with only 20 bytes free when the client
-   writes, so the request has to wait, and the test can see whether it arrives in pieces. */
-static void fake_server_run(fake_server *f, const char *text, bool stale, bool nearly_full)
+   STALE: a leftover reply FIFO (mode 0666) of the client's pid exists beforehand, and the test
+   holds it open (so its inode stays, and a reused one can be told from a new one).
+   MODE NEARLY_FULL: the server FIFO is a 4096-byte pipe with only 20 bytes free when the client
+   writes, so the request has to wait, and the test can see whether it arrives in pieces.
+   Other modes: see the enum above. */
+static void fake_server_run(fake_server *f, const char *text, bool stale, int mode)
 {
+	bool nearly_full = mode == NEARLY_FULL || mode == SERVER_QUITS;
+	open_dir();
 	memset(f, 0, sizeof *f);
 	char server[PATH_MAX], mine[PATH_MAX];
 	in_dir(server, sizeof server, FIFO_SERVER_NAME);
@@ -377,8 +525,9 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 	ck_assert(rfd >= 0 && wfd >= 0);
 	if (nearly_full) {
 		ck_assert(probe_pipe_shrink(rfd) == 4096);
-		static char fill[FILLER];
-		ck_assert(write(wfd, fill, sizeof fill) == (ssize_t)sizeof fill);
+		static char fill[4096];
+		size_t len = mode == SERVER_QUITS ? 4096 : FILLER;
+		ck_assert(write(wfd, fill, len) == (ssize_t)len);
 	}
 	int go[2], res[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
@@ -393,9 +542,14 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 		char c;
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)
 			;
+		if (mode == SERVER_QUITS)
+			signal(SIGPIPE, SIG_IGN);
 		client_result r = {0};
+		r.fds_before = count_fds();
+		errno = 0; /* not whatever the test left in it */
 		r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
 		r.err = errno;
+		r.fds_after = count_fds();
 		ssize_t ignored = write(res[1], &r, sizeof r);
 		(void)ignored;
 		_exit(0);
@@ -403,8 +557,13 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 	close(go[0]);
 	close(res[1]);
 	reply_path(mine, sizeof mine, f->client);
-	if (stale)
+	int held = -1;
+	struct stat stale_st = {0};
+	if (stale) {
 		ck_assert(mkfifo(mine, 0666) == 0);
+		held = open(mine, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		ck_assert(held >= 0 && fstat(held, &stale_st) == 0);
+	}
 	close(go[1]); /* go */
 
 	double deadline = probe_now() + 2.0;
@@ -424,6 +583,16 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 		}
 		ioctl(rfd, FIONREAD, &avail);
 		f->piece = avail - FILLER;
+		if (mode == SERVER_QUITS) {
+			/* The server goes away: no reader is left, so the blocked write fails. */
+			close(rfd);
+			close(wfd);
+			rfd = wfd = -1;
+			f->piece = 0;
+			deadline = probe_now(); /* no request will come */
+		}
+	}
+	if (mode == NEARLY_FULL) {
 		static char drain[FILLER];
 		ck_assert(probe_read_all(rfd, drain, sizeof drain, 1.0) == (ssize_t)sizeof drain);
 		deadline = probe_now() + 2.0;
@@ -447,6 +616,8 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 		struct stat st;
 		f->reply_existed = stat(mine, &st) == 0 && S_ISFIFO(st.st_mode);
 		f->reply_mode = st.st_mode & 07777;
+		f->stale_reused = stale && f->reply_existed && st.st_ino == stale_st.st_ino &&
+				  st.st_dev == stale_st.st_dev;
 		/* Open its reply FIFO for writing once it has opened it for reading. */
 		int fd = -1;
 		deadline = probe_now() + 2.0;
@@ -458,20 +629,26 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, bool n
 			struct fifo_reply r = {.seq = 7, .len = f->req.len <= FIFO_TEXT_MAX ? f->req.len : 0};
 			for (uint32_t i = 0; i < r.len; i++)
 				r.text[i] = (char)toupper((unsigned char)f->req.text[i]);
-			ck_assert(write(fd, &r, sizeof r) == (ssize_t)sizeof r);
+			size_t len = mode == SHORT_REPLY ? 8 : mode == EMPTY_REPLY ? 0 : sizeof r;
+			ck_assert(len == 0 || write(fd, &r, len) == (ssize_t)len);
 			close(fd);
 		} else if (f->reply_existed) {
 			explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
 		}
 	}
-	ssize_t n = probe_read_all(res[0], &f->res, sizeof f->res, f->got_request ? 2.0 : 0.1);
+	ssize_t n = probe_read_all(res[0], &f->res, sizeof f->res,
+				   f->got_request || mode == SERVER_QUITS ? 2.0 : 0.1);
 	f->finished = n == (ssize_t)sizeof f->res;
 	if (!f->finished && !f->stuck[0])
 		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
 	stop(f->client);
 	close(res[0]);
-	close(rfd);
-	close(wfd);
+	if (rfd >= 0)
+		close(rfd);
+	if (wfd >= 0)
+		close(wfd);
+	if (held >= 0)
+		close(held);
 	listing(f->left, sizeof f->left, FIFO_SERVER_NAME);
 	clear_dir();
 }
@@ -505,7 +682,7 @@ static void require_client_basics(fake_server *f)
 GRADER_TEST(client_request_format)
 {
 	fake_server f;
-	fake_server_run(&f, "hello, fifo", false, false);
+	fake_server_run(&f, "hello, fifo", false, NORMAL);
 	require_client_basics(&f);
 	ck_assert_msg(f.req.pid == f.client,
 		      "The request says pid %d, but the client's pid is %d: the server would answer on "
@@ -522,7 +699,7 @@ GRADER_TEST(client_request_format)
 GRADER_TEST(client_order_deadlock)
 {
 	fake_server f;
-	fake_server_run(&f, "who goes first?", false, false);
+	fake_server_run(&f, "who goes first?", false, NORMAL);
 	errno = f.res.err;
 	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
 	ck_assert_msg(f.got_request,
@@ -536,7 +713,7 @@ GRADER_TEST(client_order_deadlock)
 GRADER_TEST(client_request_atomic)
 {
 	fake_server f;
-	fake_server_run(&f, "all or nothing", false, true);
+	fake_server_run(&f, "all or nothing", false, NEARLY_FULL);
 	ck_assert_msg(f.piece == 0,
 		      "With only 20 bytes free in the server FIFO, %d bytes of your %zu-byte request got "
 		      "in while the rest waited for room. So the request is written in pieces, and "
@@ -550,7 +727,7 @@ GRADER_TEST(client_reply_fifo_mode)
 {
 	umask(0); /* so that only the mode your code asks for counts */
 	fake_server f;
-	fake_server_run(&f, "private", false, false);
+	fake_server_run(&f, "private", false, NORMAL);
 	require_client_basics(&f);
 	ck_assert_msg(f.reply_mode == 0600,
 		      "The reply FIFO had mode %04o (umask 0). Anyone who may write it can send your "
@@ -562,7 +739,7 @@ GRADER_TEST(client_reply_fifo_mode)
 GRADER_TEST(client_removes_reply_fifo)
 {
 	fake_server f;
-	fake_server_run(&f, "tidy", false, false);
+	fake_server_run(&f, "tidy", false, NORMAL);
 	require_client_basics(&f);
 	ck_assert_msg(!f.left[0],
 		      "After fifo_request() returned, the directory still held: %s. Each client must "
@@ -574,7 +751,7 @@ GRADER_TEST(client_stale_reply_fifo)
 {
 	umask(0);
 	fake_server f;
-	fake_server_run(&f, "again", true, false);
+	fake_server_run(&f, "again", true, NORMAL);
 	errno = f.res.err;
 	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
 	ck_assert_msg(!(f.finished && f.res.rc < 0 && f.res.err == EEXIST),
@@ -582,6 +759,11 @@ GRADER_TEST(client_stale_reply_fifo)
 		      "an earlier process with the same pid (pids are reused). Replace it: on EEXIST, "
 		      "unlink it and mkfifo again.");
 	require_client_basics(&f);
+	ck_assert_msg(!f.stale_reused,
+		      "A stale reply FIFO of your pid was there before (mode 0666, and still held open by "
+		      "another process), and your client used that very FIFO (the same inode) instead of "
+		      "a new one. Whoever holds the old one can read your reply or slip in a forged one "
+		      "first. Replace it: unlink it, then mkfifo a new one.");
 	ck_assert_msg(f.reply_mode == 0600,
 		      "A stale reply FIFO of mode 0666 was there before; when the request arrived, your "
 		      "reply FIFO had mode %04o. Do not reuse a leftover: replace it with one of mode 0600.",
@@ -591,22 +773,29 @@ GRADER_TEST(client_stale_reply_fifo)
 
 typedef struct {
 	bool done;
-	int rc, err;
+	int rc, err, fds_before, fds_after;
 	char left[512];
 } no_server_result;
+
+static const char *alone_text = "anyone?";
+static const char *alone_dir; /* NULL: svc_dir() */
 
 static void request_alone(void *arg)
 {
 	struct fifo_reply r;
 	int *out = arg;
-	out[0] = fifo_request(svc_dir(), FIFO_OP_UPPER, "anyone?", &r);
+	out[2] = count_fds();
+	errno = 0;
+	out[0] = fifo_request(alone_dir ? alone_dir : svc_dir(), FIFO_OP_UPPER, alone_text, &r);
 	out[1] = errno;
+	out[3] = count_fds();
 }
 
 /* Runs fifo_request in a child with a 2 s deadline; results through a shared page. */
 static no_server_result request_without_server(void)
 {
 	no_server_result r = {0};
+	open_dir();
 	int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert(shared != MAP_FAILED);
 	shared[0] = 1, shared[1] = 0;
@@ -614,6 +803,8 @@ static no_server_result request_without_server(void)
 	r.done = e.exited && e.code == 0;
 	r.rc = shared[0];
 	r.err = shared[1];
+	r.fds_before = shared[2];
+	r.fds_after = shared[3];
 	munmap(shared, 4096);
 	listing(r.left, sizeof r.left, FIFO_SERVER_NAME);
 	return r;
@@ -626,6 +817,13 @@ GRADER_TEST(client_no_server)
 	in_dir(server, sizeof server, FIFO_SERVER_NAME);
 	ck_assert(mkfifo(server, 0600) == 0);
 	no_server_result b = request_without_server(); /* a FIFO, but no server reading it */
+	char nodir[PATH_MAX + 16];
+	snprintf(nodir, sizeof nodir, "%s/no-such-dir", svc_dir());
+	alone_dir = nodir;
+	no_server_result c = request_without_server(); /* not even the directory */
+	alone_dir = too_long_dir();
+	no_server_result d = request_without_server(); /* a name longer than PATH_MAX */
+	alone_dir = NULL;
 	clear_dir();
 	errno = a.err;
 	require_implemented(a.done && a.rc < 0, "fifo_request");
@@ -633,6 +831,14 @@ GRADER_TEST(client_no_server)
 		      "With no %s in the directory, fifo_request() should fail with ENOENT; it %s.",
 		      FIFO_SERVER_NAME, !a.done ? "did not return within 2 s" : a.rc == 0 ? "returned 0" :
 		      strerrorname_np(a.err) ? strerrorname_np(a.err) : "failed otherwise");
+	ck_assert_msg(c.done && c.rc < 0 && c.err == ENOENT,
+		      "With a directory that does not exist, fifo_request() should fail with ENOENT (it "
+		      "cannot create its reply FIFO there); it %s. Check what mkfifo returns.",
+		      !c.done ? "did not return within 2 s" : c.rc == 0 ? "returned 0" : errno_name(c.err));
+	ck_assert_msg(d.done && d.rc < 0 && d.err != 0,
+		      "With a directory name longer than PATH_MAX, fifo_request() %s; it should fail "
+		      "(ENAMETOOLONG): no path in it can exist.", !d.done ? "did not return within 2 s" :
+		      d.rc == 0 ? "returned 0" : "returned -1 without setting errno");
 	ck_assert_msg(b.done,
 		      "With %s present but no server reading it, fifo_request() did not return within 2 s. "
 		      "open(O_WRONLY) on a FIFO waits until someone opens it for reading, possibly forever. "
@@ -647,6 +853,119 @@ GRADER_TEST(client_no_server)
 		      "the failure paths too.", a.left[0] ? a.left : b.left);
 }
 
+GRADER_TEST(client_text_limits)
+{
+	char text[FIFO_TEXT_MAX + 2];
+	for (int i = 0; i < FIFO_TEXT_MAX; i++)
+		text[i] = "exactly sixty-four bytes "[i % 25];
+	text[FIFO_TEXT_MAX] = '\0';
+	fake_server f;
+	fake_server_run(&f, text, false, NORMAL);
+	errno = f.res.err;
+	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+	ck_assert_msg(!(f.finished && f.res.rc < 0 && f.res.err == EMSGSIZE),
+		      "fifo_request() refused a text of exactly FIFO_TEXT_MAX (%d) bytes with EMSGSIZE. "
+		      "\"At most FIFO_TEXT_MAX\" includes FIFO_TEXT_MAX itself: the text field has room "
+		      "for it, because it is not NUL-terminated.", FIFO_TEXT_MAX);
+	require_client_basics(&f);
+	ck_assert_msg(f.req.len == FIFO_TEXT_MAX && !memcmp(f.req.text, text, FIFO_TEXT_MAX),
+		      "For a text of exactly %d bytes the request should carry len %d and all %d bytes; "
+		      "it carried len %u.", FIFO_TEXT_MAX, FIFO_TEXT_MAX, FIFO_TEXT_MAX, f.req.len);
+
+	/* One byte more: refused at once, before anything is created or sent. */
+	text[FIFO_TEXT_MAX] = '!';
+	text[FIFO_TEXT_MAX + 1] = '\0';
+	alone_text = text;
+	no_server_result r = request_without_server(); /* no server.fifo: only EMSGSIZE can come */
+	alone_text = "anyone?";
+	clear_dir();
+	ck_assert_msg(r.done && r.rc < 0 && r.err == EMSGSIZE,
+		      "A text of %d bytes (one more than FIFO_TEXT_MAX) must be refused with EMSGSIZE, "
+		      "before anything else; fifo_request() %s.", FIFO_TEXT_MAX + 1,
+		      !r.done ? "did not return within 2 s" : r.rc == 0 ? "returned 0" : errno_name(r.err));
+	ck_assert_msg(!r.left[0], "After refusing a text that is too long, the directory held: %s.",
+		      r.left);
+}
+
+GRADER_TEST(client_send_fails)
+{
+	fake_server f;
+	fake_server_run(&f, "anybody there?", false, SERVER_QUITS);
+	errno = f.res.err;
+	require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+	ck_assert_msg(f.finished,
+		      "The server FIFO was full, and while your client waited in write() for room, the "
+		      "server closed it and went away. With SIGPIPE ignored, that write() fails with "
+		      "EPIPE, but fifo_request() did not return within 2 s. %s Check what write() "
+		      "returns: if the request could not be sent, no reply will ever come, so fail "
+		      "with that errno instead of waiting for one.", f.stuck);
+	ck_assert_msg(f.res.rc < 0 && f.res.err == EPIPE,
+		      "The request could not be written (the server went away: write() failed with "
+		      "EPIPE), but fifo_request() %s. Return -1 with the errno of the failed write.",
+		      f.res.rc == 0 ? "returned 0" : errno_name(f.res.err));
+	ck_assert_msg(!f.left[0],
+		      "fifo_request() failed (correctly) with EPIPE, but left behind: %s. Remove the reply "
+		      "FIFO on every failure path.", f.left);
+}
+
+GRADER_TEST(client_short_reply)
+{
+	for (int round = 0; round < 2; round++) {
+		fake_server f;
+		fake_server_run(&f, "cut short", false, round == 0 ? SHORT_REPLY : EMPTY_REPLY);
+		const char *what = round == 0 ? "wrote only 8 bytes of the reply" : "wrote nothing";
+		errno = f.res.err;
+		require_implemented(f.finished && f.res.rc < 0, "fifo_request");
+		ck_assert_msg(f.finished,
+			      "The server opened the reply FIFO, %s and closed it, but fifo_request() "
+			      "did not return within 2 s. %s read() returning 0 means end of file: no "
+			      "more bytes will come.", what, f.stuck);
+		ck_assert_msg(f.res.rc < 0 && f.res.err == EPROTO,
+			      "The server opened the reply FIFO, %s (a struct fifo_reply has %zu bytes) "
+			      "and closed it. fifo_request() %s; it should fail with EPROTO (the header "
+			      "says so): a reply cut short is not a reply.", what,
+			      sizeof(struct fifo_reply),
+			      f.res.rc == 0 ? "returned 0" : errno_name(f.res.err));
+		ck_assert_msg(!f.left[0], "After the reply cut short, the directory held: %s.", f.left);
+	}
+}
+
+GRADER_TEST(client_closes_fds)
+{
+	fake_server f;
+	fake_server_run(&f, "count me", false, NORMAL);
+	require_client_basics(&f);
+	ck_assert_msg(f.res.fds_after == f.res.fds_before,
+		      "The client process had %d descriptors open before fifo_request() and %d after "
+		      "it returned: each request leaks %d. A long-lived client would run out of them. "
+		      "Close the server FIFO after writing and the reply FIFO after reading.",
+		      f.res.fds_before, f.res.fds_after, f.res.fds_after - f.res.fds_before);
+	no_server_result a = request_without_server(); /* ENOENT */
+	char server[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	ck_assert(mkfifo(server, 0600) == 0);
+	no_server_result b = request_without_server(); /* ENXIO */
+	fake_server q;
+	clear_dir();
+	fake_server_run(&q, "anybody there?", false, SERVER_QUITS); /* EPIPE */
+	struct {
+		no_server_result r;
+		const char *what;
+	} fails[] = {{a, "no server.fifo (ENOENT)"}, {b, "nobody reading server.fifo (ENXIO)"},
+		     {{q.finished, q.res.rc, q.res.err, q.res.fds_before, q.res.fds_after, ""},
+		      "a request that could not be written (EPIPE)"}};
+	for (size_t i = 0; i < sizeof fails / sizeof fails[0]; i++) {
+		no_server_result *r = &fails[i].r;
+		if (!r->done || r->rc == 0)
+			continue; /* other tests complain about that */
+		ck_assert_msg(r->fds_after == r->fds_before,
+			      "With %s, fifo_request() failed (%s), but the client process had %d "
+			      "descriptors open before and %d after. Close what you opened on the "
+			      "failure paths too.", fails[i].what, errno_name(r->err), r->fds_before,
+			      r->fds_after);
+	}
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Tests: the server */
 
@@ -654,7 +973,7 @@ GRADER_TEST(server_fifo_mode)
 {
 	umask(0);
 	server_h h;
-	server_start(&h, -1, true);
+	server_start(&h, NO_RUN, true);
 	require_server_open(&h);
 	char path[PATH_MAX];
 	in_dir(path, sizeof path, FIFO_SERVER_NAME);
@@ -679,8 +998,14 @@ GRADER_TEST(server_restart_eexist)
 	char path[PATH_MAX];
 	in_dir(path, sizeof path, FIFO_SERVER_NAME);
 	ck_assert(mkfifo(path, 0666) == 0); /* left behind by a server that was killed */
+	/* ... and still held open by some process: its inode stays, so a reused one shows. */
+	int held = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	struct stat stale;
+	ck_assert(held >= 0 && fstat(held, &stale) == 0);
 	server_h h;
 	server_start(&h, 1, false);
+	if (!h.opened)
+		close(held);
 	if (!h.opened && !h.why[0] && h.res.open_err == EEXIST) {
 		server_finish(&h, 0);
 		clear_dir();
@@ -691,12 +1016,19 @@ GRADER_TEST(server_restart_eexist)
 	require_server_open(&h);
 	struct stat st;
 	bool found = stat(path, &st) == 0;
+	bool reused = found && st.st_ino == stale.st_ino && st.st_dev == stale.st_dev;
 	struct fifo_reply r;
 	char why[256];
-	int rc = fake_request(4000001, FIFO_OP_UPPER, "back again", &r, 2.0, why, sizeof why);
+	int rc = reused ? -1 : fake_request(4000001, FIFO_OP_UPPER, "back again", &r, 2.0, why, sizeof why);
 	server_finish(&h, 2.0);
 	note_early_return(&h, 1);
+	close(held);
 	clear_dir();
+	ck_assert_msg(!reused,
+		      "A stale %s (mode 0666, still held open by another process) was there, and "
+		      "fifo_server_open() kept using that very FIFO (the same inode) instead of creating "
+		      "a new one. Whoever holds the old one can read requests meant for you, or leave "
+		      "half a request in it. Replace it: unlink it, then mkfifo again.", FIFO_SERVER_NAME);
 	ck_assert_msg(!found || (st.st_mode & 07777) == 0600,
 		      "The leftover %s had mode 0666; after fifo_server_open() it has mode %04o. Reusing "
 		      "a stale FIFO keeps its old permissions: replace it, or chmod it to 0600.",
@@ -730,7 +1062,7 @@ GRADER_TEST(server_round_trip)
 GRADER_TEST(server_shutdown)
 {
 	server_h h;
-	server_start(&h, 0, false);
+	server_start(&h, -1, false); /* no limit: only FIFO_OP_SHUTDOWN ends it */
 	require_server_open(&h);
 	/* A request from a client that has already gone: its reply FIFO does not exist. */
 	char server[PATH_MAX];
@@ -754,14 +1086,19 @@ GRADER_TEST(server_shutdown)
 		      "After a request from a client whose reply FIFO no longer exists, the next client "
 		      "got no answer: %s. %s Skip such a request (open fails with ENOENT) and go on.",
 		      why1, h.why);
+	ck_assert_msg(r1.seq != 2,
+		      "The first reply after a skipped request (its client was gone) has seq 2: the "
+		      "skipped request used up a sequence number. Only a reply that was really sent "
+		      "counts: increment the number after a successful reply, not when a request "
+		      "arrives.");
 	check_reply(&r1, "still there", 1);
 	ck_assert_msg(rc2 == 0, "A FIFO_OP_SHUTDOWN request got no answer: %s. %s", why2, h.why);
 	check_reply(&r2, "bye", 2);
 	ck_assert_msg(h.finished,
-		      "fifo_server_run(0) did not return within 2 s after replying to FIFO_OP_SHUTDOWN. %s",
-		      h.why);
+		      "fifo_server_run(-1) did not return within 2 s after replying to FIFO_OP_SHUTDOWN. "
+		      "%s", h.why);
 	ck_assert_msg(h.res.run_rc == 2,
-		      "fifo_server_run(0) returned %d; it served 2 requests (the one whose client was "
+		      "fifo_server_run(-1) (no limit) returned %d; it served 2 requests (the one whose client was "
 		      "gone does not count).", h.res.run_rc);
 }
 
@@ -775,8 +1112,11 @@ GRADER_TEST(server_no_busy_wait)
 	int rc1 = fake_request(4000001, FIFO_OP_UPPER, "first", &r1, 2.0, why1, sizeof why1);
 	/* The first client has left: nobody else has the FIFO open for writing. */
 	double cpu0 = probe_cpu_seconds(h.pid);
+	long calls0 = read_calls(h.pid);
 	usleep(300 * 1000);
 	double cpu1 = probe_cpu_seconds(h.pid);
+	long calls1 = read_calls(h.pid);
+	long calls = calls0 >= 0 && calls1 >= 0 ? calls1 - calls0 : 0;
 	bool alive = !ended(h.pid);
 	int rc2 = fake_request(4000002, FIFO_OP_UPPER, "second", &r2, 2.0, why2, sizeof why2);
 	server_finish(&h, 2.0);
@@ -792,12 +1132,52 @@ GRADER_TEST(server_no_busy_wait)
 		      "FIFO (keep_fd): then read() just sleeps until the next request.", why2,
 		      h.finished ? "had returned after the first reply" : "was still running");
 	double used = cpu1 - cpu0;
-	ck_assert_msg(used < 0.1,
-		      "While no client was there (300 ms), the server used %.2f s of CPU: it spins. Once "
-		      "the last client closes the FIFO, read() returns 0 at once, again and again. Keep a "
-		      "write end of your own open on the FIFO: read() then sleeps until a request comes.",
-		      used);
+	ck_assert_msg(used < 0.1 && calls < 100,
+		      "While no client was there (300 ms), the server made %ld read() calls and used "
+		      "%.2f s of CPU: it spins. Once the last client closes the FIFO, read() returns 0 at "
+		      "once, again and again. Keep a write end of your own open on the FIFO: read() then "
+		      "sleeps until a request comes.", calls, used);
 	check_reply(&r2, "second", 2);
+}
+
+GRADER_TEST(server_signals)
+{
+	server_h h;
+	server_with_signals = true;
+	server_start(&h, 1, false);
+	server_with_signals = false;
+	require_server_open(&h);
+	usleep(100 * 1000); /* the server sleeps in read(), and a signal comes every 2 ms */
+	/* A client that opens its reply FIFO before sending, so that the server's open() of it
+	   never has to wait: only the read() of requests sleeps. */
+	char mine[PATH_MAX], server[PATH_MAX];
+	reply_path(mine, sizeof mine, 4000001);
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	ck_assert(mkfifo(mine, 0600) == 0);
+	int fd = open(mine, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int s = open(server, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	struct fifo_request req = {.pid = 4000001, .op = FIFO_OP_UPPER, .len = 6, .text = "signal"};
+	ssize_t sent = s >= 0 ? write(s, &req, sizeof req) : -1;
+	struct fifo_reply r = {0};
+	ssize_t n = fd >= 0 && sent == (ssize_t)sizeof req ? probe_read_all(fd, &r, sizeof r, 2.0) : -1;
+	if (s >= 0)
+		close(s);
+	if (fd >= 0)
+		close(fd);
+	server_finish(&h, 2.0);
+	clear_dir();
+	errno = h.res.run_err;
+	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
+	ck_assert_msg(!(h.finished && h.res.run_rc < 0),
+		      "While fifo_server_run() waited for a request, a signal arrived every 2 ms (a "
+		      "handler installed without SA_RESTART), and it returned -1 with %s. A signal makes "
+		      "a sleeping read() fail with EINTR: that is not an error, read again.",
+		      errno_name(h.res.run_err));
+	ck_assert_msg(n == (ssize_t)sizeof r,
+		      "While the server waited for a request, a signal arrived every 2 ms (handler "
+		      "without SA_RESTART). Then a client sent a request and got no reply. %s A read() "
+		      "interrupted by a signal fails with EINTR: retry it.", h.why);
+	check_reply(&r, "signal", 1);
 }
 
 GRADER_TEST(server_close_removes_fifo)
@@ -826,6 +1206,154 @@ GRADER_TEST(server_close_removes_fifo)
 		      h.res.fds_before, h.res.fds_after);
 	ck_assert_msg(h.res.close_rc == 0, "fifo_server_close() failed with %s.",
 		      strerrorname_np(h.res.close_err) ? strerrorname_np(h.res.close_err) : "an error");
+}
+
+GRADER_TEST(server_text_limits)
+{
+	server_h h;
+	server_start(&h, 0, false); /* 0: no limit */
+	require_server_open(&h);
+	/* Three requests that must be skipped. Their reply FIFOs exist and are open for reading,
+	   so a server that answers them anyway is seen (and not stuck in open). */
+	static const char *what[] = {"len 65 (more than FIFO_TEXT_MAX)", "op 3 (no such op)",
+				     "op 0 (no such op)"};
+	struct fifo_request bad[3] = {
+		{.pid = 4000011, .op = FIFO_OP_UPPER, .len = FIFO_TEXT_MAX + 1},
+		{.pid = 4000012, .op = 3, .len = 4, .text = "oops"},
+		{.pid = 4000013, .op = 0, .len = 4, .text = "zero"},
+	};
+	memset(bad[0].text, 'x', FIFO_TEXT_MAX);
+	int bfd[3];
+	char server[PATH_MAX], path[PATH_MAX];
+	for (int i = 0; i < 3; i++) {
+		reply_path(path, sizeof path, bad[i].pid);
+		ck_assert(mkfifo(path, 0600) == 0);
+		bfd[i] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		ck_assert(bfd[i] >= 0);
+	}
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	int s = open(server, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	ck_assert(s >= 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert(write(s, &bad[i], sizeof bad[i]) == (ssize_t)sizeof bad[i]);
+	close(s);
+	char text[FIFO_TEXT_MAX + 1];
+	for (int i = 0; i < FIFO_TEXT_MAX; i++)
+		text[i] = "sixty-four bytes, all of them "[i % 30];
+	text[FIFO_TEXT_MAX] = '\0';
+	struct fifo_reply r1, r2;
+	char why1[256] = "", why2[256] = "";
+	int rc1 = fake_request(4000001, FIFO_OP_UPPER, text, &r1, 2.0, why1, sizeof why1);
+	int rc2 = rc1 ? -1 : fake_request(4000002, FIFO_OP_SHUTDOWN, "bye", &r2, 2.0, why2, sizeof why2);
+	server_finish(&h, 2.0);
+	int answered = -1;
+	for (int i = 0; i < 3; i++) {
+		char c;
+		if (read(bfd[i], &c, 1) > 0 && answered < 0)
+			answered = i;
+		close(bfd[i]);
+	}
+	clear_dir();
+	errno = h.res.run_err;
+	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
+	ck_assert_msg(answered < 0,
+		      "The server replied to a request with %s. A request with a bad op or len must be "
+		      "skipped: no reply (and with len > FIFO_TEXT_MAX, upper-casing len bytes would read "
+		      "and write past the end of the text arrays).", what[answered < 0 ? 0 : answered]);
+	ck_assert_msg(rc1 == 0,
+		      "After three requests that must be skipped, a client sent a text of exactly %d "
+		      "bytes (FIFO_TEXT_MAX) and got no answer: %s. %s A len of FIFO_TEXT_MAX is valid.",
+		      FIFO_TEXT_MAX, why1, h.why);
+	ck_assert_msg(r1.seq == 1,
+		      "The first reply, after three requests that were skipped, has seq %u instead of 1: "
+		      "skipped requests must not use up sequence numbers. Count a reply only once it "
+		      "has been sent.", r1.seq);
+	check_reply(&r1, text, 1);
+	ck_assert_msg(rc2 == 0, "A FIFO_OP_SHUTDOWN request got no answer: %s. %s", why2, h.why);
+	ck_assert_msg(h.finished && h.res.run_rc == 2,
+		      "fifo_server_run(0) (0: no limit) should return 2 after the FIFO_OP_SHUTDOWN "
+		      "reply; it %s%d.", h.finished ? "returned " : "did not return; ",
+		      h.finished ? h.res.run_rc : 0);
+}
+
+typedef struct {
+	int rc, err, long_rc, long_err;
+} open_nodir_result;
+
+static void open_nodir(void *arg)
+{
+	open_nodir_result *r = arg;
+	struct fifo_server srv;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/no-such-dir", svc_dir());
+	errno = 0;
+	r->rc = fifo_server_open(&srv, dir);
+	r->err = errno;
+	if (r->rc == 0)
+		fifo_server_close(&srv);
+	errno = 0;
+	r->long_rc = fifo_server_open(&srv, too_long_dir());
+	r->long_err = errno;
+}
+
+GRADER_TEST(server_open_fails_cleanly)
+{
+	open_dir();
+	open_nodir_result *nd = mmap(NULL, sizeof *nd, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(nd != MAP_FAILED);
+	nd->rc = nd->long_rc = 1;
+	child_end e = probe_in_child(open_nodir, nd, 2.0);
+	open_nodir_result no_dir = *nd;
+	munmap(nd, sizeof *nd);
+	clear_dir();
+	errno = no_dir.err;
+	require_implemented(e.exited && no_dir.rc < 0, "fifo_server_open");
+	ck_assert_msg(e.exited && no_dir.rc < 0 && no_dir.err == ENOENT,
+		      "fifo_server_open() on a directory that does not exist should fail with ENOENT "
+		      "(mkfifo fails); it %s. Check what mkfifo returns.",
+		      !e.exited ? "did not return within 2 s" : no_dir.rc == 0 ? "returned 0"
+									: errno_name(no_dir.err));
+	ck_assert_msg(no_dir.long_rc < 0 && no_dir.long_err != 0,
+		      "fifo_server_open() with a directory name longer than PATH_MAX %s. No path in it "
+		      "can exist: return -1 (ENAMETOOLONG), and never copy more than fits into srv->dir.",
+		      no_dir.long_rc == 0 ? "returned 0" : "returned -1 without setting errno");
+
+	/* room 1: not one descriptor can be opened; room 2: only one (the read end). */
+	for (int room = 1; room <= 2; room++) {
+		server_h h;
+		server_room = room;
+		server_start(&h, NO_RUN, false);
+		server_room = 0;
+		srv_result r = h.res;
+		bool hung = h.why[0] != '\0';
+		server_finish(&h, 2.0);
+		char left[512];
+		listing(left, sizeof left, NULL);
+		clear_dir();
+		errno = r.open_err;
+		require_implemented(!hung && r.open_rc < 0, "fifo_server_open");
+		ck_assert_msg(!hung, "With room for only %d more descriptor%s, fifo_server_open() did "
+				     "not return within 2 s.", room - 1, room == 2 ? "" : "s");
+		ck_assert_msg(r.open_rc < 0 || r.fds_valid,
+			      "With room for only %d more descriptor%s, fifo_server_open() returned 0, "
+			      "but fd or keep_fd is not an open descriptor: a failed open() was ignored. "
+			      "Check each open() and fail with its errno (EMFILE).", room - 1,
+			      room == 2 ? "" : "s");
+		if (r.open_rc == 0)
+			continue; /* it managed with what it had: fine */
+		ck_assert_msg(r.open_err != 0, "fifo_server_open() returned -1 without setting errno.");
+		ck_assert_msg(r.fds_after == r.fds_before,
+			      "With room for only %d more descriptor%s, fifo_server_open() failed (%s), "
+			      "as it should, but the server process had %d descriptors before and %d "
+			      "after. When the second open fails, close the first one.", room - 1,
+			      room == 2 ? "" : "s", errno_name(r.open_err), r.fds_before, r.fds_after);
+		ck_assert_msg(!left[0],
+			      "With room for only %d more descriptor%s, fifo_server_open() failed (%s), "
+			      "but left behind: %s. The header promises that after a failure nothing is "
+			      "left open or created: unlink the FIFO you made.", room - 1,
+			      room == 2 ? "" : "s", errno_name(r.open_err), left);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------- */
