@@ -5,8 +5,9 @@ BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES
+export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
 
-.PHONY: help check test run bench labs format clean
+.PHONY: help check test mutants run bench labs format clean
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -22,6 +23,9 @@ help:
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
 	@echo "  make labs                  list the labs"
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
+	@echo "  make mutants               mutation testing: plant small IPC mistakes in each solution, see which the grader misses"
+	@echo "    LAB=01 JOBS=3            some labs; parallel gradings (default nproc+1); reports in build/mutants/"
+	@echo "    MUTANTS_SAMPLE=40        a deterministic, evenly spread sample of 40 mutants per lab (for CI)"
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make format                clang-format every C file"
@@ -41,6 +45,10 @@ labs:
 
 test:
 	@$(ROOT)/common/selftest.sh
+
+mutants:
+	@$(ROOT)/common/deps.sh python3=python3-minimal
+	@python3 $(ROOT)/common/mutants.py
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format

@@ -646,6 +646,7 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
     t0 = time.time()
     files, equiv, muts = lab_mutants(root, lab)
     total_generated = len(muts)
+    all_muts = muts
     if only:
         muts = [m for m in muts if m['id'] in only]
     sampled = sample(muts, sample_n)
@@ -703,7 +704,7 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
              for v in ('killed', 'survived', 'equivalent', 'stillborn', 'error')}
     counted = count['killed'] + count['survived']
     rate = 100.0 * count['killed'] / counted if counted else 100.0
-    ids = {m['id'] for m in muts}
+    ids = {m['id'] for m in all_muts}
     stale = sorted(i for i in equiv if i not in ids)
     by_op = {}
     for r in results:
@@ -850,6 +851,9 @@ def main():
                     print('%s %-40s %s%s' % (lab[:2], m['id'], describe(m),
                                              '  [equivalent]' if m['id'] in equiv else ''))
         return 0
+    if self_test() != 0:
+        print('mutants: the operators fail their own self-test (above); fix common/mutants.py first', file=sys.stderr)
+        return 3
     dep = subprocess.run([os.path.join(root, 'common', 'deps.sh'), 'cc=gcc', 'make=make',
                           'pkg-config=pkg-config', 'pc:check=check', 'cksum=coreutils'])
     if dep.returncode:
