@@ -436,6 +436,11 @@ GENERATORS = [op_del_call, op_del_errno, op_conditions, op_flags, op_relational,
               op_byteorder, op_returns, op_sizes, op_const]
 
 
+def strip_comments(s):
+    s = re.sub(r'/\*.*?(\*/|$)', ' ', s, flags=re.S)
+    return re.sub(r'//[^"\n]*$', ' ', s, flags=re.M)
+
+
 def norm(s):
     return re.sub(r'\s+', ' ', s).strip()
 
@@ -472,8 +477,9 @@ def mutants_of_file(fname, text):
         seen_text.add(digest)
         l1, l2 = line_of(s), line_of(max(s, e - 1))
         ls, le = line_starts[l1 - 1], (line_starts[l2] - 1 if l2 < len(line_starts) else len(text))
-        before = text[ls:le]
-        after = text[ls:s] + repl + text[e:le]
+        # Comments are left out, so rewording one never changes an ID.
+        before = strip_comments(text[ls:le])
+        after = strip_comments(text[ls:s] + repl + text[e:le])
         h = hashlib.sha1(('%s\n%s' % (norm(before), norm(after))).encode()).hexdigest()[:6]
         key = (func, op, h)
         counts[key] = counts.get(key, 0) + 1
@@ -675,6 +681,8 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
         m = sampled[k]
         tree = make_tree(grader.work, '%s-m%04d' % (lab[:2], k), root, lab, files, m)
         st, score, mx, failed, secs = grader.grade(lab, tree, m['id'])
+        if grader.stopping:
+            return
         if st == 'compile-error':
             verdict = 'stillborn'
         elif st == 'graded' and score == mx and not failed:
@@ -800,8 +808,8 @@ def self_test():
                 bad += 1
                 print('FAIL: a comment or string was mutated: %s' % describe(m))
     # IDs are stable when unrelated lines move.
-    a = 'int f(void)\n{\n\tclose(3);\n\treturn 0;\n}\n'
-    b = 'int g(void)\n{\n\treturn 1;\n}\n\n' + a.replace('\tclose(3);', '\tint x = 2;\n\tclose(3);')
+    a = 'int f(void)\n{\n\tclose(3); /* done */\n\treturn 0;\n}\n'
+    b = 'int g(void)\n{\n\treturn 1;\n}\n\n' + a.replace('\tclose(3); /* done */', '\tint x = 2;\n\tclose(3); // fd 3')
     ida = {m['id'] for m in mutants_of_file('t.c', a)}
     idb = {m['id'] for m in mutants_of_file('t.c', b)}
     if not ida <= idb:
