@@ -177,6 +177,21 @@ def split_args(code, open_i, close_i):
     return out
 
 
+def enclosing_call(code, i):
+    """The name of the call whose argument list holds CODE[i], or None."""
+    depth, j = 0, i - 1
+    while j >= 0 and code[j] not in ';{}':
+        if code[j] == ')':
+            depth += 1
+        elif code[j] == '(':
+            if depth == 0:
+                m = re.search(r'([A-Za-z_]\w*)\s*$', code[:j])
+                return m.group(1) if m else None
+            depth -= 1
+        j -= 1
+    return None
+
+
 def has_call(code_piece):
     for m in re.finditer(r'([A-Za-z_]\w*)\s*\(', code_piece):
         if m.group(1) not in KEYWORDS:
@@ -224,21 +239,25 @@ FLAG_SWAPS = {'MAP_SHARED': ['MAP_PRIVATE'], 'MAP_PRIVATE': ['MAP_SHARED'],
               'SOCK_STREAM': ['SOCK_DGRAM'], 'SOCK_DGRAM': ['SOCK_STREAM'],
               'SOCK_SEQPACKET': ['SOCK_STREAM'], 'PROT_WRITE': ['PROT_READ'],
               'SHUT_WR': ['SHUT_RD'], 'SHUT_RDWR': ['SHUT_RD']}
+# Not a student's mistake: the graders' own hook that widens race windows.
+SKIP_CALLS = {'race_window'}
+# Page-granular calls: a size one byte off is rounded to the same pages (equivalent, not a test gap).
+PAGE_CALLS = {'mmap', 'munmap', 'msync', 'mprotect', 'madvise'}
 # Calls whose size argument (0-based index) is mutated by len-minus / len-plus.
 SIZE_ARGS = {'read': 2, 'write': 2, 'pread': 2, 'pwrite': 2, 'send': 2, 'recv': 2, 'sendto': 2,
              'recvfrom': 2, 'memcpy': 2, 'memmove': 2, 'memset': 2, 'memcmp': 2, 'strncpy': 2,
-             'strncmp': 2, 'snprintf': 1, 'vsnprintf': 1, 'fgets': 1, 'mmap': 1, 'munmap': 1,
+             'strncmp': 2, 'snprintf': 1, 'vsnprintf': 1, 'fgets': 1,
              'ftruncate': 1, 'mq_send': 2, 'mq_receive': 2, 'mq_timedsend': 2,
              'mq_timedreceive': 2, 'msgsnd': 2, 'msgrcv': 2, 'shmget': 1, 'read_full': 2,
              'write_all': 2, 'strnlen': 1, 'setsockopt': 4, 'bind': 2, 'connect': 2,
-             'poll': 1, 'semop': 2, 'msync': 1}
+             'poll': 1, 'semop': 2}
 
 
 def op_del_call(text, code, lo, hi):
     for m in re.finditer(r'(\(void\)\s*)?\b([A-Za-z_]\w*)\s*\(', code[lo:hi]):
         s = lo + m.start()
         name = m.group(2)
-        if name in KEYWORDS:
+        if name in KEYWORDS or name in SKIP_CALLS:
             continue
         if prev_char(code, s) not in (';', '{', '}', ')', ':') and not re.search(r'\belse\s*$', code[:s]):
             continue
@@ -322,7 +341,9 @@ def op_flags(text, code, lo, hi):
         after = code[ai] if ai < len(code) else ''
         in_chain = (before == '|' and code[s - 2:s].strip() != '||' and not code[:s].rstrip().endswith('||')) or \
                    (after == '|' and not code.startswith('||', ai))
-        if in_chain:
+        if in_chain and tok == 'PROT_READ':
+            pass  # PROT_WRITE implies read access on x86 and arm64: dropping PROT_READ is invisible
+        elif in_chain:
             # remove the flag together with one neighbouring '|'
             if after == '|':
                 ds, de = s, next_char_index(code, ai + 1)
@@ -396,7 +417,7 @@ def op_sizes(text, code, lo, hi):
         else:
             mm = re.compile(r'\**[A-Za-z_]\w*(?:\s*(?:\.|->)\s*[A-Za-z_]\w*|\s*\[[^\]]*\])*').match(code, j)
             e = mm.end() if mm else -1
-        if e > 0:
+        if e > 0 and enclosing_call(code, s) not in PAGE_CALLS:
             yield 'sizeof-1', s, e, '(%s - 1)' % text[s:e]
     # size arguments of known calls
     for m in re.finditer(r'\b([A-Za-z_]\w*)\s*\(', code[lo:hi]):
@@ -629,8 +650,8 @@ class Grader:
 
 
 def make_tree(work, tag, root, lab, files, mutant=None):
-    tree = os.path.join(work, tag)
-    shutil.rmtree(tree, ignore_errors=True)
+    tree = os.path.normpath(os.path.join(work, tag))
+    shutil.rmtree(os.path.join(tree, lab), ignore_errors=True)
     shutil.copytree(os.path.join(root, 'solutions', lab), os.path.join(tree, lab))
     if mutant:
         path = os.path.join(tree, lab, mutant['file'])
@@ -834,6 +855,7 @@ def main():
     ap.add_argument('--only', default=os.environ.get('MUTANTS_ONLY', ''), help='comma-separated mutant IDs')
     ap.add_argument('--list', action='store_true', help='list the mutants, grade nothing')
     ap.add_argument('--show', metavar='ID', help='print the diff of one mutant')
+    ap.add_argument('--write', metavar='DIR', help='with --show: write the mutated solution to DIR/NN-slug/')
     ap.add_argument('--timeout', type=float, default=300, help='seconds for one grading run')
     ap.add_argument('--out', help='report folder (default ROOT/build/mutants)')
     ap.add_argument('--self-test', action='store_true', help='check the operators on sample lines')
@@ -855,6 +877,10 @@ def main():
                 if a.show:
                     print('%s %s %s\n  - %s\n  + %s' % (lab, m['id'], '%s:%d' % (m['file'], m['line']),
                                                          m['before'], m['after']))
+                    if a.write:
+                        tree = make_tree(os.path.abspath(a.write), '.', root, lab, None, m)
+                        print('written: %s/%s/ (grade it: make check LAB=%s LABS_DIR=%s)' % (
+                            tree, lab, lab[:2], tree))
                 else:
                     print('%s %-40s %s%s' % (lab[:2], m['id'], describe(m),
                                              '  [equivalent]' if m['id'] in equiv else ''))
