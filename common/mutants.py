@@ -762,6 +762,10 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
     for r in results:
         if r['verdict'] == 'equivalent':
             lines.append('  equivalent %s  %s  -- %s' % (r['id'], describe(r), equiv[r['id']]))
+    for r in results:
+        if r['verdict'] == 'killed' and r['id'] in equiv:
+            lines.append('  WARNING: %s is listed as equivalent but was killed (%s): wrong reason, or a flaky test?' % (
+                r['id'], ' '.join(r['failed']) or r['status']))
     for i in stale:
         lines.append('  WARNING: lab.conf lists equivalent %s, which matches no mutant any more (stale)' % i)
     text = '\n'.join(lines)
