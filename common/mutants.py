@@ -594,6 +594,7 @@ class Grader:
         self.procs = set()
         self.lock = threading.Lock()
         self.stopping = False
+        self.strict = False
 
     def grade(self, lab, tree, tag):
         """-> (status, score, max, [failed tests], seconds); status graded/compile-error/...."""
@@ -601,6 +602,8 @@ class Grader:
         env = dict(os.environ, IPCLAB_BUILD=self.build, LABS_DIR=tree, LAB=lab, REPORT=report)
         for k in ('SOLUTIONS', 'TEST', 'SANITIZE', 'STRICT', 'SUBMISSIONS'):
             env.pop(k, None)
+        if self.strict:
+            env['STRICT'] = '1'
         t0 = time.time()
         log = open(os.path.join(tree, 'log'), 'w')
         p = subprocess.Popen([os.path.join(self.root, 'common', 'ipclab.sh'), 'check'], env=env,
@@ -750,8 +753,8 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
             len(sampled), len(muts), sample_n))
     if only:
         lines.append('  ONLY the %d mutant(s) asked for (of %d)' % (len(muts), total_generated))
-    lines.append('  reference: full marks in %.1f s; per operator (killed/counted): %s' % (
-        ref_secs, ', '.join('%s %d/%d' % (op, kt[0], kt[1]) for op, kt in
+    lines.append('  reference: full marks in %.1f s; built %s; per operator (killed/counted): %s' % (
+        ref_secs, 'with -Werror (--strict)' if grader.strict else 'as students are graded (no -Werror)', ', '.join('%s %d/%d' % (op, kt[0], kt[1]) for op, kt in
                             sorted(by_op.items(), key=lambda x: OP_ORDER[x[0]]))))
     for r in results:
         if r['verdict'] == 'survived':
@@ -853,12 +856,16 @@ def main():
     ap.add_argument('--root', default=os.environ.get('MUTANTS_ROOT') or here,
                     help='the checkout to test (default: this one); its solutions/, tests/ and common/ are used')
     ap.add_argument('--lab', default=os.environ.get('LAB', ''), help='01, 1, fork-clone; comma lists (default: all)')
-    ap.add_argument('--jobs', type=int, default=int(os.environ.get('JOBS') or 0) or (os.cpu_count() or 1) + 1)
+    ap.add_argument('--jobs', type=int, default=int(os.environ.get('JOBS') or 0) or (os.cpu_count() or 1) + 1,
+                    help='gradings in parallel (default nproc + 1: grading mostly waits)')
     ap.add_argument('--sample', type=int, default=int(os.environ.get('MUTANTS_SAMPLE') or 0),
                     help='grade only N evenly spread mutants per lab (deterministic)')
     ap.add_argument('--only', default=os.environ.get('MUTANTS_ONLY', ''), help='comma-separated mutant IDs')
     ap.add_argument('--list', action='store_true', help='list the mutants, grade nothing')
     ap.add_argument('--show', metavar='ID', help='print the diff of one mutant')
+    ap.add_argument('--strict', action='store_true', default=bool(os.environ.get('MUTANTS_STRICT')),
+                    help='build with -Werror (STRICT=1): mutants that warn count as stillborn. '
+                         'Default: the flags students are graded with')
     ap.add_argument('--write', metavar='DIR', help='with --show: write the mutated solution to DIR/NN-slug/')
     ap.add_argument('--timeout', type=float, default=300, help='seconds for one grading run')
     ap.add_argument('--out', help='report folder (default ROOT/build/mutants)')
@@ -901,6 +908,7 @@ def main():
     # Graders are built outside ROOT/build, so a self-test running there never sees our processes.
     work = tempfile.mkdtemp(prefix='ipclab-mutants.')
     grader = Grader(root, work, a.timeout)
+    grader.strict = a.strict
 
     def on_signal(sig, frame):
         grader.stop_all()
