@@ -192,6 +192,28 @@ def enclosing_call(code, i):
     return None
 
 
+ERRNO_TEST_RE = re.compile(r'\w+\s*==\s*(EINTR|EAGAIN|EWOULDBLOCK)(\s*\|\|\s*\w+\s*==\s*(EAGAIN|EWOULDBLOCK))?')
+
+
+def top_level_split(code_piece, op):
+    """CODE_PIECE split at the top-level (not parenthesised) occurrences of OP."""
+    parts, depth, start, j = [], 0, 0, 0
+    while j < len(code_piece):
+        ch = code_piece[j]
+        if ch in '([{':
+            depth += 1
+        elif ch in ')]}':
+            depth -= 1
+        elif depth == 0 and code_piece.startswith(op, j):
+            parts.append(code_piece[start:j])
+            start = j + len(op)
+            j += len(op)
+            continue
+        j += 1
+    parts.append(code_piece[start:])
+    return parts
+
+
 def has_call(code_piece):
     for m in re.finditer(r'([A-Za-z_]\w*)\s*\(', code_piece):
         if m.group(1) not in KEYWORDS:
@@ -206,6 +228,8 @@ def has_call(code_piece):
 OPERATORS = [
     ('del-call', 'a call statement deleted (close, munmap, shm_unlink, waitpid, fflush, sigaction, ...)'),
     ('del-errno', 'an errno save/restore deleted (errno = saved;)'),
+    ('eintr', 'EINTR handling removed (errno == EINTR -> 0)'),
+    ('eagain', 'EAGAIN handling removed (errno == EAGAIN -> 0)'),
     ('check-false', 'the check of a result deleted: if (COND) made false (COND still evaluated)'),
     ('drop-or', 'one alternative of an || condition dropped'),
     ('flag-drop', 'a flag dropped from a | combination, or a lone flag argument made 0'),
@@ -216,8 +240,6 @@ OPERATORS = [
     ('len-minus', 'a size argument one short (n -> n - 1)'),
     ('len-plus', 'a size argument one long (n -> n + 1)'),
     ('sizeof-1', 'sizeof x -> sizeof x - 1'),
-    ('eintr', 'EINTR handling removed (errno == EINTR -> 0)'),
-    ('eagain', 'EAGAIN handling removed (errno == EAGAIN -> 0)'),
     ('byteorder', 'byte order dropped (htonl(x) -> x, ntohs, ...)'),
     ('clock', 'the wrong clock (CLOCK_MONOTONIC <-> CLOCK_REALTIME)'),
     ('loop-once', 'a loop run at most once (while -> if; do ... while (C) -> while (0))'),
@@ -305,12 +327,18 @@ def op_conditions(text, code, lo, hi):
         ccode = code[open_i + 1:close - 1]
         after = next_char_index(code, close)
         do_tail = kw == 'while' and after < len(code) and code[after] == ';'
-        if kw == 'if':
+        # "if (r < 0 && errno == EINTR)" made false is the same program as the eintr mutant.
+        same_as_errno_op = not has_call(ccode) and any(
+            ERRNO_TEST_RE.fullmatch(c.strip().strip('()').strip()) for c in top_level_split(ccode, '&&')) \
+            and len(top_level_split(ccode, '||')) == 1
+        if kw == 'if' and not same_as_errno_op:
             repl = '(%s) && 0' % cond if has_call(ccode) else '0'
             yield 'check-false', open_i + 1, close - 1, repl
-        elif do_tail:
+        elif do_tail and not same_as_errno_op:
             repl = '(%s) && 0' % cond if has_call(ccode) else '0'
             yield 'loop-once', open_i + 1, close - 1, repl
+        elif do_tail or kw == 'if':
+            pass
         else:
             s = lo + m.start()
             yield 'loop-once', s, s + 5, 'if'
@@ -811,7 +839,8 @@ SELF_CASES = [
     ('eagain', 'if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))\n\t\tbreak;', 'if (r < 0 && (0))\n\t\tbreak;'),
     ('byteorder', 'x = htonl(len);', 'x = (len);'),
     ('clock', 'clock_gettime(CLOCK_MONOTONIC, &t);', 'clock_gettime(CLOCK_REALTIME, &t);'),
-    ('loop-once', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (r < 0 && errno == EINTR);', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (0);'),
+    ('loop-once', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (r < 0 && w != 0);', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (0);'),
+    ('eintr', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (r < 0 && errno == EINTR);', 'do\n\t\tr = waitpid(p, 0, 0);\n\twhile (r < 0 && 0);'),
     ('loop-once', 'while (n > 0)\n\t\tn--;', 'if (n > 0)\n\t\tn--;'),
     ('return-swap', 'return 0;', 'return -1;'),
     ('cloexec', 'fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);', 'fd = fcntl(fd, F_DUPFD, 3);'),
@@ -843,7 +872,13 @@ def self_test():
     if not ida <= idb:
         bad += 1
         print('FAIL: IDs changed after an unrelated edit: %s' % sorted(ida - idb))
-    print('self-test: %d cases, %d failed' % (len(SELF_CASES) + 1, bad))
+    # No duplicate: "if (r < 0 && errno == EINTR)" made false is the eintr mutant, not a second one.
+    dup = 'int f(int r)\n{\n\tif (r < 0 && errno == EINTR)\n\t\treturn 1;\n\treturn 0;\n}\n'
+    ops = [m['op'] for m in mutants_of_file('t.c', dup)]
+    if 'eintr' not in ops or 'check-false' in ops:
+        bad += 1
+        print('FAIL: expected one eintr mutant and no check-false duplicate, got %s' % ops)
+    print('self-test: %d cases, %d failed' % (len(SELF_CASES) + 2, bad))
     return 1 if bad else 0
 
 
