@@ -803,7 +803,9 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
     print(text, flush=True)
 
     os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, lab + '.txt'), 'w') as f:
+    # A partial run (--only, --sample) never overwrites the report of a full one.
+    stem = os.path.join(out_dir, lab + ('.only' if only else '.sample' if len(sampled) < len(muts) else ''))
+    with open(stem + '.txt', 'w') as f:
         f.write(text + '\n\nall mutants (verdict id location: failed tests):\n')
         for r in results:
             f.write('%-10s %s  %s%s\n' % (r['verdict'], r['id'], describe(r),
@@ -815,7 +817,7 @@ def run_lab(root, lab, grader, jobs, sample_n, only, out_dir, verbose):
                'wall_seconds': round(wall, 1), 'jobs': jobs, 'stale_equivalents': stale,
                'mutants': [{k: r[k] for k in ('id', 'verdict', 'file', 'line', 'func', 'op', 'before',
                                               'after', 'failed', 'status', 'seconds')} for r in results]}
-    with open(os.path.join(out_dir, lab + '.json'), 'w') as f:
+    with open(stem + '.json', 'w') as f:
         json.dump(summary, f, indent=1)
     ok = count['survived'] == 0 and count['error'] == 0
     return summary, ok
@@ -974,7 +976,7 @@ def main():
                 s['lab'], s['killed'], s['counted'], s['rate'], s['survived'], s['equivalent'],
                 s['stillborn'], ', SAMPLED %d/%d' % (s['graded'], s['generated']) if s['sampled'] else '',
                 s['wall_seconds']))
-    print('  reports: %s/NN-slug.txt (and .json)' % out_dir)
+    print('  reports: %s/NN-slug%s.txt (and .json)' % (out_dir, '.only' if only else '.sample' if a.sample else ''))
     return 0 if all_ok else 1
 
 
