@@ -592,7 +592,8 @@ def select_labs(root, spec):
         found = [l for l in labs if w == l or w == l.split('-', 1)[1] or
                  (w.isdigit() and int(w) == int(l[:2]))]
         if not found:
-            sys.exit('mutants: there is no lab %r (the labs: %s)' % (w, ' '.join(labs)) and 2)
+            print('mutants: there is no lab %r (the labs: %s)' % (w, ' '.join(labs)), file=sys.stderr)
+            sys.exit(2)
         out += [l for l in found if l not in out]
     return out
 
