@@ -12,9 +12,9 @@ Equivalent mutants (nothing the header promises can observe them) are listed in 
 lab.conf, before the first test:   equivalent: <mutant-id> <one-line reason>
 
 Usage: common/mutants.py [--root DIR] [--lab 04,fork-clone] [--jobs N] [--sample N]
-                         [--only ID[,ID]] [--list] [--show ID] [--self-test]
+                         [--only ID[,ID]] [--strict] [--list] [--show ID [--write DIR]] [--self-test]
 Environment (what `make mutants` passes): LAB, JOBS, MUTANTS_SAMPLE, MUTANTS_ROOT, MUTANTS_ONLY.
-Reports: <root>/build/mutants/NN-slug.txt and .json. Exit status: 0 when every mutant is killed,
+Reports: <root>/build/mutants/NN-slug.txt and .json (.only/.sample for partial runs). Exit status: 0 when every mutant is killed,
 stillborn or listed as equivalent; 1 when a survivor is not listed; 2 bad input; 3 internal error.
 """
 
