@@ -907,11 +907,16 @@ def main():
     ap.add_argument('--write', metavar='DIR', help='with --show: write the mutated solution to DIR/NN-slug/')
     ap.add_argument('--timeout', type=float, default=300, help='seconds for one grading run')
     ap.add_argument('--out', help='report folder (default ROOT/build/mutants)')
+    ap.add_argument('--operators', action='store_true', help='list the operators')
     ap.add_argument('--self-test', action='store_true', help='check the operators on sample lines')
     ap.add_argument('-v', '--verbose', action='store_true', help='print every verdict')
     a = ap.parse_args()
     if a.self_test:
         return self_test()
+    if a.operators:
+        for name, what in OPERATORS:
+            print('  %-12s %s' % (name, what))
+        return 0
     root = os.path.abspath(a.root)
     if not os.path.isfile(os.path.join(root, 'common', 'ipclab.sh')):
         print('mutants: %s is not a checkout of the lab (no common/ipclab.sh)' % root, file=sys.stderr)
