@@ -5,8 +5,9 @@ BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
+export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
 
-.PHONY: help check test test-fresh run bench labs format clean
+.PHONY: help check test test-fresh mutants run bench labs format clean
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -24,6 +25,9 @@ help:
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
 	@echo "    REPEAT=10 LOAD=1         grade every solution and variant 10 times, cores kept busy: no verdict may change"
 	@echo "  make test-fresh            the README's quick start on a fresh Debian root (debootstrap; root only)"
+	@echo "  make mutants               mutation testing: plant small IPC mistakes in each solution, see which the grader misses"
+	@echo "    LAB=01 JOBS=3            some labs; parallel gradings (default nproc+1); reports in build/mutants/"
+	@echo "    MUTANTS_SAMPLE=40        a deterministic, evenly spread sample of 40 mutants per lab (for CI)"
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
@@ -52,6 +56,10 @@ test:
 
 test-fresh:
 	@$(ROOT)/common/fresh.sh
+
+mutants:
+	@$(ROOT)/common/deps.sh python3=python3-minimal
+	@python3 $(ROOT)/common/mutants.py
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format

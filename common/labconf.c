@@ -89,6 +89,8 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 				bad = store(conf->ldlibs, sizeof conf->ldlibs, value, continuing);
 			else if (!strcmp(key, "timeout"))
 				bad = parse_seconds(value, &conf->timeout);
+			else if (!strcmp(key, "equivalent")) /* "<mutant-id> <reason>" */
+				bad = *value ? 0 : -1;        /* read by common/mutants.py */
 			else
 				bad = -2;
 		} else {
