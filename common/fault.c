@@ -3,6 +3,8 @@
 #include "grader.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -17,6 +19,11 @@ ssize_t __real_writev(int fd, const struct iovec *iov, int cnt);
 ssize_t __real_sendmsg(int fd, const struct msghdr *m, int flags);
 ssize_t __real_recvmsg(int fd, struct msghdr *m, int flags);
 int __real_kill(pid_t pid, int sig);
+pid_t __real_fork(void);
+int __real_pipe(int fds[2]);
+int __real_pipe2(int fds[2], int flags);
+int __real_socket(int domain, int type, int proto);
+int __real_socketpair(int domain, int type, int proto, int sv[2]);
 
 ssize_t __wrap_read(int fd, void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
@@ -27,6 +34,11 @@ ssize_t __wrap_writev(int fd, const struct iovec *iov, int cnt);
 ssize_t __wrap_sendmsg(int fd, const struct msghdr *m, int flags);
 ssize_t __wrap_recvmsg(int fd, struct msghdr *m, int flags);
 int __wrap_kill(pid_t pid, int sig);
+pid_t __wrap_fork(void);
+int __wrap_pipe(int fds[2]);
+int __wrap_pipe2(int fds[2], int flags);
+int __wrap_socket(int domain, int type, int proto);
+int __wrap_socketpair(int domain, int type, int proto, int sv[2]);
 
 static volatile sig_atomic_t armed;
 static fault_plan plan;
@@ -204,4 +216,68 @@ int __wrap_kill(pid_t pid, int sig)
 		return -1;
 	}
 	return __real_kill(pid, sig);
+}
+
+/* Resource faults: the Nth call to one of these from now on fails with a chosen errno, as it
+   would when the machine runs out (EAGAIN from fork, EMFILE from pipe or socket). Root ignores
+   RLIMIT_NPROC, so this is the only way to reach a fork failure path deterministically. */
+static struct {
+	char call[16];
+	unsigned countdown;
+	int err;
+} res_fault;
+static unsigned long res_failed;
+
+void fault_fail_call(const char *call, unsigned nth, int err)
+{
+	snprintf(res_fault.call, sizeof res_fault.call, "%s", call);
+	res_fault.countdown = nth;
+	res_fault.err = err;
+}
+
+void fault_fail_clear(void)
+{
+	res_fault.countdown = 0;
+}
+
+unsigned long fault_failed_calls(void)
+{
+	return res_failed;
+}
+
+/* True when this call to CALL is the one that must fail (errno is then set). */
+static bool resource_fails(const char *call)
+{
+	if (!res_fault.countdown || strcmp(res_fault.call, call))
+		return false;
+	if (--res_fault.countdown)
+		return false;
+	res_failed++;
+	errno = res_fault.err;
+	return true;
+}
+
+pid_t __wrap_fork(void)
+{
+	return resource_fails("fork") ? -1 : __real_fork();
+}
+
+int __wrap_pipe(int fds[2])
+{
+	return resource_fails("pipe") ? -1 : __real_pipe(fds);
+}
+
+int __wrap_pipe2(int fds[2], int flags)
+{
+	return resource_fails("pipe2") ? -1 : __real_pipe2(fds, flags);
+}
+
+int __wrap_socket(int domain, int type, int proto)
+{
+	return resource_fails("socket") ? -1 : __real_socket(domain, type, proto);
+}
+
+int __wrap_socketpair(int domain, int type, int proto, int sv[2])
+{
+	return resource_fails("socketpair") ? -1 : __real_socketpair(domain, type, proto, sv);
 }

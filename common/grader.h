@@ -75,6 +75,12 @@ typedef struct {
 void fault_arm(fault_plan plan);
 void fault_disarm(void);
 unsigned long fault_injected(void); /* how many calls were shortened or failed so far */
+/* Resource faults (also linked with --wrap): the NTH call from now on (1 is the next) to CALL,
+   one of "fork", "pipe", "pipe2", "socket" or "socketpair", fails with ERR; later calls work.
+   The grader's own calls count too: arm it just before the student's call. */
+void fault_fail_call(const char *call, unsigned nth, int err);
+void fault_fail_clear(void);
+unsigned long fault_failed_calls(void); /* how many calls were made to fail so far */
 /* kill(-1, ...) from student code is always refused (EPERM) and counted here. */
 unsigned long fault_kill_all_attempts(void);
 

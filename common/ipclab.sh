@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${IPCLAB_BUILD:-$ROOT/build}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
-WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill)
+WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill,--wrap=fork,--wrap=pipe,--wrap=pipe2,--wrap=socket,--wrap=socketpair)
 
 die() { echo "ipclab: $*" >&2; exit 2; }
 internal() { echo "ipclab: internal error: $*" >&2; exit 3; }
