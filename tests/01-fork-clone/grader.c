@@ -279,6 +279,39 @@ GRADER_TEST(spawn_keeps_caller_fds)
 	ck_assert_msg(own == 4, "After spawn_fork() the caller could not write on its own out_fd.");
 }
 
+GRADER_TEST(spawn_out_to_stderr)
+{
+	/* The caller sends the program's output to its own stderr, which is a pipe here. */
+	int err_pipe[2];
+	cloexec_all();
+	ck_assert(pipe2(err_pipe, O_CLOEXEC) == 0);
+	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	dup2(err_pipe[1], STDERR_FILENO);
+	close(err_pipe[1]);
+	char *argv[] = {"grader", "--probe", "fds", NULL};
+	pid_t pid = spawn_fork(grader_exe(), argv, -1, STDERR_FILENO);
+	int err = errno;
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_err);
+	char got[256] = "";
+	ssize_t n = -1;
+	if (pid > 0) {
+		n = probe_read_all(err_pipe[0], got, sizeof got - 1, 2.0);
+		wait_child(pid, "The program");
+	}
+	close(err_pipe[0]);
+	errno = err;
+	require_implemented(pid < 0, "spawn_fork");
+	ck_assert_msg(pid > 0, "spawn_fork(..., -1, STDERR_FILENO) failed with %s.", errno_name(err));
+	got[n > 0 ? n : 0] = '\0';
+	got[strcspn(got, "\n")] = '\0';
+	ck_assert_msg(!strcmp(got, "0 1 2"),
+		      "With out_fd = STDERR_FILENO (2) the program should start with descriptors 0 1 2, "
+		      "its stdout a copy of the caller's stderr; it started with [%s]. After dup2(out_fd, "
+		      "1) the original is closed only when it is ABOVE 2: descriptor 2 is the program's "
+		      "own stderr, and closing it leaves the program without one.", got);
+}
+
 static int give_42(void *arg)
 {
 	int fd = *(int *)arg;
