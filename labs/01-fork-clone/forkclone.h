@@ -9,7 +9,7 @@
  * Runs the program PATH with arguments ARGV (NULL-terminated; argv[0] is the program's name)
  * in a new child process.
  * - The child's standard input is IN_FD and its standard output is OUT_FD; -1 keeps the
- *   caller's. The program must see no other extra descriptors: IN_FD and OUT_FD themselves are
+ *   caller's. (OUT_FD is never STDIN_FILENO.) The program must see no other extra descriptors: IN_FD and OUT_FD themselves are
  *   not left open in it. It keeps the caller's standard error (descriptor 2), also when OUT_FD
  *   is STDERR_FILENO (then the program's output goes to the caller's stderr).
  * - The caller's own descriptors are untouched: IN_FD and OUT_FD stay open in the caller, and

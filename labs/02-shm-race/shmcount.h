@@ -41,7 +41,8 @@ struct shm_counter {
  * size and hold anything. It is removed and created afresh (the result is then exactly as if
  * it had never existed): a process that still has the stale object mapped keeps that old
  * object, and shares nothing with the new counter.
- * Returns the mapping's address, or NULL with errno set (EINVAL for a bad name).
+ * Returns the mapping's address, or NULL with errno set (EINVAL for a bad name). A failure
+ * leaves nothing behind: no descriptor, no mapping, and no object called NAME.
  */
 struct shm_counter *counter_create(const char *name);
 

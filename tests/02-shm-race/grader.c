@@ -953,3 +953,86 @@ GRADER_TEST(file_map_errors)
 	ck_assert_msg(st.st_size <= 4096, "The file grew to %lld bytes past the limit.",
 		      (long long)st.st_size);
 }
+
+/* ---- Failures and descriptor 0 ------------------------------------------------------------- */
+
+struct edge {
+	char name[64];
+};
+
+static void create_cannot_size(void *arg)
+{
+	struct edge *e = arg;
+	struct rlimit rl = {16, 16}; /* the object cannot grow to a counter's size */
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	int fds = fd_count();
+	errno = 0;
+	struct shm_counter *c = counter_create(e->name);
+	if (!c && errno == ENOSYS)
+		_exit(3);
+	if (c)
+		_exit(4);
+	if (shm_size(e->name) >= 0)
+		_exit(5);
+	if (fd_count() != fds)
+		_exit(6);
+	if (shm_maps(e->name) != 0)
+		_exit(7);
+}
+
+GRADER_TEST(create_edges)
+{
+	struct edge e;
+	sb_name("edge", e.name, sizeof e.name);
+	ledger_watch_shm(e.name);
+
+	/* A process whose standard input is closed gets descriptor 0 from shm_open(). */
+	int saved_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	close(STDIN_FILENO);
+	errno = 0;
+	struct shm_counter *c = counter_create(e.name);
+	int err = errno;
+	struct shm_counter *a = c ? counter_attach(e.name) : NULL;
+	int aerr = errno;
+	dup2(saved_in, STDIN_FILENO);
+	close(saved_in);
+	if (a)
+		munmap(a, CSIZE);
+	drop(e.name, c);
+	errno = err;
+	require_implemented(!c, "counter_create");
+	ck_assert_msg(c != NULL,
+		      "counter_create() failed with %s in a process whose standard input is closed. "
+		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+		      "an error (fd < 0, not fd <= 0).", errname(err));
+	errno = aerr;
+	require_implemented(!a, "counter_attach");
+	ck_assert_msg(a != NULL,
+		      "counter_attach() failed with %s in a process whose standard input is closed. "
+		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+		      "an error (fd < 0, not fd <= 0).", errname(aerr));
+
+	/* ftruncate() fails: counter_create must fail cleanly. */
+	child_end end = probe_in_child(create_cannot_size, &e, 2.0);
+	shm_unlink(e.name);
+	char how[160];
+	ck_assert_msg(!(end.exited && end.code == 4),
+		      "In a process that may not grow files past 16 bytes (RLIMIT_FSIZE), ftruncate() "
+		      "fails with EFBIG, yet counter_create() returned a counter. Check ftruncate()'s "
+		      "result: a mapping of an object that was never sized raises SIGBUS when touched.");
+	ck_assert_msg(!(end.exited && end.code == 5),
+		      "counter_create() failed (ftruncate() said EFBIG) but left the object \"%s\" "
+		      "behind in /dev/shm. On failure after shm_open(), shm_unlink() the name: nothing "
+		      "of a failed create may remain.", e.name);
+	ck_assert_msg(!(end.exited && end.code == 6),
+		      "counter_create() failed (ftruncate() said EFBIG) and left a descriptor open: "
+		      "close it on the failure path too.");
+	ck_assert_msg(!(end.exited && end.code == 7),
+		      "counter_create() failed (ftruncate() said EFBIG) and left the object mapped: "
+		      "munmap it on the failure path.");
+	ck_assert_msg(end.exited && end.code == 0,
+		      "counter_create(), in a process that may not grow files past 16 bytes, %s; it "
+		      "should return NULL with errno set (ftruncate() fails with EFBIG), leaving nothing "
+		      "behind.", describe_end(end, how, sizeof how));
+}
