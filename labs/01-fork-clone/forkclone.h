@@ -9,9 +9,13 @@
  * Runs the program PATH with arguments ARGV (NULL-terminated; argv[0] is the program's name)
  * in a new child process.
  * - The child's standard input is IN_FD and its standard output is OUT_FD; -1 keeps the
- *   caller's. The program must see no other extra descriptors: IN_FD and OUT_FD themselves are
- *   not left open in it.
- * - Output the caller had buffered in stdio appears exactly once.
+ *   caller's. (OUT_FD is never STDIN_FILENO.) The program must see no other extra descriptors: IN_FD and OUT_FD themselves are
+ *   not left open in it. It keeps the caller's standard error (descriptor 2), also when OUT_FD
+ *   is STDERR_FILENO (then the program's output goes to the caller's stderr).
+ * - The caller's own descriptors are untouched: IN_FD and OUT_FD stay open in the caller, and
+ *   closing them there is the caller's job (it may still need them).
+ * - Output the caller had buffered in stdio appears exactly once, and before anything the
+ *   program writes.
  * - If the program cannot be executed, the child exits with status 127 (as a shell does) and
  *   never returns into the caller's code.
  * Returns the child's pid (the caller reaps it), or -1 with errno set if no child was created.
@@ -23,7 +27,8 @@ pid_t spawn_fork(const char *path, char *const argv[], int in_fd, int out_fd);
  * lowest address of a region of SIZE bytes. With SHARE_VM non-zero the child shares the
  * caller's memory (what threads do); with 0 it works on a copy (what fork does).
  * The child's exit status is FN's return value, and the caller can wait for it with an
- * ordinary waitpid(), just like a forked child.
+ * ordinary waitpid(), just like a forked child, whether SHARE_VM is set or not: the caller
+ * gets SIGCHLD when it ends.
  * Returns the child's pid, or -1 with errno set.
  */
 pid_t spawn_clone(int (*fn)(void *), void *arg, void *stack, size_t size, int share_vm);

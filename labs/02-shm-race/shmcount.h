@@ -39,8 +39,10 @@ struct shm_counter {
  * written last. No descriptor is left open.
  * If NAME already exists, it is a stale object left by a run that crashed: it may have any
  * size and hold anything. It is removed and created afresh (the result is then exactly as if
- * it had never existed).
- * Returns the mapping's address, or NULL with errno set (EINVAL for a bad name).
+ * it had never existed): a process that still has the stale object mapped keeps that old
+ * object, and shares nothing with the new counter.
+ * Returns the mapping's address, or NULL with errno set (EINVAL for a bad name). A failure
+ * leaves nothing behind: no descriptor, no mapping, and no object called NAME.
  */
 struct shm_counter *counter_create(const char *name);
 
@@ -60,7 +62,8 @@ int counter_detach(struct shm_counter *c);
 /*
  * The owner's cleanup, once no process uses the counter any more: destroys the mutex and the
  * semaphore, unmaps the region AND removes the name NAME, so the memory is freed once every
- * process has unmapped it. Returns 0, or -1 with errno set.
+ * process has unmapped it. Returns 0, or -1 with errno set if a step failed (ENOENT: NAME was
+ * already gone; the region is unmapped all the same).
  */
 int counter_destroy(const char *name, struct shm_counter *c);
 
@@ -92,6 +95,9 @@ int counter_inc_atomic(struct shm_counter *c);
  * Maps the first SIZE bytes of the open file FD (opened O_RDWR), readable and writable.
  * If the file is shorter than SIZE it is first extended to SIZE bytes (reading as zeros):
  * touching a page of a mapping that lies wholly beyond the end of the file raises SIGBUS.
+ * A file of SIZE bytes or more keeps its length and every byte of its contents, and the
+ * mapping starts out showing them. If the file cannot be extended (ftruncate fails), or SIZE
+ * is 0, nothing is mapped.
  * - SHARED non-zero: stores through the mapping reach the file itself: read() and every other
  *   mapping of the file, in any process, see them.
  * - SHARED zero: the mapping is the process's private copy-on-write copy: its stores never

@@ -26,6 +26,13 @@ GRADER_PROBE(fds)
 	return 0;
 }
 
+/* `grader --probe say TEXT`: writes TEXT and a newline to its standard output. */
+GRADER_PROBE(say)
+{
+	printf("%s\n", argc > 1 ? argv[1] : "");
+	return 0;
+}
+
 /* Marks every descriptor above 2 close-on-exec, so only what spawn_fork passes on can leak. */
 static void cloexec_all(void)
 {
@@ -89,11 +96,25 @@ GRADER_TEST(spawn_runs_program)
 		      describe_status(status, how, sizeof how));
 }
 
+/* The caller's atexit handler: it must never run in a child whose exec failed. */
+static pid_t exit_owner;
+static int exit_report = -1;
+static void caller_atexit(void)
+{
+	if (getpid() != exit_owner && exit_report >= 0) {
+		ssize_t ignored = write(exit_report, "x", 1);
+		(void)ignored;
+	}
+}
+
 GRADER_TEST(spawn_exec_failure)
 {
 	int report[2];
 	ck_assert(pipe(report) == 0);
 	pid_t me = getpid();
+	exit_owner = me;
+	exit_report = report[1];
+	atexit(caller_atexit);
 	char *argv[] = {"no-such-program", NULL};
 	pid_t pid = spawn_fork("/nonexistent/no-such-program", argv, -1, -1);
 	if (getpid() != me) {
@@ -104,6 +125,7 @@ GRADER_TEST(spawn_exec_failure)
 	}
 	require_implemented(pid < 0, "spawn_fork");
 	close(report[1]);
+	exit_report = -1;
 	ck_assert_msg(pid > 0,
 		      "spawn_fork() returned %d for a program that does not exist. The parent cannot know "
 		      "yet that exec will fail: it should return the child's pid, and the child should "
@@ -112,10 +134,15 @@ GRADER_TEST(spawn_exec_failure)
 	char mark = 0;
 	ssize_t strays = read(report[0], &mark, 1);
 	close(report[0]);
-	ck_assert_msg(strays <= 0,
+	ck_assert_msg(strays <= 0 || mark == 'x',
 		      "When exec failed, the child returned from spawn_fork() and went on running the "
 		      "caller's code: the caller now runs twice. After a failed exec the child must end "
 		      "at once with _exit(127).");
+	ck_assert_msg(strays <= 0,
+		      "When exec failed, the child ran the caller's atexit() handlers: it ended with "
+		      "exit(), which runs the handlers the caller registered (and flushes its stdio "
+		      "buffers) in the child, as if the caller had ended. A child whose exec failed "
+		      "must end with _exit(127), which does neither.");
 	char how[160];
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 127,
 		      "The child whose exec failed %s; it should exit with status 127, as a shell does "
@@ -137,15 +164,24 @@ GRADER_TEST(spawn_stdio_once)
 
 	char *argv[] = {"no-such-program", NULL};
 	pid_t pid = spawn_fork("/nonexistent/no-such-program", argv, -1, -1);
-	int status = 0;
+	int err = errno;
 	if (pid > 0)
-		status = wait_child(pid, "The child");
+		wait_child(pid, "The child");
+	/* Then a program that writes to the same stdout: the caller's text must come first. */
+	pid_t pid2 = -1;
+	if (pid > 0) {
+		printf("printed before the second spawn\n");
+		char *say[] = {"grader", "--probe", "say", "the program's own line", NULL};
+		pid2 = spawn_fork(grader_exe(), say, -1, -1);
+		if (pid2 > 0)
+			wait_child(pid2, "The program");
+	}
 	fflush(stdout);
 	dup2(saved_stdout, STDOUT_FILENO);
 	close(saved_stdout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	errno = err;
 	require_implemented(pid < 0, "spawn_fork");
-	(void)status;
 
 	char got[1024] = "";
 	ssize_t n = probe_read_all(p[0], got, sizeof got - 1, 1.0);
@@ -159,6 +195,16 @@ GRADER_TEST(spawn_stdio_once)
 		      "fork() copied the unflushed buffer into the child, and the child flushed it again "
 		      "when it ended. Call fflush(NULL) before fork(), and end a child whose exec failed "
 		      "with _exit(), which does not flush.", copies);
+	char *mine = strstr(got, "printed before the second spawn");
+	char *theirs = strstr(got, "the program's own line");
+	ck_assert_msg(pid2 > 0 && theirs, "spawn_fork() of a program that prints a line failed, or its "
+					  "line never reached the shared stdout.");
+	ck_assert_msg(mine && mine < theirs,
+		      "The caller printed a line (still in stdio's buffer), then spawned a program that "
+		      "writes to the same stdout, and waited for it. The program's line came out FIRST: "
+		      "the caller's text was still sitting in its buffer when the program ran, and only "
+		      "came out later. Call fflush(NULL) before fork(), so what the caller printed "
+		      "before the spawn comes out before it.");
 }
 
 GRADER_TEST(spawn_no_fd_leak)
@@ -185,6 +231,85 @@ GRADER_TEST(spawn_no_fd_leak)
 		      "dup2(in_fd, 0) makes a copy: the original in_fd (and out_fd) stay open in the "
 		      "child and leak into the program, which can keep a pipe from ever reporting EOF. "
 		      "Close them after dup2 (or create them with O_CLOEXEC).", got);
+}
+
+GRADER_TEST(spawn_keeps_caller_fds)
+{
+	int in[2], out[2];
+	child_pipes(in, out);
+	char before[4][64], after[4][64];
+	int fds[4] = {in[0], out[1], STDIN_FILENO, STDOUT_FILENO};
+	for (int i = 0; i < 4; i++)
+		probe_fd_target(0, fds[i], before[i], sizeof before[i]);
+	char *argv[] = {"cat", NULL};
+	pid_t pid = spawn_fork("/bin/cat", argv, in[0], out[1]);
+	int err = errno;
+	for (int i = 0; i < 4; i++)
+		probe_fd_target(0, fds[i], after[i], sizeof after[i]);
+	int open_in = fcntl(in[0], F_GETFD) >= 0, open_out = fcntl(out[1], F_GETFD) >= 0;
+	/* The caller can still use its out_fd: a line of its own arrives after cat's. */
+	ssize_t own = -1;
+	if (pid > 0) {
+		close(in[1]); /* cat sees EOF and ends */
+		wait_child(pid, "cat");
+		own = write(out[1], "mine", 4);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(out[0]);
+	if (pid < 0)
+		close(in[1]);
+	errno = err;
+	require_implemented(pid < 0, "spawn_fork");
+	ck_assert_msg(pid > 0, "spawn_fork() failed with %s.", errno_name(err));
+	ck_assert_msg(open_in && open_out,
+		      "After spawn_fork() returned, the caller's %s %s closed in the CALLER. Those "
+		      "descriptors belong to the caller, who may still need them (to pass them to the "
+		      "next program, or to write on them itself) and closes them itself. Close the "
+		      "originals in the child only, after dup2().",
+		      open_in ? "out_fd" : open_out ? "in_fd" : "in_fd and out_fd",
+		      open_in != open_out ? "was" : "were");
+	const char *names[4] = {"in_fd", "out_fd", "standard input", "standard output"};
+	for (int i = 0; i < 4; i++)
+		ck_assert_msg(!strcmp(before[i], after[i]),
+			      "spawn_fork() changed the caller's %s (descriptor %d was %s, now %s). "
+			      "dup2() and close() belong in the child, between fork() and exec: the "
+			      "caller's descriptor table must stay as it was.", names[i], fds[i],
+			      before[i], after[i]);
+	ck_assert_msg(own == 4, "After spawn_fork() the caller could not write on its own out_fd.");
+}
+
+GRADER_TEST(spawn_out_to_stderr)
+{
+	/* The caller sends the program's output to its own stderr, which is a pipe here. */
+	int err_pipe[2];
+	cloexec_all();
+	ck_assert(pipe2(err_pipe, O_CLOEXEC) == 0);
+	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	dup2(err_pipe[1], STDERR_FILENO);
+	close(err_pipe[1]);
+	char *argv[] = {"grader", "--probe", "fds", NULL};
+	pid_t pid = spawn_fork(grader_exe(), argv, -1, STDERR_FILENO);
+	int err = errno;
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_err);
+	char got[256] = "";
+	ssize_t n = -1;
+	if (pid > 0) {
+		n = probe_read_all(err_pipe[0], got, sizeof got - 1, 2.0);
+		wait_child(pid, "The program");
+	}
+	close(err_pipe[0]);
+	errno = err;
+	require_implemented(pid < 0, "spawn_fork");
+	ck_assert_msg(pid > 0, "spawn_fork(..., -1, STDERR_FILENO) failed with %s.", errno_name(err));
+	got[n > 0 ? n : 0] = '\0';
+	got[strcspn(got, "\n")] = '\0';
+	ck_assert_msg(!strcmp(got, "0 1 2"),
+		      "With out_fd = STDERR_FILENO (2) the program should start with descriptors 0 1 2, "
+		      "its stdout a copy of the caller's stderr; it started with [%s]. After dup2(out_fd, "
+		      "1) the original is closed only when it is ABOVE 2: descriptor 2 is the program's "
+		      "own stderr, and closing it leaves the program without one.", got);
 }
 
 static int give_42(void *arg)
@@ -246,27 +371,35 @@ GRADER_TEST(clone_sigchld)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
-	char *stack = probe_stack(STACK_SIZE);
-	pid_t pid = spawn_clone(give_7, NULL, stack, STACK_SIZE, 0);
-	require_implemented(pid < 0, "spawn_clone");
-	ck_assert(pid > 0);
-	int status;
-	int rc = probe_wait(pid, &status, 2.0); /* a plain waitpid, without __WALL */
-	int err = errno;
-	if (rc < 0) { /* clean up before failing: reap it the way only clone children need */
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, __WALL);
+	for (int share_vm = 0; share_vm <= 1; share_vm++) {
+		sigchld_seen = 0;
+		char *stack = probe_stack(STACK_SIZE);
+		pid_t pid = spawn_clone(give_7, NULL, stack, STACK_SIZE, share_vm);
+		require_implemented(pid < 0, "spawn_clone");
+		ck_assert(pid > 0);
+		int status;
+		int rc = probe_wait(pid, &status, 2.0); /* a plain waitpid, without __WALL */
+		int err = errno;
+		if (rc < 0) { /* clean up before failing: reap it the way only clone children need */
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, __WALL);
+		}
+		probe_stack_free(stack, STACK_SIZE);
+		ck_assert_msg(rc == 0,
+			      "With share_vm = %d, a plain waitpid() on the cloned child failed with %s. "
+			      "Without SIGCHLD in clone()'s flags the child is a \"clone child\": the "
+			      "parent gets no signal when it ends, and waitpid() only sees it with the "
+			      "__WALL flag. Put SIGCHLD in the flags in both cases (mind the precedence "
+			      "of ?: and |: parenthesise the conditional).",
+			      share_vm, strerrorname_np(err) ? strerrorname_np(err) : "an error");
+		ck_assert_msg(sigchld_seen,
+			      "With share_vm = %d the child ended without the parent receiving SIGCHLD: "
+			      "put SIGCHLD in the low byte of clone()'s flags, whether CLONE_VM is there "
+			      "or not.", share_vm);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+			      "With share_vm = %d the child should exit with 7.", share_vm);
 	}
-	probe_stack_free(stack, STACK_SIZE);
 	signal(SIGCHLD, SIG_DFL);
-	ck_assert_msg(rc == 0,
-		      "A plain waitpid() on the cloned child failed with %s. Without SIGCHLD in clone()'s "
-		      "flags the child is a \"clone child\": the parent gets no signal when it ends, and "
-		      "waitpid() only sees it with the __WALL flag. Put SIGCHLD in the flags.",
-		      strerrorname_np(err) ? strerrorname_np(err) : "an error");
-	ck_assert_msg(sigchld_seen, "The child ended without the parent receiving SIGCHLD: put SIGCHLD "
-				    "in the low byte of clone()'s flags.");
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7, "the child should exit with 7");
 }
 
 static int set_99(void *arg)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -448,9 +449,22 @@ GRADER_TEST(stale_object)
 	} cases[] = {{3, "3 bytes"}, {CSIZE, "the right size but garbage"}, {3 * CSIZE, "too big"}};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		plant(name, cases[i].size, 0xa5, 0xdeadbeef);
+		/* A survivor of the crashed run still has the stale object open. */
+		int survivor = shm_open(name, O_RDWR, 0);
+		struct stat old_st;
+		ck_assert(survivor >= 0 && fstat(survivor, &old_st) == 0);
 		errno = 0;
 		struct shm_counter *c = counter_create(name);
 		int err = errno;
+		struct stat old_after;
+		fstat(survivor, &old_after);
+		close(survivor);
+		struct stat new_st = {0};
+		int fd = shm_open(name, O_RDONLY, 0);
+		if (fd >= 0) {
+			fstat(fd, &new_st);
+			close(fd);
+		}
 		if (!c) {
 			shm_unlink(name);
 			errno = err;
@@ -470,6 +484,14 @@ GRADER_TEST(stale_object)
 		if (sem_ok)
 			sem_post(&c->sem);
 		drop(name, c);
+		ck_assert_msg(new_st.st_ino != old_st.st_ino && old_after.st_size == old_st.st_size,
+			      "A stale object (%s) was left under the name, and a process of the crashed "
+			      "run still had it open. counter_create() REUSED that object (%s) instead of "
+			      "replacing it: the survivor now shares memory with the new counter and can "
+			      "scribble on it. Create with O_CREAT | O_EXCL; on EEXIST shm_unlink() the "
+			      "name and create a new object (the survivor keeps the old one).",
+			      cases[i].what, new_st.st_ino == old_st.st_ino ? "same object" : "it changed "
+			      "the old object's size");
 		ck_assert_msg(size == (long)CSIZE,
 			      "A stale object (%s) was left under the name; after counter_create() it is "
 			      "%ld bytes instead of %zu. O_CREAT without O_EXCL silently reuses whatever "
@@ -589,6 +611,25 @@ GRADER_TEST(destroy_cleans_up)
 		      "(/proc/self/maps lists it%s). Closing the descriptor or unlinking the name "
 		      "does not unmap: call munmap().", size < 0 ? " as \"(deleted)\"" : "");
 	ck_assert_msg(rc == 0, "counter_destroy() returned %d (%s).", rc, errname(err));
+
+	/* Someone removed the name already: destroy still unmaps, and says the unlink failed. */
+	c = counter_create(name);
+	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
+	shm_unlink(name);
+	errno = 0;
+	rc = counter_destroy(name, c);
+	err = errno;
+	maps = shm_maps(name);
+	if (maps > 0)
+		munmap(c, CSIZE);
+	ck_assert_msg(maps == 0,
+		      "When the name was already removed, counter_destroy() left the region mapped. "
+		      "Unmap first (or whatever happens): the caller is done with the region either "
+		      "way.");
+	ck_assert_msg(rc == -1 && err == ENOENT,
+		      "counter_destroy() on a counter whose name someone had already removed returned "
+		      "%d (%s); it should report the failed shm_unlink() with -1 and ENOENT. A result "
+		      "ignored is a failure nobody hears about.", rc, rc < 0 ? errname(err) : "no error");
 }
 
 /* ---- Increments ---------------------------------------------------------------------------- */
@@ -807,4 +848,191 @@ GRADER_TEST(file_map_private)
 		      "A private mapping is a copy-on-write copy of the file: map it MAP_PRIVATE.",
 		      n == 7 && !memcmp(back, "changed", 7) ? "returns" : "does not return",
 		      other_sees ? ", and another mapping of the file sees it too" : "");
+}
+
+GRADER_TEST(file_map_keeps_data)
+{
+	int fd = open("long.dat", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert(fd >= 0);
+	enum { PG = 4096, PAGES = 3 };
+	char page[PG];
+	for (int i = 0; i < PAGES; i++) {
+		memset(page, 'A' + i, sizeof page);
+		ck_assert(write(fd, page, sizeof page) == (ssize_t)sizeof page);
+	}
+	for (int shared = 1; shared >= 0; shared--) {
+		errno = 0;
+		char *p = file_map(fd, PG, shared);
+		int err = errno;
+		int shows = p && memchr(p, 0, PG) == NULL && p[0] == 'A' && p[PG - 1] == 'A';
+		if (p)
+			munmap(p, PG);
+		struct stat st;
+		fstat(fd, &st);
+		char last = 0;
+		ssize_t n = pread(fd, &last, 1, (off_t)(PAGES * PG - 1));
+		if (!p || st.st_size != PAGES * PG || n != 1 || last != 'A' + PAGES - 1) {
+			close(fd);
+			unlink("long.dat");
+		}
+		errno = err;
+		require_implemented(!p, "file_map");
+		ck_assert_msg(p != NULL, "file_map(fd, %d, %d) of a %d-byte file failed with %s.", PG,
+			      shared, PAGES * PG, errname(err));
+		ck_assert_msg(st.st_size == PAGES * PG && n == 1 && last == 'A' + PAGES - 1,
+			      "file_map(fd, %d, %d) of a file that was ALREADY %d bytes long left it %lld "
+			      "bytes long: the data past the first %d bytes is gone. Only extend a file "
+			      "that is shorter than SIZE (fstat first); ftruncate() to a smaller size "
+			      "throws the rest of the file away.", PG, shared, PAGES * PG,
+			      (long long)st.st_size, PG);
+		ck_assert_msg(shows,
+			      "file_map(fd, %d, %d) of a file full of data gave a mapping that does not "
+			      "show that data (zeros instead): the file was emptied before it was mapped. "
+			      "Leave a long enough file as it is.", PG, shared);
+	}
+	close(fd);
+	unlink("long.dat");
+}
+
+struct too_big {
+	int fd;
+	void *got;
+	int err;
+};
+
+static void map_over_limit(void *arg)
+{
+	struct too_big *t = arg;
+	struct rlimit rl = {4096, 4096};
+	signal(SIGXFSZ, SIG_IGN); /* growing past RLIMIT_FSIZE: EFBIG instead of a signal */
+	setrlimit(RLIMIT_FSIZE, &rl);
+	errno = 0;
+	t->got = file_map(t->fd, 4 * 4096, 1);
+	t->err = errno;
+	if (t->got == NULL && t->err == ENOSYS)
+		_exit(3);
+	if (t->got != NULL)
+		_exit(4);
+}
+
+GRADER_TEST(file_map_errors)
+{
+	int fd = open("err.dat", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert(fd >= 0);
+	errno = 0;
+	void *p = file_map(fd, 0, 1);
+	int err = errno;
+	if (p && p != MAP_FAILED)
+		munmap(p, 4096);
+	if (p == NULL && err == ENOSYS) {
+		close(fd);
+		unlink("err.dat");
+		errno = ENOSYS;
+		require_implemented(1, "file_map");
+	}
+	struct too_big t = {.fd = fd};
+	child_end e = probe_in_child(map_over_limit, &t, 2.0);
+	struct stat st;
+	fstat(fd, &st);
+	close(fd);
+	unlink("err.dat");
+	ck_assert_msg(p == NULL,
+		      "file_map(fd, 0, 1) returned %p: mmap() refuses an empty mapping (EINVAL), and "
+		      "file_map() must then return NULL. mmap() reports failure as MAP_FAILED "
+		      "((void *)-1), not NULL: compare with MAP_FAILED and return NULL.", p);
+	char how[160];
+	ck_assert_msg(!(e.exited && e.code == 4),
+		      "The file could not be extended (ftruncate() failed with EFBIG: the process may "
+		      "not grow files past 4096 bytes), yet file_map(fd, 16384, 1) returned a mapping. "
+		      "Touching its pages past the end of the file raises SIGBUS. Check ftruncate()'s "
+		      "result and return NULL when it fails.");
+	ck_assert_msg(e.exited && e.code == 0,
+		      "file_map(fd, 16384, 1), in a process that may not grow files past 4096 bytes, %s; "
+		      "it should return NULL (ftruncate() fails with EFBIG).",
+		      describe_end(e, how, sizeof how));
+	ck_assert_msg(st.st_size <= 4096, "The file grew to %lld bytes past the limit.",
+		      (long long)st.st_size);
+}
+
+/* ---- Failures and descriptor 0 ------------------------------------------------------------- */
+
+struct edge {
+	char name[64];
+};
+
+static void create_cannot_size(void *arg)
+{
+	struct edge *e = arg;
+	struct rlimit rl = {16, 16}; /* the object cannot grow to a counter's size */
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &rl);
+	int fds = fd_count();
+	errno = 0;
+	struct shm_counter *c = counter_create(e->name);
+	if (!c && errno == ENOSYS)
+		_exit(3);
+	if (c)
+		_exit(4);
+	if (shm_size(e->name) >= 0)
+		_exit(5);
+	if (fd_count() != fds)
+		_exit(6);
+	if (shm_maps(e->name) != 0)
+		_exit(7);
+}
+
+GRADER_TEST(create_edges)
+{
+	struct edge e;
+	sb_name("edge", e.name, sizeof e.name);
+	ledger_watch_shm(e.name);
+
+	/* A process whose standard input is closed gets descriptor 0 from shm_open(). */
+	int saved_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+	close(STDIN_FILENO);
+	errno = 0;
+	struct shm_counter *c = counter_create(e.name);
+	int err = errno;
+	struct shm_counter *a = c ? counter_attach(e.name) : NULL;
+	int aerr = errno;
+	dup2(saved_in, STDIN_FILENO);
+	close(saved_in);
+	if (a)
+		munmap(a, CSIZE);
+	drop(e.name, c);
+	errno = err;
+	require_implemented(!c, "counter_create");
+	ck_assert_msg(c != NULL,
+		      "counter_create() failed with %s in a process whose standard input is closed. "
+		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+		      "an error (fd < 0, not fd <= 0).", errname(err));
+	errno = aerr;
+	require_implemented(!a, "counter_attach");
+	ck_assert_msg(a != NULL,
+		      "counter_attach() failed with %s in a process whose standard input is closed. "
+		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+		      "an error (fd < 0, not fd <= 0).", errname(aerr));
+
+	/* ftruncate() fails: counter_create must fail cleanly. */
+	child_end end = probe_in_child(create_cannot_size, &e, 2.0);
+	shm_unlink(e.name);
+	char how[160];
+	ck_assert_msg(!(end.exited && end.code == 4),
+		      "In a process that may not grow files past 16 bytes (RLIMIT_FSIZE), ftruncate() "
+		      "fails with EFBIG, yet counter_create() returned a counter. Check ftruncate()'s "
+		      "result: a mapping of an object that was never sized raises SIGBUS when touched.");
+	ck_assert_msg(!(end.exited && end.code == 5),
+		      "counter_create() failed (ftruncate() said EFBIG) but left the object \"%s\" "
+		      "behind in /dev/shm. On failure after shm_open(), shm_unlink() the name: nothing "
+		      "of a failed create may remain.", e.name);
+	ck_assert_msg(!(end.exited && end.code == 6),
+		      "counter_create() failed (ftruncate() said EFBIG) and left a descriptor open: "
+		      "close it on the failure path too.");
+	ck_assert_msg(!(end.exited && end.code == 7),
+		      "counter_create() failed (ftruncate() said EFBIG) and left the object mapped: "
+		      "munmap it on the failure path.");
+	ck_assert_msg(end.exited && end.code == 0,
+		      "counter_create(), in a process that may not grow files past 16 bytes, %s; it "
+		      "should return NULL with errno set (ftruncate() fails with EFBIG), leaving nothing "
+		      "behind.", describe_end(end, how, sizeof how));
 }
