@@ -219,6 +219,31 @@ if [ -f "$escape" ] && [ -d "$WORK/variants/01-fork-clone-hostile-setsid-escape"
   ok "a setsid() daemon graded without namespaces ($(lab_score fallback-escape 01-fork-clone | cut -d' ' -f1,2 | tr ' ' /)); (d) checks it was swept"
 fi
 
+# --- (m) mutation testing: every mutant is killed or listed as equivalent --------------------
+# MUTANTS_SAMPLE=N grades N evenly spread mutants per lab (a fixed sample: the same every run);
+# MUTANTS_SAMPLE=all grades every one (make mutants does that too); 0 skips the section.
+sample=${MUTANTS_SAMPLE:-40}
+if [ "$sample" != 0 ]; then
+  section "(m) Mutants of each solution are killed by its grader, or listed as equivalent in lab.conf"
+  "$ROOT/common/deps.sh" python3=python3-minimal || exit 2
+  margs=(--lab "$(IFS=,; echo "${LABS[*]}")" --out "$WORK/mutants")
+  [ "$sample" = all ] || margs+=(--sample "$sample")
+  t0=$(date +%s)
+  python3 "$ROOT/common/mutants.py" "${margs[@]}" >"$WORK/mutants.log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - t0 ))
+  for lab in "${LABS[@]}"; do
+    line=$(grep -E "^  $lab +killed" "$WORK/mutants.log" | tail -n 1 | sed 's/^ *//; s/  */ /g')
+    report=$(ls "$WORK/mutants/$lab".*txt "$WORK/mutants/$lab.txt" 2>/dev/null | head -n 1)
+    surv=$(grep -h '^  SURVIVED ' "$report" 2>/dev/null | awk '{print $2}' | paste -sd' ')
+    if [ -n "$line" ] && [ -z "$surv" ]; then ok "${line/ killed/: killed}"
+    elif [ -n "$surv" ]; then bad "$lab: mutants that survive and no lab.conf line explains: $surv (see $report)"
+    else bad "$lab: no mutation result; see $WORK/mutants.log"; fi
+  done
+  [ $rc -le 1 ] || bad "mutants.py stopped with status $rc; see $WORK/mutants.log"
+  echo "        ($secs s; reports in $WORK/mutants/)"
+fi
+
 # --- (h) every advertised sanitizer mode gives correct code full marks --------------------------
 section "(h) With each SANITIZE= mode that make help advertises, the solutions score full marks"
 for san in thread address undefined; do
