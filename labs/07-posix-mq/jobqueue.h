@@ -52,6 +52,7 @@ int jq_submit(mqd_t q, const void *job, size_t len, unsigned prio);
  *   empty queue fails at once with ETIMEDOUT.
  * A signal that interrupts the wait is not a reason to give up: it goes on waiting, and a timed
  * take still gives up at the deadline it started with (signals do not extend it).
+ * Whatever memory a take allocates is freed before it returns.
  * Returns the length, or -1 with errno set.
  */
 ssize_t jq_take(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_ms);
@@ -72,6 +73,8 @@ typedef void (*jq_handler)(const void *job, size_t len, unsigned prio, void *arg
  * Starts N worker processes (N >= 1) and stores their pids in PIDS[0..N-1]. Each worker takes
  * jobs from Q (a blocking descriptor) and calls FN(job, len, prio, ARG) for each, until it takes
  * a stop message; then it ends with exit status 0. It never returns into the caller's code.
+ * stdio: what the caller had printed but not yet flushed is written once (not once more by
+ * every worker), and what FN prints with stdio in a worker is written before that worker ends.
  * Every job is handed to FN exactly once, in exactly one worker, with its length and priority.
  * If a fork fails, the workers already started are killed and collected (they would wait
  * forever for a stop message nobody sends), and it fails with fork's errno.

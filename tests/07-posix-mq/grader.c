@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,10 @@ GRADER_TEST(open_creates_queue)
 	mqd_t q = open_q("create", name, sizeof name, 4, 64, 0);
 	struct mq_attr a = {0};
 	int got = mq_getattr(q, &a);
+	/* Both directions work through it (the queue is empty, so neither call waits). */
+	int sent = mq_send(q, "rw", 2, 0);
+	char rbuf[64];
+	ssize_t rcvd = sent == 0 ? mq_receive(q, rbuf, sizeof rbuf, NULL) : -1;
 	mqd_t qn = jq_open(name, 4, 64, JQ_NONBLOCK); /* a second descriptor to the same queue */
 	int err = errno;
 	struct mq_attr b = {0};
@@ -133,6 +138,10 @@ GRADER_TEST(open_creates_queue)
 		      a.mq_maxmsg, a.mq_msgsize);
 	ck_assert_msg(!(a.mq_flags & O_NONBLOCK),
 		      "Without JQ_NONBLOCK the descriptor should block (mq_flags has O_NONBLOCK).");
+	ck_assert_msg(sent == 0 && rcvd == 2,
+		      "jq_open(name, 4, 64, 0) gave a descriptor through which a job could not be %s. "
+		      "Open for reading and writing: exactly O_RDWR (with O_CREAT), nothing else in "
+		      "the access mode bits.", sent ? "sent" : "taken");
 	ck_assert_msg(qn != NOQ, "Opening the same queue again (it exists now) failed with %s. Use "
 				 "O_CREAT without O_EXCL: open it if it exists, create it if not.",
 		      errno_name(err));
@@ -303,6 +312,9 @@ GRADER_TEST(submit_checks_length)
 	errno = 0;
 	int bad = jq_submit(q, "x", 1, 1);
 	int bad_err = errno;
+	errno = 0;
+	int bad_stop = jq_stop_workers(q, 2);
+	int bad_stop_err = errno;
 	errno = empty_err;
 	require_implemented(empty < 0 && full < 0, "jq_submit");
 	ck_assert_msg(empty < 0 && empty_err == EINVAL && after_empty == 0,
@@ -318,6 +330,11 @@ GRADER_TEST(submit_checks_length)
 		      "jq_submit() on a closed queue descriptor %s%s; mq_send() says EBADF, and the "
 		      "caller must hear it: return -1 with that errno.",
 		      bad == 0 ? "returned 0" : "failed with ", bad == 0 ? "" : errno_name(bad_err));
+	ck_assert_msg(bad_stop < 0 && bad_stop_err == EBADF,
+		      "jq_stop_workers() on a closed queue descriptor %s%s: no stop message went out, "
+		      "so the workers will never stop. Return -1 with mq_send()'s errno.",
+		      bad_stop == 0 ? "returned 0" : "failed with ",
+		      bad_stop == 0 ? "" : errno_name(bad_stop_err));
 }
 
 GRADER_TEST(take_priority_order)
@@ -397,7 +414,20 @@ GRADER_TEST(take_buffer_from_queue_size)
 		n2 = jq_take(q, buf, 64, NULL, -1);
 		err2 = errno;
 	}
+	/* 64 more takes: whatever a take allocates must be freed by the time it returns. */
+	size_t heap0 = mallinfo2().uordblks;
+	for (int i = 0; i < 64 && n2 == 199; i++) {
+		char small[64];
+		put(q, "tick", 1);
+		if (jq_take(q, small, sizeof small, NULL, -1) != 4)
+			break;
+	}
+	size_t grown = mallinfo2().uordblks - heap0;
 	drop(q, name);
+	/* The descriptor is closed now: a take must report that, not a job. */
+	errno = 0;
+	ssize_t n3 = n2 == 199 ? jq_take(q, buf, 64, NULL, 0) : -1;
+	int err3 = n2 == 199 ? errno : EBADF;
 	errno = err1;
 	require_implemented(n1 < 0, "jq_take");
 	ck_assert_msg(n1 >= 0,
@@ -415,6 +445,14 @@ GRADER_TEST(take_buffer_from_queue_size)
 	ck_assert_msg(buf[0] == 'x' && buf[63] == 'x' && buf[64] == '#',
 		      "jq_take(q, buf, 64, ...) must copy exactly the first 64 bytes of a longer job "
 		      "and never write past buf[63].");
+	ck_assert_msg(grown < (size_t)size_max * 16,
+		      "After 64 more takes with a buffer smaller than mq_msgsize (%ld), the heap had "
+		      "grown by %zu bytes: each take leaks the buffer it receives into. free() it "
+		      "before returning, on every path.", size_max, grown);
+	ck_assert_msg(n3 < 0 && err3 == EBADF,
+		      "jq_take() on a descriptor that is closed %s%s; expected -1 with EBADF (check "
+		      "mq_getattr()'s result too).", n3 < 0 ? "failed with " : "returned ",
+		      n3 < 0 ? errno_name(err3) : "a length");
 }
 
 struct take_probe {
@@ -669,7 +707,7 @@ static void on_test_signal(int sig)
 		sig_budget--;
 		char buf[64];
 		if (sig_action == 1)
-			mq_send(sig_q, "sig", 3, 1);
+			mq_send(sig_q, "", 0, 1); /* an empty job: what a stop message looks like */
 		else if (sig_action == 2)
 			mq_receive(sig_q, buf, sizeof buf, NULL);
 	}
@@ -738,7 +776,7 @@ static void take_under_signals(void *arg)
 	n = jq_take(t->q, buf, sizeof buf, NULL, -1);
 	err = errno;
 	signals_off();
-	if (n != 3)
+	if (n != 0)
 		n < 0 ? exit_step(3, err) : _exit(3 * 16 + 15);
 	_exit(0);
 }
@@ -761,8 +799,9 @@ GRADER_TEST(take_signals)
 		      "A jq_take(q, ..., 300 ms) on an empty queue, or a blocking one whose job the "
 		      "signal handler put after %d signals, was still waiting after 2 s while SIGALRM "
 		      "arrived every 5 ms. If you retry after EINTR, keep the deadline you computed "
-		      "BEFORE the loop: a new deadline per retry makes every signal restart the wait.",
-		      SIG_EVERY);
+		      "BEFORE the loop: a new deadline per retry makes every signal restart the wait. "
+		      "And retry only while the call FAILS (-1) with EINTR: errno is not cleared by a "
+		      "call that works, and a message of length 0 is a success.", SIG_EVERY);
 	ck_assert_msg(e.exited, "jq_take() under signals: the process %s.",
 		      describe_end(e, how, sizeof how));
 	ck_assert_msg(!(step == 1 && err == EINTR),
@@ -779,9 +818,9 @@ GRADER_TEST(take_signals)
 		      "handler installed without SA_RESTART). Waiting \"as long as it takes\" "
 		      "includes signals: retry mq_receive() while it fails with EINTR.");
 	ck_assert_msg(step == 0,
-		      "A blocking jq_take(q, ..., -1) under signals should have returned the 3-byte "
-		      "job the handler put; it %s%s.", idx == 15 ? "returned something else" :
-		      "failed with ", idx == 15 ? "" : errno_name(err));
+		      "A blocking jq_take(q, ..., -1) under signals should have returned the empty "
+		      "message (length 0) the handler put; it %s%s.", idx == 15 ? "returned another "
+		      "length" : "failed with ", idx == 15 ? "" : errno_name(err));
 }
 
 static void submit_under_signals(void *arg)
@@ -1040,6 +1079,88 @@ GRADER_TEST(pool_exactly_once)
 		      killed);
 }
 
+/* The stdio test's handler: prints the job's id with printf (fully buffered stdout). */
+static void print_handler(const void *job, size_t len, unsigned prio, void *arg)
+{
+	(void)prio, (void)arg;
+	unsigned id = 0;
+	if (len >= sizeof id)
+		memcpy(&id, job, sizeof id);
+	printf("job%u;", id);
+}
+
+/* In a child whose stdout is the pipe *ARG, fully buffered: prints, starts 1 worker, lets it
+   print 6 jobs, stops and collects it. Exit 0, or 38 not implemented, 1 something failed. */
+static void print_through_workers(void *arg)
+{
+	int out = *(int *)arg;
+	fflush(stdout);
+	if (dup2(out, STDOUT_FILENO) < 0)
+		_exit(1);
+	setvbuf(stdout, NULL, _IOFBF, 4096);
+	char name[128];
+	sb_name("stdio", name, sizeof name);
+	struct mq_attr a = {.mq_maxmsg = 8, .mq_msgsize = 16};
+	mqd_t q = mq_open(name, O_RDWR | O_CREAT, 0600, &a);
+	if (q == NOQ)
+		_exit(1);
+	printf("caller;"); /* still in stdout's buffer when the worker is forked */
+	pid_t pids[1] = {0};
+	pid_t me = getpid();
+	int r = jq_start_workers(q, 1, print_handler, NULL, pids); /* N = 1 is a pool too */
+	if (getpid() != me)
+		_exit(0);
+	int code = r < 0 ? (errno == ENOSYS ? 38 : 1) : 0;
+	if (r == 0) {
+		for (unsigned id = 1; id <= 6; id++)
+			mq_send(q, (const char *)&id, sizeof id, 1);
+		mq_send(q, "", 0, 0);
+		int st;
+		if (probe_finish(pids[0], &st, 2.0) < 0)
+			code = 1;
+	}
+	mq_close(q);
+	mq_unlink(name);
+	fflush(stdout);
+	_exit(code);
+}
+
+GRADER_TEST(workers_stdio_once)
+{
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	child_end e = probe_in_child(print_through_workers, &p[1], 3.0);
+	close(p[1]);
+	char out[512] = "";
+	ssize_t n = probe_read_all(p[0], out, sizeof out - 1, 1.0);
+	close(p[0]);
+	out[n > 0 ? n : 0] = '\0';
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 38, "jq_start_workers");
+	char how[160];
+	ck_assert_msg(e.exited && e.code == 0, "jq_start_workers(q, 1, ...) and its worker printing "
+					       "6 jobs: %s (1: it failed or the worker did not end).",
+		      describe_end(e, how, sizeof how));
+	int callers = 0;
+	for (const char *c = out; (c = strstr(c, "caller;")); c++)
+		callers++;
+	ck_assert_msg(callers == 1,
+		      "The caller printf()ed \"caller;\" (still in stdout's buffer) and then started a "
+		      "worker; the output holds it %d times: \"%.200s\". Each fork() copies stdio's "
+		      "buffer, and a worker that flushes its copy prints the caller's text again. "
+		      "fflush(NULL) before forking.", callers, out);
+	for (unsigned id = 1; id <= 6; id++) {
+		char want[16];
+		snprintf(want, sizeof want, "job%u;", id);
+		const char *at = strstr(out, want);
+		ck_assert_msg(at && !strstr(at + 1, want),
+			      "Each of 6 jobs was handled by a handler that printf()s \"jobN;\" (stdout is a "
+			      "pipe, so fully buffered); the output should hold each once, but \"%s\" "
+			      "appears %s: \"%.200s\". _exit() does not flush stdio: fflush(NULL) in the "
+			      "worker before it ends.", want, at ? "more than once" : "nowhere", out);
+	}
+}
+
 GRADER_TEST(stop_after_queued_jobs)
 {
 	char name[128];
@@ -1100,11 +1221,11 @@ GRADER_TEST(join_reaps_workers)
 	int rep[2];
 	ck_assert(pipe(rep) == 0);
 	/* Slow jobs; job 5 kills its worker (SIGKILL), job 6 makes its worker exit with status 3,
-	   and the third worker ends cleanly at its stop message. */
+	   and the other two workers end cleanly at their stop messages. */
 	struct ctx c = {.report = rep[1], .gate = -1, .delay_ms = 40, .fail = 6, .die = 5};
-	pid_t pids[3] = {0};
+	pid_t pids[4] = {0};
 	pid_t me = getpid();
-	int r = jq_start_workers(q, 3, handler, &c, pids);
+	int r = jq_start_workers(q, 4, handler, &c, pids);
 	if (getpid() != me)
 		_exit(0); /* a worker came back into our code: pool_exactly_once reports that */
 	int err = errno;
@@ -1117,7 +1238,7 @@ GRADER_TEST(join_reaps_workers)
 	}
 	for (unsigned id = 1; id <= 6; id++) /* plain mq_send: only jq_join_workers is graded here */
 		mq_send(q, (const char *)&id, sizeof id, 1);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		mq_send(q, "", 0, 0); /* the stop messages */
 	/* Signals keep interrupting the wait: a handler without SA_RESTART gives EINTR. */
 	struct sigaction sa = {.sa_handler = on_alarm};
@@ -1125,7 +1246,7 @@ GRADER_TEST(join_reaps_workers)
 	sigaction(SIGALRM, &sa, NULL);
 	struct itimerval tv = {{0, 20 * 1000}, {0, 20 * 1000}};
 	setitimer(ITIMER_REAL, &tv, NULL);
-	int failed = jq_join_workers(pids, 3);
+	int failed = jq_join_workers(pids, 4);
 	err = errno;
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
@@ -1133,9 +1254,9 @@ GRADER_TEST(join_reaps_workers)
 	siginfo_t si = {0};
 	int left = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
 	bool running = false;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		running |= kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
-	int killed = reap_all(pids, 3, 2.0); /* whatever is left, so the failure below is the story */
+	int killed = reap_all(pids, 4, 2.0); /* whatever is left, so the failure below is the story */
 	close(rep[0]), close(rep[1]);
 	drop(q, name);
 	/* A pid that is not our child (our own): waitpid says ECHILD, and so must the join. */
@@ -1153,7 +1274,7 @@ GRADER_TEST(join_reaps_workers)
 		      "worker to end and collect it: waitpid(pid, &status, 0), not WNOHANG.",
 		      running ? "still running" : "ended but not collected (a zombie)");
 	ck_assert_msg(failed == 2,
-		      "Of three workers, one exited with status 3, one was killed by SIGKILL and one "
+		      "Of four workers, one exited with status 3, one was killed by SIGKILL and two "
 		      "exited with 0: jq_join_workers() should return 2 (the number that did not exit "
 		      "with 0), not %d.%s", failed,
 		      failed == 1 ? " A worker killed by a signal has no exit status at all: count "
