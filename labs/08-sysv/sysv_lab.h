@@ -81,7 +81,8 @@ int sv_shm_create(key_t key, size_t size);
  * it to 1. Exactly one process initialises it, once: a set that already exists is never reset,
  * since someone may be holding the lock right now. An opener that finds a set its creator has
  * not initialised yet waits for that (the creator's first semop sets the set's sem_otime), at
- * most about 1 s, then fails with ETIMEDOUT.
+ * most about 1 s, then fails with ETIMEDOUT. If the set is removed while it waits, it fails at
+ * once (EIDRM or EINVAL, from semctl).
  * Returns the semaphore set's id, or -1 with errno set.
  */
 int sv_sem_open(key_t key);

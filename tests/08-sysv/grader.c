@@ -531,6 +531,15 @@ GRADER_TEST(call_queue_removed)
 				 "anyway: no reply came, so there is nothing to copy.");
 	ck_assert_msg(code == 0, "sv_call() whose queue was removed: the process ended oddly (%d).",
 		      code);
+	/* The queue is gone before the call: even the request cannot be sent. */
+	char reply[16];
+	errno = 0;
+	ssize_t n = sv_call(q, "again", 5, reply, sizeof reply);
+	int err = errno;
+	ck_assert_msg(n < 0 && (err == EINVAL || err == EIDRM),
+		      "sv_call() on a queue that no longer exists %s%s: msgsnd() failed with EINVAL. "
+		      "Check its result and return -1 with that errno.",
+		      n < 0 ? "failed with " : "returned ", n < 0 ? errno_name(err) : "a length");
 }
 
 /* sv_serve in a child, so that a hang or a crash costs only this test. */
@@ -607,6 +616,45 @@ GRADER_TEST(serve_replies_by_pid)
 			      n[i] < 0 ? "no reply" : "\"", n[i] < 0 ? "" : got[i], n[i] < 0 ? "" : "\"",
 			      FAKE_CLIENT + i);
 	}
+}
+
+/* The handler that removes the queue under the server: its reply cannot be sent. */
+static int doomed_queue = -1;
+static size_t remove_queue_reply(const void *req, size_t len, void *reply, size_t cap, void *arg)
+{
+	msgctl(doomed_queue, IPC_RMID, NULL);
+	return echo_reply(req, len, reply, cap, arg);
+}
+
+GRADER_TEST(serve_queue_removed)
+{
+	/* No queue at all: sv_serve cannot take a request. */
+	int q = make_queue(25);
+	msgctl(q, IPC_RMID, NULL);
+	int rc, err;
+	child_end e = run_serve(q, 1, echo_reply, &rc, &err);
+	errno = err;
+	require_implemented(rc == -1, "sv_serve");
+	char how[160];
+	ck_assert_msg(rc != -2, "sv_serve() on a queue that does not exist never returned: the "
+				"process %s.", describe_end(e, how, sizeof how));
+	ck_assert_msg(rc == -1 && (err == EINVAL || err == EIDRM),
+		      "sv_serve(q, 1, ...) on a queue that does not exist %s%s. msgrcv() failed with "
+		      "EINVAL: no request was taken, so return -1 with that errno.",
+		      rc == 0 ? "returned 0" : "failed with ", rc == 0 ? "" : errno_name(err));
+	/* The queue disappears while the one request is handled: the reply cannot be sent. */
+	q = make_queue(26);
+	ck_assert(put(q, SV_REQUEST, FAKE_CLIENT, "hi", 2) == 0);
+	doomed_queue = q;
+	e = run_serve(q, 1, remove_queue_reply, &rc, &err);
+	msgctl(q, IPC_RMID, NULL);
+	ck_assert_msg(rc != -2, "sv_serve() whose queue was removed while it handled a request never "
+				"returned: the process %s.", describe_end(e, how, sizeof how));
+	ck_assert_msg(rc == -1 && (err == EINVAL || err == EIDRM),
+		      "The queue was removed while sv_serve(q, 1, ...) handled its request, so the "
+		      "reply could not be sent; sv_serve() %s%s. Check msgsnd()'s result: the client "
+		      "never got its answer, and the caller must hear it (-1 with errno).",
+		      rc == 0 ? "returned 0" : "failed with ", rc == 0 ? "" : errno_name(err));
 }
 
 GRADER_TEST(serve_max_size)
@@ -893,7 +941,7 @@ GRADER_TEST(sem_open_gives_up)
 	int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600); /* created, never initialised */
 	ck_assert(id >= 0);
 	double t0 = probe_now();
-	child_end e = probe_in_child(open_uninitialised, &key, 3.5);
+	child_end e = probe_in_child(open_uninitialised, &key, 7.0); /* 200 naps take long under load */
 	double took = probe_now() - t0;
 	int val = sem_value(id);
 	semctl(id, 0, IPC_RMID);
@@ -901,7 +949,7 @@ GRADER_TEST(sem_open_gives_up)
 	require_implemented(e.exited && e.code == 38, "sv_sem_open");
 	ck_assert_msg(!e.timed_out,
 		      "sv_sem_open() on a set whose creator never initialised it was still waiting "
-		      "after 3.5 s. The header says: wait about 1 s for sem_otime, then give up with "
+		      "after 7 s. The header says: wait about 1 s for sem_otime, then give up with "
 		      "ETIMEDOUT (a creator that died before its first semop left a lock nobody can "
 		      "use).");
 	ck_assert_msg(!(e.exited && e.code == 1),
@@ -913,6 +961,28 @@ GRADER_TEST(sem_open_gives_up)
 	ck_assert_msg(took > 0.5,
 		      "sv_sem_open() gave up on an uninitialised set after %.2f s; the header says "
 		      "about 1 s: long enough for a slow creator.", took);
+	/* The creator removes the set instead of initialising it: fail at once, not at 1 s. */
+	id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(id >= 0);
+	pid_t remover = fork();
+	ck_assert(remover >= 0);
+	if (remover == 0) {
+		pause_ms(100);
+		_exit(semctl(id, 0, IPC_RMID) == 0 ? 0 : 1);
+	}
+	t0 = probe_now();
+	errno = 0;
+	int got = sv_sem_open(key);
+	int err = errno;
+	took = probe_now() - t0;
+	int status;
+	probe_finish(remover, &status, 2.0);
+	drop_key(key);
+	ck_assert_msg(got < 0 && (err == EIDRM || err == EINVAL),
+		      "The set sv_sem_open() was waiting on was removed after 100 ms; it %s%s (after "
+		      "%.0f ms). semctl(IPC_STAT) fails (EINVAL/EIDRM) once the set is gone: check its "
+		      "result and return -1 with that errno, at once.", got < 0 ? "failed with " :
+		      "returned a set", got < 0 ? errno_name(err) : "", took * 1000);
 }
 
 /* The lock holder the grader kills: takes the lock, says so, then waits to die. */
@@ -1083,9 +1153,12 @@ GRADER_TEST(counter_detaches)
 		shmdt(c);
 	}
 	shmctl(shmid, IPC_RMID, NULL);
-	/* No such segment: fail, do not crash. */
+	/* No such segment (but a working lock): fail, do not crash. */
+	int lock2 = grader_lock(27);
 	errno = 0;
-	int r3 = r == 0 ? sv_counter_add(shmid, semid, 1) : -1;
+	int r3 = r == 0 ? sv_counter_add(shmid, lock2, 1) : -1;
+	int val3 = sem_value(lock2);
+	semctl(lock2, 0, IPC_RMID);
 	errno = err;
 	require_implemented(r < 0, "sv_counter_add");
 	ck_assert_msg(r == 0, "sv_counter_add(shmid, semid, 3) failed with %s.", errno_name(err));
@@ -1106,6 +1179,8 @@ GRADER_TEST(counter_detaches)
 				 "(%d attachment(s)): detach on the error path too.", att2);
 	ck_assert_msg(r3 < 0, "sv_counter_add() on a segment that was removed returned 0: check "
 			      "shmat()'s result ((void *)-1 on failure).");
+	ck_assert_msg(val3 == 1, "sv_counter_add() on a segment that was removed left the lock's "
+				 "value at %d instead of 1.", val3);
 }
 
 struct counter_job {
@@ -1216,6 +1291,17 @@ GRADER_TEST(destroy_removes_all)
 	int bad_err = errno;
 	s_left = shmget(ks, 0, 0) >= 0, m_left = semget(km, 0, 0) >= 0;
 	drop_key(kq), drop_key(ks), drop_key(km);
+	/* Only the segment's removal fails (it is gone), then only the set's. */
+	m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(m >= 0);
+	errno = 0;
+	int bad_s = sv_destroy(-1, s, m);
+	int bad_s_err = errno;
+	bool m_gone = semget(km, 0, 0) < 0;
+	drop_key(km);
+	errno = 0;
+	int bad_m = sv_destroy(-1, -1, m);
+	int bad_m_err = errno;
 	ck_assert_msg(skip == 0 && s_gone,
 		      "sv_destroy(-1, shmid, -1) %s%s%s. An id of -1 means \"none\": skip it, remove "
 		      "the others, and return 0.", skip == 0 ? "returned 0" : "failed with ",
@@ -1227,6 +1313,15 @@ GRADER_TEST(destroy_removes_all)
 		      "sv_destroy() with a queue id that no longer exists %s%s: msgctl(IPC_RMID) "
 		      "failed, and the caller must hear it (-1 with that errno).",
 		      bad < 0 ? "failed with " : "returned 0", bad < 0 ? errno_name(bad_err) : "");
+	ck_assert_msg(bad_s < 0 && bad_s_err == EINVAL && m_gone,
+		      "sv_destroy(-1, shmid, semid) with a segment that no longer exists %s%s%s: "
+		      "shmctl(IPC_RMID) failed with EINVAL. Check each removal, report its errno, "
+		      "and still remove the others.", bad_s < 0 ? "failed with " : "returned 0",
+		      bad_s < 0 ? errno_name(bad_s_err) : "", m_gone ? "" : " and left the set");
+	ck_assert_msg(bad_m < 0 && bad_m_err == EINVAL,
+		      "sv_destroy(-1, -1, semid) with a set that no longer exists %s%s: "
+		      "semctl(IPC_RMID) failed with EINVAL; return -1 with that errno.",
+		      bad_m < 0 ? "failed with " : "returned 0", bad_m < 0 ? errno_name(bad_m_err) : "");
 	char msg[1024];
 	ck_assert_msg(ledger_check(msg, sizeof msg) == 0, "Left behind: %s", msg);
 }
