@@ -35,8 +35,9 @@ mqd_t jq_open(const char *name, long maxmsg, long msgsize, int flags);
 /*
  * Submits the job JOB (LEN bytes, 1 <= LEN <= the queue's mq_msgsize) with priority PRIO
  * (0 = lowest; at most 31 is portable). An empty job (LEN 0) is reserved for the stop message:
- * EINVAL. When the queue is full, waits for room (JQ_NONBLOCK: fails with EAGAIN).
- * Returns 0, or -1 with errno set.
+ * EINVAL. When the queue is full, waits for room (JQ_NONBLOCK: fails with EAGAIN). A signal
+ * that interrupts the wait (a handler installed without SA_RESTART) is not a reason to give up:
+ * it goes on waiting. Returns 0, or -1 with errno set.
  */
 int jq_submit(mqd_t q, const void *job, size_t len, unsigned prio);
 
@@ -47,7 +48,11 @@ int jq_submit(mqd_t q, const void *job, size_t len, unsigned prio);
  * in *PRIO unless PRIO is NULL. A stop message (see jq_stop_workers) has length 0.
  * - TIMEOUT_MS < 0: waits as long as it takes for a job (JQ_NONBLOCK: EAGAIN at once when empty).
  * - TIMEOUT_MS >= 0: waits at most that many milliseconds, then fails with ETIMEDOUT
- *   (mq_timedreceive; its deadline is an absolute CLOCK_REALTIME time).
+ *   (mq_timedreceive; its deadline is an absolute CLOCK_REALTIME time). TIMEOUT_MS 0 on an
+ *   empty queue fails at once with ETIMEDOUT.
+ * A signal that interrupts the wait is not a reason to give up: it goes on waiting, and a timed
+ * take still gives up at the deadline it started with (signals do not extend it).
+ * Whatever memory a take allocates is freed before it returns.
  * Returns the length, or -1 with errno set.
  */
 ssize_t jq_take(mqd_t q, void *buf, size_t cap, unsigned *prio, int timeout_ms);
@@ -68,22 +73,27 @@ typedef void (*jq_handler)(const void *job, size_t len, unsigned prio, void *arg
  * Starts N worker processes (N >= 1) and stores their pids in PIDS[0..N-1]. Each worker takes
  * jobs from Q (a blocking descriptor) and calls FN(job, len, prio, ARG) for each, until it takes
  * a stop message; then it ends with exit status 0. It never returns into the caller's code.
- * Every job is handed to FN exactly once, in exactly one worker.
- * Returns 0, or -1 with errno set (then no worker is left running).
+ * stdio: what the caller had printed but not yet flushed is written once (not once more by
+ * every worker), and what FN prints with stdio in a worker is written before that worker ends.
+ * Every job is handed to FN exactly once, in exactly one worker, with its length and priority.
+ * If a fork fails, the workers already started are killed and collected (they would wait
+ * forever for a stop message nobody sends), and it fails with fork's errno.
+ * Returns 0, or -1 with errno set (then no worker is left running, and no zombie either).
  */
 int jq_start_workers(mqd_t q, int n, jq_handler fn, void *arg, pid_t pids[]);
 
 /*
  * Asks N workers to stop: sends N stop messages (empty messages), one per worker, at priority 0,
  * the lowest, so that every job already in the queue is taken before them. Waits for room if the
- * queue is full. Returns 0, or -1 with errno set.
+ * queue is full, even when signals interrupt that wait. Returns 0, or -1 with errno set.
  */
 int jq_stop_workers(mqd_t q, int n);
 
 /*
  * Waits until each of the N workers in PIDS has ended and collects it (no zombies are left),
  * even if signals interrupt the wait. Returns the number of workers that did not exit with
- * status 0 (0 when all ended cleanly), or -1 with errno set.
+ * status 0 (a worker killed by a signal did not: it counts too; 0 when all ended cleanly), or -1
+ * with errno set (ECHILD: a pid that is not a child of the caller).
  */
 int jq_join_workers(const pid_t pids[], int n);
 

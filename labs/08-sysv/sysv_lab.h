@@ -43,10 +43,13 @@ int sv_queue_create(key_t key);
  * queue QID, with mtype SV_REQUEST and client = getpid(), then waits for the reply meant
  * for THIS process (mtype = getpid()) and copies at most CAP of its data bytes into REPLY.
  * Several clients may call at the same time on the same queue: each must get its own reply,
- * never another client's and never a request. A signal interrupting a wait is not a reason
- * to give up.
- * Returns the reply's length (larger than CAP means it was cut short), or -1 with errno set
- * (EINVAL if LEN > SV_DATA_MAX).
+ * never another client's and never a request. A signal interrupting a wait (for room to send,
+ * or for the reply) is not a reason to give up. An empty request (LEN 0) is a request like any
+ * other, and an empty reply has length 0.
+ * Returns the reply's length (larger than CAP means it was cut short; never more than CAP bytes
+ * are written), or -1 with errno set (EINVAL if LEN > SV_DATA_MAX, and then nothing is sent).
+ * If the queue is removed while it waits, it fails (EIDRM; EINVAL once the id is gone): no
+ * reply came, so nothing is copied into REPLY.
  */
 ssize_t sv_call(int qid, const void *req, size_t len, void *reply, size_t cap);
 
@@ -78,7 +81,8 @@ int sv_shm_create(key_t key, size_t size);
  * it to 1. Exactly one process initialises it, once: a set that already exists is never reset,
  * since someone may be holding the lock right now. An opener that finds a set its creator has
  * not initialised yet waits for that (the creator's first semop sets the set's sem_otime), at
- * most about 1 s, then fails with ETIMEDOUT.
+ * most about 1 s, then fails with ETIMEDOUT. If the set is removed while it waits, it fails at
+ * once (EIDRM or EINVAL, from semctl).
  * Returns the semaphore set's id, or -1 with errno set.
  */
 int sv_sem_open(key_t key);
@@ -95,7 +99,9 @@ int sv_unlock(int semid);
 
 /*
  * Adds 1 to the long at the start of segment SHMID, TIMES times, each time under the lock
- * SEMID (several processes do this at once). Attaches the segment and detaches it again.
+ * SEMID (several processes do this at once). Attaches the segment and detaches it again before
+ * returning, whatever happens (the caller is left with no attachment). Never touches the counter
+ * without holding the lock: if taking the lock fails (the set was removed), it stops there.
  * Calls race_window() (common/race.h) between reading the counter and writing it back.
  * Returns 0, or -1 with errno set.
  */

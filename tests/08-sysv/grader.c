@@ -14,6 +14,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +312,236 @@ GRADER_TEST(call_concurrent_clients)
 	ck_assert_msg(!hung && how == 0, "The clients and the grader's server did not finish within 2 s.");
 }
 
+/* The empty server: checks that the request is empty, answers with an empty reply. */
+static size_t empty_reply(const void *req, size_t len, void *reply, size_t cap, void *arg)
+{
+	(void)req, (void)reply, (void)cap, (void)arg;
+	return len == 0 ? 0 : 1; /* a non-empty request gets a 1-byte reply: visible */
+}
+
+GRADER_TEST(call_limits)
+{
+	int q = make_queue(18);
+	/* An empty request, an empty reply. */
+	pid_t server = start_server(q, 1, empty_reply);
+	char reply[16];
+	memset(reply, '#', sizeof reply);
+	errno = 0;
+	ssize_t n = sv_call(q, "", 0, reply, sizeof reply);
+	int err = errno;
+	int how = stop_server(server);
+	/* A reply longer than CAP: its full length back, exactly CAP bytes written. */
+	ssize_t cut = -3;
+	char small[8];
+	memset(small, '#', sizeof small);
+	if (n == 0 && how == 0) {
+		server = start_server(q, 1, echo_reply);
+		cut = sv_call(q, "hello", 5, small, 4);
+		stop_server(server);
+	}
+	/* One byte too many: EINVAL, and nothing on the queue. */
+	static char big[SV_DATA_MAX + 1];
+	errno = 0;
+	ssize_t over = sv_call(q, big, SV_DATA_MAX + 1, reply, sizeof reply);
+	int over_err = errno;
+	static struct sv_msg left;
+	bool sent = take(q, SV_REQUEST, &left) >= 0; /* (the decoy replies do not count) */
+	msgctl(q, IPC_RMID, NULL);
+	errno = err;
+	require_implemented(n < 0, "sv_call");
+	ck_assert_msg(how == 0 || n >= 0,
+		      "sv_call(q, \"\", 0, ...), an empty request, never reached the grader's server "
+		      "(%s). A request with no data is still a message: its text is the client and len "
+		      "fields.", n < 0 ? errno_name(err) : "no request");
+	ck_assert_msg(n == 0,
+		      "sv_call() with an empty request, answered by an empty reply, returned %zd%s%s; "
+		      "expected 0. A message of text size offsetof(struct sv_msg, data) - sizeof(long) "
+		      "is complete: a reply may have no data.", n, n < 0 ? " with " : "",
+		      n < 0 ? errno_name(err) : "");
+	ck_assert_msg(how == 0, "The grader's server did not get an empty request from sv_call(q, "
+				"\"\", 0, ...), or the request was not empty.");
+	ck_assert_msg(cut == 8 && !memcmp(small, "re:h####", 8),
+		      "sv_call(q, \"hello\", 5, buf, 4) got the 8-byte reply \"re:hello\"; it should "
+		      "return 8 and write exactly 4 bytes (\"re:h\"), but returned %zd and wrote "
+		      "\"%.8s\" ('#' = untouched).", cut, small);
+	ck_assert_msg(over < 0 && over_err == EINVAL && !sent,
+		      "sv_call() with %d data bytes, one more than SV_DATA_MAX, %s%s%s. Check LEN first "
+		      "and fail with EINVAL before anything is sent.", SV_DATA_MAX + 1,
+		      over < 0 ? "failed with " : "returned ", over < 0 ? errno_name(over_err) : "a length",
+		      sent ? ", and sent a request anyway" : "");
+}
+
+/* The signal tests: SIGALRM every 5 ms, a handler without SA_RESTART that counts into shared
+   memory, so that the grader can act only once the waiting process has seen signals. */
+static volatile int *shared_signals;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(shared_signals, 1, __ATOMIC_SEQ_CST);
+}
+
+static void signals_on(void)
+{
+	struct sigaction sa = {.sa_handler = count_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval tv = {{0, 5000}, {0, 5000}};
+	setitimer(ITIMER_REAL, &tv, NULL);
+}
+
+static void signals_off(void)
+{
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_IGN);
+}
+
+/* Waits until the signalled process has seen at least N signals (2 s at most). */
+static bool signals_reach(int n)
+{
+	double end = probe_now() + 2.0;
+	while (__atomic_load_n(shared_signals, __ATOMIC_SEQ_CST) < n) {
+		if (probe_now() > end)
+			return false;
+		pause_ms(1);
+	}
+	return true;
+}
+
+static int *shared_page(void)
+{
+	int *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(p != MAP_FAILED);
+	memset(p, 0, 4096);
+	return p;
+}
+
+/* Client under signals: exit 0 with the right reply, 1 EINTR, 2 another error, 3 wrong reply. */
+static void call_with_signals(void *arg)
+{
+	int q = *(int *)arg;
+	char reply[32] = "";
+	signals_on();
+	errno = 0;
+	ssize_t n = sv_call(q, "hello", 5, reply, sizeof reply - 1);
+	int err = errno;
+	signals_off();
+	if (n < 0)
+		_exit(err == EINTR ? 1 : err == ENOSYS ? 38 : 2);
+	_exit(n == 8 && !memcmp(reply, "re:hello", 8) ? 0 : 3);
+}
+
+GRADER_TEST(call_survives_signals)
+{
+	int q = make_queue(19);
+	/* A small queue, filled: the request must wait for room, then for the reply. */
+	struct msqid_ds ds;
+	ck_assert(msgctl(q, IPC_STAT, &ds) == 0);
+	ds.msg_qbytes = 64;
+	ck_assert(msgctl(q, IPC_SET, &ds) == 0);
+	char filler[52];
+	memset(filler, 'f', sizeof filler);
+	ck_assert(put(q, DECOY_TYPE, DECOY_TYPE, filler, sizeof filler) == 0); /* 60 of 64 bytes */
+	shared_signals = shared_page();
+	fflush(NULL);
+	pid_t client = fork();
+	ck_assert(client >= 0);
+	if (client == 0) {
+		call_with_signals(&q);
+		_exit(99);
+	}
+	/* The grader's server: after 8 signals make room, after 8 more answer. */
+	static struct sv_msg m;
+	bool room = signals_reach(8) && take(q, DECOY_TYPE, &m) >= 0;
+	ssize_t got = room ? take_within(q, SV_REQUEST, &m, 1.0) : -1;
+	bool ok = got == 5 && signals_reach(__atomic_load_n(shared_signals, __ATOMIC_SEQ_CST) + 8);
+	if (ok)
+		ok = put(q, m.client, getpid(), "re:hello", 8) == 0;
+	int status;
+	bool hung = probe_finish(client, &status, 1.0) < 0;
+	msgctl(q, IPC_RMID, NULL);
+	munmap((void *)shared_signals, 4096);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	errno = ENOSYS;
+	require_implemented(code == 38, "sv_call");
+	ck_assert_msg(!(code == 1 && got < 0),
+		      "sv_call() failed with EINTR while it waited for room in a full queue: a signal "
+		      "arrived (its handler installed without SA_RESTART; msgsnd is never restarted "
+		      "anyway). That is no reason to give up: call msgsnd() again while it fails with "
+		      "EINTR.");
+	ck_assert_msg(code != 1,
+		      "sv_call() failed with EINTR while it waited for its reply: a signal arrived, and "
+		      "msgrcv() is never restarted (man 7 signal). Call msgrcv() again while it fails "
+		      "with EINTR.");
+	ck_assert_msg(!hung, "sv_call() under signals did not return within 1 s of its reply being "
+			     "sent%s.", ok ? "" : " (the grader never got the request)");
+	ck_assert_msg(code == 0, "sv_call() under signals (a queue that was full at first) %s.",
+		      code == 2 ? "failed" : code == 3 ? "returned the wrong reply" : "crashed");
+}
+
+/* Client whose queue disappears: exit 0 it failed and left REPLY alone, 1 it returned a length,
+   2 it wrote into REPLY. */
+static void call_lost_queue(void *arg)
+{
+	int q = *(int *)arg;
+	char reply[32];
+	memset(reply, '#', sizeof reply);
+	errno = 0;
+	ssize_t n = sv_call(q, "hello", 5, reply, sizeof reply);
+	if (n < 0 && errno == ENOSYS)
+		_exit(38);
+	if (n >= 0)
+		_exit(1);
+	for (size_t i = 0; i < sizeof reply; i++)
+		if (reply[i] != '#')
+			_exit(2);
+	_exit(0);
+}
+
+GRADER_TEST(call_queue_removed)
+{
+	int q = make_queue(20);
+	fflush(NULL);
+	pid_t client = fork();
+	ck_assert(client >= 0);
+	if (client == 0) {
+		call_lost_queue(&q);
+		_exit(99);
+	}
+	/* Take the request, then remove the queue while the client waits for its reply. */
+	static struct sv_msg m;
+	ssize_t got = take_within(q, SV_REQUEST, &m, 2.0);
+	msgctl(q, IPC_RMID, NULL);
+	int status;
+	bool hung = probe_finish(client, &status, 1.5) < 0;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	errno = ENOSYS;
+	require_implemented(code == 38, "sv_call");
+	ck_assert_msg(got >= 0 || hung, "The grader never received sv_call()'s request.");
+	ck_assert_msg(!hung,
+		      "The queue was removed (IPC_RMID) while sv_call() waited for its reply, and it "
+		      "was still waiting 1.5 s later. msgrcv() fails with EIDRM then (EINVAL once the "
+		      "id is gone): retry only after EINTR, give up on any other error.");
+	ck_assert_msg(code != 1,
+		      "The queue was removed while sv_call() waited for its reply, yet it returned a "
+		      "length: with msgrcv()'s failure unchecked, the \"reply\" was its own request. "
+		      "Return -1 when msgrcv() fails.");
+	ck_assert_msg(code != 2, "sv_call() failed (the queue was removed) but wrote into REPLY "
+				 "anyway: no reply came, so there is nothing to copy.");
+	ck_assert_msg(code == 0, "sv_call() whose queue was removed: the process ended oddly (%d).",
+		      code);
+	/* The queue is gone before the call: even the request cannot be sent. */
+	char reply[16];
+	errno = 0;
+	ssize_t n = sv_call(q, "again", 5, reply, sizeof reply);
+	int err = errno;
+	ck_assert_msg(n < 0 && (err == EINVAL || err == EIDRM),
+		      "sv_call() on a queue that no longer exists %s%s: msgsnd() failed with EINVAL. "
+		      "Check its result and return -1 with that errno.",
+		      n < 0 ? "failed with " : "returned ", n < 0 ? errno_name(err) : "a length");
+}
+
 /* sv_serve in a child, so that a hang or a crash costs only this test. */
 struct serve_job {
 	int q, n;
@@ -387,6 +618,45 @@ GRADER_TEST(serve_replies_by_pid)
 	}
 }
 
+/* The handler that removes the queue under the server: its reply cannot be sent. */
+static int doomed_queue = -1;
+static size_t remove_queue_reply(const void *req, size_t len, void *reply, size_t cap, void *arg)
+{
+	msgctl(doomed_queue, IPC_RMID, NULL);
+	return echo_reply(req, len, reply, cap, arg);
+}
+
+GRADER_TEST(serve_queue_removed)
+{
+	/* No queue at all: sv_serve cannot take a request. */
+	int q = make_queue(25);
+	msgctl(q, IPC_RMID, NULL);
+	int rc, err;
+	child_end e = run_serve(q, 1, echo_reply, &rc, &err);
+	errno = err;
+	require_implemented(rc == -1, "sv_serve");
+	char how[160];
+	ck_assert_msg(rc != -2, "sv_serve() on a queue that does not exist never returned: the "
+				"process %s.", describe_end(e, how, sizeof how));
+	ck_assert_msg(rc == -1 && (err == EINVAL || err == EIDRM),
+		      "sv_serve(q, 1, ...) on a queue that does not exist %s%s. msgrcv() failed with "
+		      "EINVAL: no request was taken, so return -1 with that errno.",
+		      rc == 0 ? "returned 0" : "failed with ", rc == 0 ? "" : errno_name(err));
+	/* The queue disappears while the one request is handled: the reply cannot be sent. */
+	q = make_queue(26);
+	ck_assert(put(q, SV_REQUEST, FAKE_CLIENT, "hi", 2) == 0);
+	doomed_queue = q;
+	e = run_serve(q, 1, remove_queue_reply, &rc, &err);
+	msgctl(q, IPC_RMID, NULL);
+	ck_assert_msg(rc != -2, "sv_serve() whose queue was removed while it handled a request never "
+				"returned: the process %s.", describe_end(e, how, sizeof how));
+	ck_assert_msg(rc == -1 && (err == EINVAL || err == EIDRM),
+		      "The queue was removed while sv_serve(q, 1, ...) handled its request, so the "
+		      "reply could not be sent; sv_serve() %s%s. Check msgsnd()'s result: the client "
+		      "never got its answer, and the caller must hear it (-1 with errno).",
+		      rc == 0 ? "returned 0" : "failed with ", rc == 0 ? "" : errno_name(err));
+}
+
 GRADER_TEST(serve_max_size)
 {
 	int q = make_queue(5);
@@ -442,6 +712,10 @@ GRADER_TEST(queue_create_stale)
 		      "earlier run: IPC_CREAT without IPC_EXCL opens whatever has the key. Use "
 		      "IPC_CREAT | IPC_EXCL; on EEXIST remove the stale queue and create a new one.",
 		      (unsigned long)ds.msg_qnum);
+	ck_assert_msg((ds.msg_perm.mode & 0777) == 0600,
+		      "sv_queue_create() made a queue with mode %03o; the header says 0600 (the low 9 "
+		      "bits of msgget's flags: IPC_CREAT | IPC_EXCL | 0600).",
+		      (unsigned)(ds.msg_perm.mode & 0777));
 }
 
 /* A key from ftok() on a file in the sandbox, as real programs make them. */
@@ -480,6 +754,9 @@ GRADER_TEST(shm_create_stale_smaller)
 		      "the stale segment and create it again.", errno_name(err));
 	ck_assert_msg(st == 0 && ds.shm_segsz == 65536,
 		      "sv_shm_create(key, 65536) returned a segment of %zu bytes.", (size_t)ds.shm_segsz);
+	ck_assert_msg((ds.shm_perm.mode & 0777) == 0600,
+		      "sv_shm_create() made a segment with mode %03o; the header says 0600 (the low 9 "
+		      "bits of shmget's flags).", (unsigned)(ds.shm_perm.mode & 0777));
 }
 
 GRADER_TEST(shm_create_stale_data)
@@ -540,10 +817,37 @@ static int grader_lock(int n)
 	return id;
 }
 
+static void sem_open_and_exit(void *arg)
+{
+	int id = sv_sem_open(*(key_t *)arg);
+	_exit(id >= 0 ? 0 : errno == ENOSYS ? 38 : 1);
+}
+
 GRADER_TEST(sem_open_creates)
 {
 	key_t key = key_for(8);
 	drop_key(key);
+	/* Created by a process that then exits: its creation must outlive it. */
+	child_end e = probe_in_child(sem_open_and_exit, &key, 2.0);
+	int first = semget(key, 0, 0);
+	int val0 = first >= 0 ? sem_value(first) : -1;
+	struct semid_ds sds = {0};
+	union semun sa = {.buf = &sds};
+	if (first >= 0)
+		semctl(first, 0, IPC_STAT, sa);
+	drop_key(key);
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 38, "sv_sem_open");
+	ck_assert_msg(e.exited && e.code == 0 && first >= 0,
+		      "sv_sem_open() on a new key, in a process of its own, failed or created nothing.");
+	ck_assert_msg(val0 == 1,
+		      "A process created the lock with sv_sem_open() and exited; the lock's value is "
+		      "now %d instead of 1. The creator's initialising semop(+1) must not use SEM_UNDO: "
+		      "the kernel undoes it when the creator exits, and the lock is held by nobody "
+		      "for ever.", val0);
+	ck_assert_msg((sds.sem_perm.mode & 0777) == 0600,
+		      "sv_sem_open() made a set with mode %03o; the header says 0600.",
+		      (unsigned)(sds.sem_perm.mode & 0777));
 	int id = sv_sem_open(key);
 	int err = errno;
 	int val = id >= 0 ? sem_value(id) : -1;
@@ -619,6 +923,66 @@ GRADER_TEST(sem_open_waits_for_init)
 		      "sv_sem_open() returned while the set's creator had not initialised it yet "
 		      "(sem_otime was 0, the value still 0). An opener that did not create the set must "
 		      "wait until sem_otime != 0.");
+}
+
+/* In a child: sv_sem_open on a set nobody initialises. Exit 0 ETIMEDOUT, 1 it returned a set,
+   2 another error. */
+static void open_uninitialised(void *arg)
+{
+	errno = 0;
+	int got = sv_sem_open(*(key_t *)arg);
+	_exit(got >= 0 ? 1 : errno == ETIMEDOUT ? 0 : errno == ENOSYS ? 38 : 2);
+}
+
+GRADER_TEST(sem_open_gives_up)
+{
+	key_t key = key_for(24);
+	drop_key(key);
+	int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600); /* created, never initialised */
+	ck_assert(id >= 0);
+	double t0 = probe_now();
+	child_end e = probe_in_child(open_uninitialised, &key, 7.0); /* 200 naps take long under load */
+	double took = probe_now() - t0;
+	int val = sem_value(id);
+	semctl(id, 0, IPC_RMID);
+	errno = ENOSYS;
+	require_implemented(e.exited && e.code == 38, "sv_sem_open");
+	ck_assert_msg(!e.timed_out,
+		      "sv_sem_open() on a set whose creator never initialised it was still waiting "
+		      "after 7 s. The header says: wait about 1 s for sem_otime, then give up with "
+		      "ETIMEDOUT (a creator that died before its first semop left a lock nobody can "
+		      "use).");
+	ck_assert_msg(!(e.exited && e.code == 1),
+		      "sv_sem_open() returned a set whose creator never initialised it (sem_otime "
+		      "stayed 0, the value %d). Wait for sem_otime != 0 for about 1 s, then give up "
+		      "with ETIMEDOUT: this lock is not usable.", val);
+	ck_assert_msg(e.exited && e.code == 0, "sv_sem_open() gave up on a set nobody initialised "
+					       "with another error than ETIMEDOUT (or crashed).");
+	ck_assert_msg(took > 0.5,
+		      "sv_sem_open() gave up on an uninitialised set after %.2f s; the header says "
+		      "about 1 s: long enough for a slow creator.", took);
+	/* The creator removes the set instead of initialising it: fail at once, not at 1 s. */
+	id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(id >= 0);
+	pid_t remover = fork();
+	ck_assert(remover >= 0);
+	if (remover == 0) {
+		pause_ms(100);
+		_exit(semctl(id, 0, IPC_RMID) == 0 ? 0 : 1);
+	}
+	t0 = probe_now();
+	errno = 0;
+	int got = sv_sem_open(key);
+	int err = errno;
+	took = probe_now() - t0;
+	int status;
+	probe_finish(remover, &status, 2.0);
+	drop_key(key);
+	ck_assert_msg(got < 0 && (err == EIDRM || err == EINVAL),
+		      "The set sv_sem_open() was waiting on was removed after 100 ms; it %s%s (after "
+		      "%.0f ms). semctl(IPC_STAT) fails (EINVAL/EIDRM) once the set is gone: check its "
+		      "result and return -1 with that errno, at once.", got < 0 ? "failed with " :
+		      "returned a set", got < 0 ? errno_name(err) : "", took * 1000);
 }
 
 /* The lock holder the grader kills: takes the lock, says so, then waits to die. */
@@ -704,6 +1068,119 @@ GRADER_TEST(lock_unlock_balanced)
 		      "at exit: use it on BOTH the lock (-1) and the unlock (+1) so they cancel out.%s",
 		      val, val > 1 ? " (Unlocking without SEM_UNDO left +1 per round to be added at exit.)"
 				   : " (Locking without SEM_UNDO took 1 per round away at exit.)");
+}
+
+/* Under signals: sv_lock on a lock the grader holds. Exit 0 it got the lock (and unlocked),
+   1 EINTR, 2 another error, 3 it returned 0 without holding the lock. */
+static void lock_with_signals(void *arg)
+{
+	int id = *(int *)arg;
+	signals_on();
+	errno = 0;
+	int r = sv_lock(id);
+	int err = errno;
+	signals_off();
+	if (r < 0)
+		_exit(err == EINTR ? 1 : err == ENOSYS ? 38 : 2);
+	int val = sem_value(id);
+	sv_unlock(id);
+	_exit(val == 0 ? 0 : 3);
+}
+
+GRADER_TEST(lock_survives_signals)
+{
+	int id = grader_lock(21);
+	struct sembuf down = {0, -1, 0}, up = {0, 1, 0};
+	ck_assert(semop(id, &down, 1) == 0); /* the grader holds the lock */
+	shared_signals = shared_page();
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		lock_with_signals(&id);
+		_exit(99);
+	}
+	bool seen = signals_reach(12); /* it has been interrupted a dozen times while waiting */
+	semop(id, &up, 1);             /* now the lock is free */
+	int status;
+	bool hung = probe_finish(pid, &status, 1.0) < 0;
+	int val = sem_value(id);
+	semctl(id, 0, IPC_RMID);
+	munmap((void *)shared_signals, 4096);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	errno = ENOSYS;
+	require_implemented(code == 38, "sv_lock");
+	ck_assert_msg(code != 1,
+		      "sv_lock() on a lock another process held failed with EINTR: a signal arrived "
+		      "while semop() waited (its handler installed without SA_RESTART; semop is never "
+		      "restarted). The lock was not taken: retry semop() while it fails with EINTR.");
+	ck_assert_msg(!hung, "sv_lock() was still waiting 1 s after the lock was given back%s.",
+		      seen ? "" : " (and it never saw a signal)");
+	ck_assert_msg(code != 3, "sv_lock() returned 0 under signals but the lock's value was not 0: "
+				 "it did not hold the lock.");
+	ck_assert_msg(code == 0 && val == 1, "sv_lock() under signals, then sv_unlock(): the process "
+					     "ended with code %d and the lock's value is %d (want 0 and 1).",
+		      code, val);
+}
+
+static int shm_attaches(int shmid)
+{
+	struct shmid_ds ds = {0};
+	return shmctl(shmid, IPC_STAT, &ds) == 0 ? (int)ds.shm_nattch : -1;
+}
+
+GRADER_TEST(counter_detaches)
+{
+	key_t key = key_for(22);
+	drop_key(key);
+	int shmid = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(shmid >= 0);
+	int semid = grader_lock(23);
+	errno = 0;
+	int r = sv_counter_add(shmid, semid, 3);
+	int err = errno;
+	int att = shm_attaches(shmid);
+	int val = sem_value(semid);
+	/* The lock is gone: sv_counter_add must fail without touching the counter. */
+	semctl(semid, 0, IPC_RMID);
+	errno = 0;
+	int r2 = r == 0 ? sv_counter_add(shmid, semid, 3) : 0;
+	int att2 = shm_attaches(shmid);
+	long total = -1;
+	long *c = shmat(shmid, NULL, SHM_RDONLY);
+	if (c != (void *)-1) {
+		total = *c;
+		shmdt(c);
+	}
+	shmctl(shmid, IPC_RMID, NULL);
+	/* No such segment (but a working lock): fail, do not crash. */
+	int lock2 = grader_lock(27);
+	errno = 0;
+	int r3 = r == 0 ? sv_counter_add(shmid, lock2, 1) : -1;
+	int val3 = sem_value(lock2);
+	semctl(lock2, 0, IPC_RMID);
+	errno = err;
+	require_implemented(r < 0, "sv_counter_add");
+	ck_assert_msg(r == 0, "sv_counter_add(shmid, semid, 3) failed with %s.", errno_name(err));
+	ck_assert_msg(att == 0,
+		      "After sv_counter_add() returned, the segment still had %d attachment(s) "
+		      "(shm_nattch). Each call attaches it, so each call must shmdt() it before "
+		      "returning: every call leaves one mapping behind otherwise, until the process "
+		      "runs out of address space or exits.", att);
+	ck_assert_msg(val == 1, "After sv_counter_add() the lock's value is %d instead of 1.", val);
+	ck_assert_msg(r2 < 0,
+		      "sv_counter_add() on a semaphore set that was removed returned 0: sv_lock() "
+		      "failed, and that error must reach the caller.");
+	ck_assert_msg(total == 3,
+		      "The counter reads %ld after 3 additions under a lock and 3 attempts without "
+		      "one (the set was removed). When sv_lock() fails, stop: never touch the counter "
+		      "without holding the lock.", total);
+	ck_assert_msg(att2 == 0, "sv_counter_add() failed (no lock) but left the segment attached "
+				 "(%d attachment(s)): detach on the error path too.", att2);
+	ck_assert_msg(r3 < 0, "sv_counter_add() on a segment that was removed returned 0: check "
+			      "shmat()'s result ((void *)-1 on failure).");
+	ck_assert_msg(val3 == 1, "sv_counter_add() on a segment that was removed left the lock's "
+				 "value at %d instead of 1.", val3);
 }
 
 struct counter_job {
@@ -798,6 +1275,53 @@ GRADER_TEST(destroy_removes_all)
 		      "the kernel until IPC_RMID (msgctl, shmctl, semctl), even when nobody uses it: "
 		      "detaching or exiting removes nothing.", left);
 	ck_assert_msg(rc == 0, "sv_destroy() removed everything but returned -1 (%s).", errno_name(err));
+
+	/* -1 is skipped; a failing removal does not stop the others. */
+	s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(s >= 0 && m >= 0);
+	errno = 0;
+	int skip = sv_destroy(-1, s, -1);
+	int skip_err = errno;
+	bool s_gone = shmget(ks, 0, 0) < 0;
+	s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(s >= 0);
+	errno = 0;
+	int bad = sv_destroy(q, s, m); /* q was removed above: its msgctl fails */
+	int bad_err = errno;
+	s_left = shmget(ks, 0, 0) >= 0, m_left = semget(km, 0, 0) >= 0;
+	drop_key(kq), drop_key(ks), drop_key(km);
+	/* Only the segment's removal fails (it is gone), then only the set's. */
+	m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	ck_assert(m >= 0);
+	errno = 0;
+	int bad_s = sv_destroy(-1, s, m);
+	int bad_s_err = errno;
+	bool m_gone = semget(km, 0, 0) < 0;
+	drop_key(km);
+	errno = 0;
+	int bad_m = sv_destroy(-1, -1, m);
+	int bad_m_err = errno;
+	ck_assert_msg(skip == 0 && s_gone,
+		      "sv_destroy(-1, shmid, -1) %s%s%s. An id of -1 means \"none\": skip it, remove "
+		      "the others, and return 0.", skip == 0 ? "returned 0" : "failed with ",
+		      skip == 0 ? "" : errno_name(skip_err), s_gone ? "" : " and left the segment");
+	ck_assert_msg(!s_left && !m_left,
+		      "sv_destroy() with a queue id that no longer exists left the %s behind: when one "
+		      "removal fails, still try the others.", s_left ? "segment" : "semaphore set");
+	ck_assert_msg(bad < 0 && (bad_err == EINVAL || bad_err == EIDRM),
+		      "sv_destroy() with a queue id that no longer exists %s%s: msgctl(IPC_RMID) "
+		      "failed, and the caller must hear it (-1 with that errno).",
+		      bad < 0 ? "failed with " : "returned 0", bad < 0 ? errno_name(bad_err) : "");
+	ck_assert_msg(bad_s < 0 && bad_s_err == EINVAL && m_gone,
+		      "sv_destroy(-1, shmid, semid) with a segment that no longer exists %s%s%s: "
+		      "shmctl(IPC_RMID) failed with EINVAL. Check each removal, report its errno, "
+		      "and still remove the others.", bad_s < 0 ? "failed with " : "returned 0",
+		      bad_s < 0 ? errno_name(bad_s_err) : "", m_gone ? "" : " and left the set");
+	ck_assert_msg(bad_m < 0 && bad_m_err == EINVAL,
+		      "sv_destroy(-1, -1, semid) with a set that no longer exists %s%s: "
+		      "semctl(IPC_RMID) failed with EINVAL; return -1 with that errno.",
+		      bad_m < 0 ? "failed with " : "returned 0", bad_m < 0 ? errno_name(bad_m_err) : "");
 	char msg[1024];
 	ck_assert_msg(ledger_check(msg, sizeof msg) == 0, "Left behind: %s", msg);
 }
