@@ -259,7 +259,12 @@ static bool resource_fails(const char *call)
 
 pid_t __wrap_fork(void)
 {
-	return resource_fails("fork") ? -1 : __real_fork();
+	if (resource_fails("fork"))
+		return -1;
+	pid_t pid = __real_fork();
+	if (pid == 0)
+		res_fault.countdown = 0; /* the fault was meant for the caller, not for its child */
+	return pid;
 }
 
 int __wrap_pipe(int fds[2])

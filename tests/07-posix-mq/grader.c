@@ -3,7 +3,6 @@
 #include "grader.h"
 #include "jobqueue.h"
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -17,39 +16,6 @@
 #include <unistd.h>
 
 #define NOQ ((mqd_t)-1)
-
-/*
- * Fault injection for fork(): the student's jobqueue.c is linked into this program, so its calls
- * to fork() come here. Disarmed, this is the real fork. Armed with fork_fail_after(K), the next K
- * calls work and the one after fails with EAGAIN (what the kernel says at RLIMIT_NPROC), once.
- */
-static int fork_left = -1; /* calls that still work before the injected failure; -1: disarmed */
-static int fork_calls;     /* calls seen since the last fork_fail_after() */
-
-pid_t fork(void)
-{
-	static pid_t (*real_fork)(void);
-	if (!real_fork)
-		real_fork = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
-	fork_calls++;
-	if (fork_left == 0) {
-		fork_left = -1;
-		errno = EAGAIN;
-		return -1;
-	}
-	if (fork_left > 0)
-		fork_left--;
-	pid_t pid = real_fork();
-	if (pid == 0)
-		fork_left = -1; /* a worker forks nothing that should fail */
-	return pid;
-}
-
-static void fork_fail_after(int k)
-{
-	fork_calls = 0;
-	fork_left = k;
-}
 
 /* One of the limits in /proc/sys/fs/mqueue (the grader's own copy: the student reads them too). */
 static long mq_limit(const char *file)
@@ -1301,16 +1267,17 @@ static void start_with_failing_fork(void *arg)
 	struct ctx c = {.report = j->report, .gate = -1};
 	pid_t pids[4] = {0, 0, 0, 0};
 	pid_t me = getpid();
-	fork_fail_after(2);
+	unsigned long failed_before = fault_failed_calls();
+	fault_fail_call("fork", 3, EAGAIN); /* two workers start, the third fork() fails */
 	errno = 0;
 	int r = jq_start_workers(j->q, 4, handler, &c, pids);
 	int err = errno;
-	int calls = fork_calls;
-	fork_left = -1;
+	bool injected = fault_failed_calls() > failed_before;
+	fault_fail_clear();
 	if (getpid() != me)
 		_exit(0); /* a worker came back: pool_exactly_once reports that */
 	int code = 0;
-	if (r == 0 && calls < 3) { /* no fork() was made to fail: nothing to judge here */
+	if (r == 0 && !injected) { /* no fork() was made to fail: nothing to judge here */
 		jq_stop_workers(j->q, 4);
 		jq_join_workers(pids, 4);
 		_exit(0);
