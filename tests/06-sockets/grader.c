@@ -111,6 +111,13 @@ static const char *errname(int e)
 
 /* ---- the server, run in a child ------------------------------------------------------ */
 
+/* The highest descriptor this process has open. */
+static int highest_fd(void)
+{
+	int fds[256], n = probe_fds(0, fds, 256);
+	return n > 0 ? fds[n - 1] : 2;
+}
+
 /* Counts SIGUSR1s caught by a server started with SIGNALLED; shared with the test. */
 static volatile int *signals_caught;
 
@@ -515,12 +522,14 @@ GRADER_TEST(send_blocks_when_full)
 	    ended < 0 ? "was still blocked 2 s later" : describe_status(status, how, sizeof how));
 }
 
-/* Writes N raw bytes (a trusted writer in a child), then closes; the caller reaps it. */
-static pid_t raw_writer(int fd, const void *buf, size_t n)
+/* Writes N raw bytes to FD (a trusted writer in a child, without the reader's end OTHER), then
+   exits; the caller reaps it. */
+static pid_t raw_writer(int fd, int other, const void *buf, size_t n)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		close(other); /* the reader's end: when the reader closes it, we stop */
 		size_t done = 0;
 		while (done < n) {
 			ssize_t w = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
@@ -592,7 +601,7 @@ GRADER_TEST(frame_exact_sizes)
 	memcpy(big, &hm, 4);
 	memcpy(big + 4, exp, FRAME_MAX);
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t w = raw_writer(sv[0], big, FRAME_MAX + 4);
+	pid_t w = raw_writer(sv[0], sv[1], big, FRAME_MAX + 4);
 	ssize_t rm = recv_frame(sv[1], in, FRAME_MAX);
 	int em = errno;
 	int big_same = rm == (ssize_t)FRAME_MAX && !memcmp(in, exp, FRAME_MAX);
@@ -651,24 +660,53 @@ static void recv_case_child(void *arg)
 {
 	recv_case *c = arg;
 	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
-	    write(sv[0], c->wire, c->n) != (ssize_t)c->n)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		_exit(99);
+	pid_t w = raw_writer(sv[0], sv[1], c->wire, c->n); /* then it exits: end of stream */
 	close(sv[0]);
+	if (w < 0)
+		_exit(99);
 	char *buf = malloc(c->cap);
 	errno = 0;
 	ssize_t r = recv_frame(sv[1], buf, c->cap);
-	if (r < 0 && errno == ENOSYS)
+	int e = errno;
+	close(sv[1]); /* the writer may still be writing: it stops, and is reaped */
+	waitpid(w, NULL, 0);
+	if (r < 0 && e == ENOSYS)
 		_exit(2);
 	if (r >= 0)
 		_exit(r == 0 ? 10 : 11);
-	_exit(errno == EPROTO ? 0 : errno == EMSGSIZE ? 20 : 21);
+	_exit(e == EPROTO ? 0 : e == EMSGSIZE ? 20 : 21);
+}
+
+/* A TCP connection whose peer sends WIRE, then resets it (RST: SO_LINGER with 0 s). Returns
+   what recv_frame said, with its errno in *ERR. */
+static ssize_t recv_after_reset(const void *wire, size_t n, int *err)
+{
+	struct sockaddr_in ta = {.sin_family = AF_INET};
+	ta.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int tl = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert(bind(tl, (struct sockaddr *)&ta, sizeof ta) == 0 && listen(tl, 1) == 0);
+	int c = tcp_connect(local_port(tl));
+	int peer = c >= 0 ? accept(tl, NULL, NULL) : -1;
+	close(tl);
+	ck_assert(c >= 0 && peer >= 0);
+	struct linger lg = {1, 0};
+	ck_assert(setsockopt(peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+	ck_assert(n == 0 || send(peer, wire, n, 0) == (ssize_t)n);
+	close(peer); /* RST */
+	char buf[64];
+	errno = 0;
+	ssize_t r = recv_frame(c, buf, sizeof buf);
+	*err = errno;
+	close(c);
+	return r;
 }
 
 GRADER_TEST(frame_bad_lengths)
 {
 	/* recv_frame: each must be -1/EPROTO. */
-	static char over[4 + 16];
+	static char over[4 + FRAME_MAX + 1]; /* a whole frame, one byte too long */
 	uint32_t ho = htonl(FRAME_MAX + 1);
 	memcpy(over, &ho, 4);
 	struct {
@@ -677,11 +715,13 @@ GRADER_TEST(frame_bad_lengths)
 	} cases[] = {
 	    {{"\0\0\0\0abc", 7, 64},
 	     "a header announcing 0 bytes (a frame carries 1 to FRAME_MAX bytes)"},
-	    {{over, 20, FRAME_MAX + 64},
-	     "a header announcing FRAME_MAX + 1 bytes, read into a buffer even "
-	     "larger than that (the limit is FRAME_MAX, whatever cap is)"},
-	    {{"\0\1", 2, 64},
-	     "2 bytes of a header, then the peer closed (a frame cut in its header)"},
+	    {{over, sizeof over, FRAME_MAX + 64},
+	     "a whole frame of FRAME_MAX + 1 bytes, read into a buffer even larger than that (the "
+	     "limit is FRAME_MAX, whatever cap is)"},
+	    {{"\0\1\0", 3, 64},
+	     "3 bytes of a header, then the peer closed (a frame cut in its header)"},
+	    {{"\0\0\0\12", 4, 64},
+	     "a header announcing 10 bytes, then the peer closed (a frame cut before its payload)"},
 	    {{"\0\0\0\12abc", 7, 64},
 	     "a header announcing 10 bytes, 3 of them, then the peer closed (a "
 	     "frame cut in its payload)"},
@@ -709,6 +749,23 @@ GRADER_TEST(frame_bad_lengths)
 			    "first "
 			    "header byte is a clean end (0).");
 	}
+
+	/* A connection reset is an error, never a clean end or a whole frame. */
+	int e;
+	ssize_t r = recv_after_reset(NULL, 0, &e);
+	require_implemented(r < 0 && e == ENOSYS, "recv_frame");
+	ck_assert_msg(r < 0,
+		      "The peer reset the TCP connection (RST) between two frames: recv_frame() "
+		      "returned %zd. A failed read (here ECONNRESET) is an error: return -1 and "
+		      "keep its errno. Only a read that returns 0 before the first header byte "
+		      "is a clean end.",
+		      r);
+	r = recv_after_reset("\0\0\0\12abc", 7, &e);
+	ck_assert_msg(r < 0,
+		      "The peer sent a header announcing 10 bytes and 3 of them, then reset the "
+		      "TCP connection (RST): recv_frame() returned %zd. The read of the payload "
+		      "failed (ECONNRESET): return -1, never a frame that was not all there.",
+		      r);
 
 	/* send_frame: len 0 and FRAME_MAX + 1 are refused, and nothing goes on the wire. */
 	int sv[2];
@@ -867,7 +924,10 @@ GRADER_TEST(server_closes_fds)
 	int lfd = sock_listen("unix:many.sock");
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
-	enum { CLIENTS = 100, NOFILE = 32 };
+	/* Room for 8 more descriptors than the server starts with: a server that keeps one per
+	   client runs out long before the last client. (Fewer clients, less luck under load.) */
+	enum { CLIENTS = 40 };
+	const int NOFILE = highest_fd() + 1 + 8;
 	pid_t srv = start_server(lfd, CLIENTS, NOFILE);
 	close(lfd);
 	ck_assert(srv > 0);
@@ -1304,6 +1364,79 @@ GRADER_TEST(descriptors_cloexec)
 		    "socket(..., type | SOCK_CLOEXEC, 0).",
 		    what[i]);
 	}
+}
+
+/* In a child whose every descriptor slot is taken: each function must fail with EMFILE, the
+   error of the call that failed. Exits 0, 2 if one is not implemented, or
+   10 + 2 * (which function) + (it returned >= 0). */
+typedef struct {
+	char tspec[64]; /* a TCP listener of the test's own */
+	int lfd;	/* a UNIX listener of the test's own, at full.sock */
+} no_fd_case;
+
+static void no_fd_left_child(void *arg)
+{
+	no_fd_case *c = arg;
+	int pending = unix_connect("full.sock"); /* a client waiting to be accepted */
+	if (pending < 0)
+		_exit(99);
+	probe_nofile(highest_fd() + 1);
+	while (open("/dev/null", O_RDONLY) >= 0) /* fill the gaps below: no free slot from now on */
+		;
+	struct ucred who;
+	int r[5], e[5];
+	errno = 0, r[0] = sock_listen("unix:nofd.sock"), e[0] = errno;
+	errno = 0, r[1] = sock_connect(c->tspec), e[1] = errno;
+	errno = 0, r[2] = sock_dgram("udp:127.0.0.1:0"), e[2] = errno;
+	errno = 0, r[3] = auth_accept(c->lfd, getuid(), &who), e[3] = errno;
+	errno = 0, r[4] = serve(c->lfd, 1), e[4] = errno;
+	for (int i = 0; i < 5; i++) {
+		if (r[i] < 0 && e[i] == ENOSYS)
+			_exit(2);
+		if (r[i] >= 0 || e[i] != EMFILE)
+			_exit(10 + 2 * i + (r[i] >= 0));
+	}
+	_exit(0);
+}
+
+GRADER_TEST(no_descriptor_left)
+{
+	struct sockaddr_un ua = {.sun_family = AF_UNIX, .sun_path = "full.sock"};
+	int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert(bind(ul, (struct sockaddr *)&ua, sizeof ua) == 0 && listen(ul, 4) == 0);
+	struct sockaddr_in ta = {.sin_family = AF_INET};
+	ta.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int tl = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert(bind(tl, (struct sockaddr *)&ta, sizeof ta) == 0 && listen(tl, 4) == 0);
+	no_fd_case arg = {.lfd = ul};
+	snprintf(arg.tspec, sizeof arg.tspec, "tcp:127.0.0.1:%d", local_port(tl));
+	child_end end = probe_in_child(no_fd_left_child, &arg, 3.0);
+	close(ul);
+	close(tl);
+	unlink("full.sock");
+	unlink("nofd.sock");
+	static const char *const what[5] = {
+	    "sock_listen(\"unix:nofd.sock\")", "sock_connect(\"tcp:127.0.0.1:...\")",
+	    "sock_dgram(\"udp:127.0.0.1:0\")", "auth_accept() with a client waiting",
+	    "serve(lfd, 1) with a client waiting"};
+	char how[160];
+	errno = ENOSYS;
+	require_implemented(end.exited && end.code == 2,
+			    "sock_listen, sock_connect, sock_dgram, auth_accept or serve");
+	ck_assert_msg(end.exited && end.code != 99,
+		      "With no descriptor left to give (RLIMIT_NOFILE reached), the "
+		      "process calling your functions %s.",
+		      describe_end(end, how, sizeof how));
+	int i = (end.code - 10) / 2;
+	ck_assert_msg(
+	    end.code == 0,
+	    "With every descriptor slot taken (RLIMIT_NOFILE reached), %s %s. The call that "
+	    "needed a new descriptor (socket() or accept()) failed with EMFILE: check its result "
+	    "at once and return -1 with that errno. Going on with -1 as a descriptor only turns "
+	    "the real error into a confusing one (EBADF) later%s.",
+	    what[i < 0 || i > 4 ? 0 : i],
+	    end.code % 2 ? "did not fail" : "failed with another errno",
+	    i == 4 ? ", or makes a server spin" : "");
 }
 
 /* ---- datagrams --------------------------------------------------------------------------- */
