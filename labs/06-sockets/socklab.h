@@ -15,7 +15,9 @@
 
 /*
  * Addresses are strings, so the same code serves UNIX and TCP clients:
- *   "unix:PATH"           a UNIX-domain socket at PATH (stream or datagram)
+ *   "unix:PATH"           a UNIX-domain socket at PATH (stream or datagram); PATH has at most
+ *                         107 bytes (sun_path holds them and a NUL): a longer one fails with
+ *                         EINVAL or ENAMETOOLONG, it is never cut short
  *   "tcp:IPV4:PORT"       a TCP socket, e.g. "tcp:127.0.0.1:0" (port 0: the kernel picks one;
  *                         read it back with getsockname)
  *   "udp:IPV4:PORT"       a UDP socket (sock_dgram only)
@@ -98,7 +100,8 @@ ssize_t recv_dgram(int fd, void *buf, size_t cap);
  * descriptor (the caller closes it). Otherwise replies "denied", closes the connection and
  * returns -1 with errno EACCES. The replies carry just their letters, no NUL: "welcome" is a
  * frame of length 7, "denied" of length 6 (a frame's length says where it ends). Other
- * failures: -1 with errno set, and no descriptor left open.
+ * failures (a hello that is not a valid frame, say): -1 with errno set, the connection closed,
+ * and no descriptor left open.
  */
 int auth_accept(int lfd, uid_t allowed, struct ucred *who);
 

@@ -128,17 +128,33 @@ static void count_signal(int sig)
 		__atomic_fetch_add(signals_caught, 1, __ATOMIC_SEQ_CST);
 }
 
-enum { SERVER_LEFT_CHILDREN = 3, SERVER_LEFT_FDS = 4 };
+enum {
+	SERVER_LEFT_CHILDREN = 3,
+	SERVER_LEFT_FDS = 4,
+	SERVER_RETURNED_0 = 5,
+	SERVER_FORK_RETURNED = 6
+};
+
+/* Set when a process that serve() forked returned from serve() into its caller. */
+static volatile int *returned_elsewhere;
 
 /* Forks a child that runs serve(LFD, NCLIENTS) (with RLIMIT_NOFILE = NOFILE if > 0; with a
-   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and exits 0 when serve returned 0,
+   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and exits 5 when serve returned 0,
    2 when it is not implemented, 1 otherwise; 3 when serve returned while a process it started
-   was still there (running or unreaped), 4 when it left a descriptor open. */
+   was still there (running or unreaped), 4 when it left a descriptor open. (0 means that serve
+   itself called exit(0).) */
 static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 {
 	fflush(NULL);
+	if (!returned_elsewhere) {
+		returned_elsewhere = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ck_assert(returned_elsewhere != MAP_FAILED);
+	}
+	*returned_elsewhere = 0;
 	pid_t pid = fork();
 	if (pid == 0) {
+		pid_t server = getpid();
 		if (signalled) {
 			struct sigaction sa = {.sa_handler =
 						   count_signal}; /* no SA_RESTART: EINTR */
@@ -149,13 +165,17 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		int before[256], nbefore = probe_fds(0, before, 256);
 		int rc = serve(lfd, nclients);
 		int e = errno;
+		if (getpid() != server) { /* a process serve forked came back here */
+			*returned_elsewhere = 1;
+			_exit(0);
+		}
 		pid_t left[64];
 		if (probe_descendants(getpid(), left, 64) > 0)
 			_exit(SERVER_LEFT_CHILDREN);
 		int after[256], nafter = probe_fds(0, after, 256);
 		if (nafter > nbefore)
 			_exit(SERVER_LEFT_FDS);
-		_exit(rc == 0 ? 0 : e == ENOSYS ? 2 : 1);
+		_exit(rc == 0 ? SERVER_RETURNED_0 : e == ENOSYS ? 2 : 1);
 	}
 	return pid;
 }
@@ -198,8 +218,26 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 			 "descriptor accept() gave it (and any other it opened) must be closed");
 		return SERVER_LEFT_FDS;
 	}
+	if (returned_elsewhere && *returned_elsewhere) {
+		snprintf(
+		    how, cap,
+		    "forked a process that RETURNED from serve() into its caller, which then "
+		    "went on running the caller's code: a child must end with _exit() when its "
+		    "session is over");
+		return SERVER_FORK_RETURNED;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_0) {
+		snprintf(how, cap, "returned 0");
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		snprintf(how, cap,
+			 "ended with exit(0) inside serve() instead of returning: only the "
+			 "helper processes serve forks may exit, never the process that called it");
+		return -1;
+	}
 	describe_status(status, how, cap);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return -1;
 }
 
 /* ---- framing ---------------------------------------------------------------------------- */
@@ -386,7 +424,7 @@ GRADER_TEST(frame_length_checked)
 	};
 	for (int i = 0; i < 2; i++) {
 		child_end e = probe_in_child(length_child, &cases[i], 2.0);
-		char how[160];
+		char how[300];
 		errno = ENOSYS;
 		require_implemented(e.exited && e.code == 2, "recv_frame");
 		ck_assert_msg(
@@ -441,7 +479,7 @@ static void closed_peer_child(void *arg)
 GRADER_TEST(send_closed_peer)
 {
 	child_end e = probe_in_child(closed_peer_child, NULL, 2.0);
-	char how[160];
+	char how[300];
 	errno = ENOSYS;
 	require_implemented(e.exited && e.code == 2, "send_frame");
 	ck_assert_msg(
@@ -728,7 +766,7 @@ GRADER_TEST(frame_bad_lengths)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		child_end e = probe_in_child(recv_case_child, &cases[i].c, 2.0);
-		char how[160];
+		char how[300];
 		errno = ENOSYS;
 		require_implemented(e.exited && e.code == 2, "recv_frame");
 		ck_assert_msg(e.exited && e.code != 99, "recv_frame() on %s: the process %s.",
@@ -844,7 +882,7 @@ static void echo_clients(const char *spec)
 	for (int i = 0; i < N; i++)
 		if (c[i] >= 0)
 			close(c[i]);
-	char how[160];
+	char how[300];
 	int rc = end_server(srv, 2.0, how, sizeof how);
 	if (path)
 		unlink(path);
@@ -896,7 +934,7 @@ GRADER_TEST(server_slow_client)
 		close(a); /* A hangs up in the middle of its frame */
 	if (b >= 0)
 		close(b);
-	char how[160];
+	char how[300];
 	int rc = end_server(srv, 2.0, how, sizeof how);
 	unlink("slow.sock");
 	require_implemented(rc == 2, "serve");
@@ -950,7 +988,7 @@ GRADER_TEST(server_closes_fds)
 		if (n != 2)
 			break;
 	}
-	char how[160];
+	char how[300];
 	int rc = end_server(srv, 2.0, how, sizeof how);
 	unlink("many.sock");
 	require_implemented(rc == 2, "serve");
@@ -1285,9 +1323,84 @@ GRADER_TEST(address_limits)
 		      "(inet_pton fills sin_addr), not any other.",
 		      l >= 0 ? "bound" : "failed with", l >= 0 ? ip : errname(e));
 
+	/* The longest UNIX path that fits sun_path (107 bytes and its NUL) works; a longer one
+	 * fails. */
+	char path[200], spec[220];
+	memset(path, 'p', sizeof path);
+	path[107] = '\0';
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	l = sock_listen(spec);
+	e = errno;
+	if (l >= 0)
+		close(l);
+	unlink(path);
+	ck_assert_msg(
+	    l >= 0,
+	    "sock_listen(\"unix:<a path of 107 bytes>\") failed with %s. sun_path holds 108 "
+	    "bytes: a path of 107 and its NUL fit.",
+	    errname(e));
+	path[107] = 'p';
+	path[199] = '\0';
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	int before = fd_count();
+	errno = 0;
+	l = sock_listen(spec);
+	e = errno;
+	int after = fd_count();
+	if (l >= 0)
+		close(l);
+	unlink(path);
+	ck_assert_msg(
+	    l < 0 && (e == EINVAL || e == ENAMETOOLONG) && after == before,
+	    "sock_listen(\"unix:<a path of 199 bytes>\") %s%s%s. sun_path holds 108 bytes: a "
+	    "longer "
+	    "path cannot be an address (EINVAL or ENAMETOOLONG), and cutting it short would bind "
+	    "ANOTHER path.",
+	    l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errname(e),
+	    l < 0 && after != before ? " and left a descriptor open" : "");
+
+	/* A 15-character IP (the longest dotted quad) is fine; errno left over from before is no
+	 * error. */
+	errno = EADDRINUSE;
+	l = sock_listen("tcp:127.100.200.255:0");
+	e = errno;
+	if (l >= 0)
+		close(l);
+	ck_assert_msg(
+	    l >= 0,
+	    "sock_listen(\"tcp:127.100.200.255:0\") (errno was EADDRINUSE before the call, left "
+	    "over from something else) failed with %s. A 15-character dotted quad is "
+	    "valid, and only the result of a call tells whether it failed: errno alone "
+	    "says nothing.",
+	    errname(e));
+	errno = EADDRINUSE;
+	l = sock_listen("unix:fresh.sock");
+	e = errno;
+	if (l >= 0)
+		close(l);
+	unlink("fresh.sock");
+	ck_assert_msg(
+	    l >= 0,
+	    "sock_listen(\"unix:fresh.sock\"), a path nobody uses, failed with %s when errno "
+	    "was EADDRINUSE before the call. Test what bind() RETURNS before looking at "
+	    "errno: errno keeps old values after a successful call.",
+	    errname(e));
+
+	char long_host[300] = "tcp:"; /* a host far too long for any IP */
+	memset(long_host + 4, '7', 240);
+	strcpy(long_host + 244, ":80");
 	const char *bad[] = {
-	    "tcp:127.0.0.1:65536", "tcp:127.0.0.1:",  "tcp:127.0.0.1:80x", "tcp:127.0.0.1",
-	    "tcp:127.0.0.256:0",   "udp:127.0.0.1:0", "tcp=127.0.0.1:0",   "unix",
+	    "tcq:127.0.0.1:0",
+	    "tcp:127.0.0.1.127.0.0.1.127:0",
+	    long_host,
+	    "tcp:127.0.0.1:65536",
+	    "tcp:127.0.0.1:",
+	    "tcp:127.0.0.1:80x",
+	    "tcp:127.0.0.1",
+	    "tcp:127.0.0.256:0",
+	    "udp:127.0.0.1:0",
+	    "tcp=127.0.0.1:0",
+	    "unix",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int before = fd_count();
@@ -1419,7 +1532,7 @@ GRADER_TEST(no_descriptor_left)
 	    "sock_listen(\"unix:nofd.sock\")", "sock_connect(\"tcp:127.0.0.1:...\")",
 	    "sock_dgram(\"udp:127.0.0.1:0\")", "auth_accept() with a client waiting",
 	    "serve(lfd, 1) with a client waiting"};
-	char how[160];
+	char how[300];
 	errno = ENOSYS;
 	require_implemented(end.exited && end.code == 2,
 			    "sock_listen, sock_connect, sock_dgram, auth_accept or serve");
@@ -1684,5 +1797,56 @@ GRADER_TEST(auth_ignores_claims)
 	    WIFEXITED(status) && WEXITSTATUS(status) == CLIENT_DENIED,
 	    "A refused client should receive the frame \"denied\" (6 bytes), then see the "
 	    "connection close; instead %s.",
+	    client_saw(status));
+}
+
+GRADER_TEST(auth_bad_hello)
+{
+	int lfd = sock_listen("unix:auth.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	/* A client of the allowed uid whose hello is not a frame: its header announces 0 bytes. */
+	fflush(NULL);
+	pid_t client = fork();
+	ck_assert(client >= 0);
+	if (client == 0) {
+		int c = unix_connect("auth.sock");
+		if (c < 0 || send(c, "\0\0\0\0", 4, MSG_NOSIGNAL) != 4)
+			_exit(CLIENT_NO_CONNECT);
+		char got[32];
+		ssize_t n = raw_recv_frame(c, got, sizeof got, 3.0);
+		_exit(n == 0				     ? CLIENT_NO_REPLY
+		      : n == 7 && !memcmp(got, "welcome", 7) ? CLIENT_WELCOMED
+							     : CLIENT_OTHER);
+	}
+	int before = fd_count();
+	struct ucred who;
+	errno = 0;
+	int fd = auth_accept(lfd, getuid(), &who);
+	int err = errno, after = fd_count();
+	if (fd >= 0)
+		close(fd);
+	close(lfd);
+	unlink("auth.sock");
+	int status = 0;
+	probe_finish(client, &status, 3.0);
+	errno = err;
+	require_implemented(fd < 0, "auth_accept");
+	ck_assert_msg(
+	    fd < 0,
+	    "A client of the allowed uid sent a hello whose header announces 0 bytes (not a "
+	    "frame), and auth_accept() accepted it (returned %d%s). The protocol failed: check "
+	    "what recv_frame() returns, and on -1 close the connection and return -1.",
+	    fd,
+	    WIFEXITED(status) && WEXITSTATUS(status) == CLIENT_WELCOMED ? ", and said \"welcome\""
+									: "");
+	ck_assert_msg(
+	    after == before,
+	    "auth_accept() failed on a broken hello, as it should, but left %d descriptor(s) open: "
+	    "on every failure path close the accepted connection.",
+	    after - before);
+	ck_assert_msg(
+	    WIFEXITED(status) && WEXITSTATUS(status) == CLIENT_NO_REPLY,
+	    "After a broken hello, the client should see the connection close; instead %s.",
 	    client_saw(status));
 }
