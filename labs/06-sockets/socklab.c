@@ -15,8 +15,9 @@
 
 /* TODO 1: write a small helper that turns "unix:PATH" or "tcp:IP:PORT" / "udp:IP:PORT" into a
  *         struct sockaddr_un or sockaddr_in (inside a struct sockaddr_storage) plus its length.
- *         inet_pton() parses the IP; htons() puts the port in network byte order. Anything
- *         else: errno = EINVAL. The three functions below all use it. */
+ *         inet_pton() parses the IP; the port is decimal, 0 to 65535, with nothing after it
+ *         (strtoul tells you where it stopped); htons() puts it in network byte order.
+ *         Anything else: errno = EINVAL. The three functions below all use it. */
 
 int sock_listen(const char *addr)
 {
@@ -82,7 +83,8 @@ int serve(int lfd, int nclients)
 	 * TODO 15: a session: recv_frame, send_frame the same bytes back, until recv_frame returns
 	 *          0 or fails. A child ends with _exit(), never by returning into the caller.
 	 * TODO 16: every accept() gives a new descriptor: who closes which copy after fork()?
-	 * TODO 17: reap the children (waitpid) and return 0 once all sessions have ended. */
+	 * TODO 17: reap the children (waitpid) and return 0 once all sessions have ended. A
+	 *          signal may interrupt the wait (EINTR): keep waiting. */
 	(void)lfd, (void)nclients;
 	errno = ENOSYS;
 	return -1;
@@ -102,8 +104,8 @@ int auth_accept(int lfd, uid_t allowed, struct ucred *who)
 	/* TODO 19: accept() one client. Ask the kernel who it is: getsockopt(SO_PEERCRED). On
 	 *          which descriptor: the listening one or the accepted one? (man 7 unix)
 	 * TODO 20: read the client's hello frame, and let it decide NOTHING.
-	 * TODO 21: uid matches: reply "welcome" and return the descriptor. Otherwise reply
-	 *          "denied", close, errno = EACCES, return -1. */
+	 * TODO 21: uid matches: reply "welcome" (7 bytes, no NUL) and return the descriptor.
+	 *          Otherwise reply "denied" (6 bytes), close, errno = EACCES, return -1. */
 	(void)lfd, (void)allowed, (void)who;
 	errno = ENOSYS;
 	return -1;

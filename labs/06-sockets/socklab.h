@@ -15,12 +15,18 @@
 
 /*
  * Addresses are strings, so the same code serves UNIX and TCP clients:
- *   "unix:PATH"           a UNIX-domain socket at PATH (stream or datagram)
+ *   "unix:PATH"           a UNIX-domain socket at PATH (stream or datagram); PATH has at most
+ *                         107 bytes (sun_path holds them and a NUL): a longer one fails with
+ *                         EINVAL or ENAMETOOLONG, it is never cut short
  *   "tcp:IPV4:PORT"       a TCP socket, e.g. "tcp:127.0.0.1:0" (port 0: the kernel picks one;
  *                         read it back with getsockname)
  *   "udp:IPV4:PORT"       a UDP socket (sock_dgram only)
- * Every descriptor these functions return is close-on-exec. On failure they return -1 with
- * errno set (EINVAL for an address they cannot parse) and leave no descriptor open.
+ * IPV4 is a dotted quad (inet_pton); PORT is a decimal number from 0 to 65535 with nothing after
+ * it. Anything else, or a kind the function does not take, is an address they cannot parse.
+ * Every descriptor sock_listen, sock_connect and sock_dgram return is close-on-exec. On failure
+ * they return -1 with errno set (EINVAL for an address they cannot parse; otherwise the error of
+ * the call that failed, e.g. EMFILE when socket() finds no free descriptor) and leave no
+ * descriptor open.
  */
 
 /*
@@ -33,7 +39,11 @@
  */
 int sock_listen(const char *addr);
 
-/* A stream socket connected to ADDR ("unix:..." or "tcp:..."). */
+/*
+ * A stream socket connected to ADDR ("unix:..." or "tcp:..."). When nobody listens there it
+ * fails like connect() does (ECONNREFUSED; ENOENT for a UNIX path that does not exist): never
+ * a descriptor that is not connected.
+ */
 int sock_connect(const char *addr);
 
 /* A datagram socket bound to ADDR ("udp:..." or "unix:..."; a stale UNIX path is removed). */
@@ -69,7 +79,8 @@ ssize_t recv_frame(int fd, void *buf, size_t cap);
  * that sends half a frame and stalls delays nobody else. A client that disconnects, even in
  * the middle of a frame, ends only its own session. Every accepted descriptor is closed, and
  * every helper process is reaped. Returns 0 once all NCLIENTS sessions have ended (LFD stays
- * open), or -1 with errno set.
+ * open), or -1 with errno set. It never returns while a session is still running, not even
+ * when a signal interrupts its wait (EINTR is no reason to stop waiting).
  */
 int serve(int lfd, int nclients);
 
@@ -87,7 +98,10 @@ ssize_t recv_dgram(int fd, void *buf, size_t cap);
  * client's pid, uid and gid as recorded at connect time.
  * If WHO->uid is ALLOWED, replies with the frame "welcome" and returns the connected
  * descriptor (the caller closes it). Otherwise replies "denied", closes the connection and
- * returns -1 with errno EACCES. Other failures: -1 with errno set.
+ * returns -1 with errno EACCES. The replies carry just their letters, no NUL: "welcome" is a
+ * frame of length 7, "denied" of length 6 (a frame's length says where it ends). Other
+ * failures (a hello that is not a valid frame, say): -1 with errno set, the connection closed,
+ * and no descriptor left open.
  */
 int auth_accept(int lfd, uid_t allowed, struct ucred *who);
 
