@@ -1479,8 +1479,14 @@ GRADER_TEST(fd_exhaustion)
 			      diag);
 		ck_assert_msg((r->ret == 3 && !memcmp(r->out, "abc", 3)) || (r->ret == -1 && r->err),
 			      "%s returned %zd%s. It needs 4 descriptors for its two pipes: when one "
-			      "cannot be created, return -1 with errno set (EMFILE).", what, r->ret,
-			      r->ret == -1 ? " without setting errno" : "");
+			      "cannot be created, return -1 with errno set (EMFILE).%s", what, r->ret,
+			      r->ret == -1 ? " without setting errno" : "",
+			      room >= 5 && r->ret == 0
+				      ? " Here both pipes fit, so the command itself should have run: did "
+					"the child need one more descriptor before exec (a copy made with "
+					"dup or F_DUPFD) and give up with 127? Move the pipe ends straight "
+					"onto 0 and 1 with dup2."
+				      : "");
 		ck_assert_msg(r->fds_after == r->fds_before,
 			      "%s returned %zd (%s), but the caller had %d descriptors before and %d "
 			      "after. When the second pipe cannot be created, close the first one "
