@@ -331,7 +331,8 @@ static void on_outer_signal(int sig)
 		raw_kill(inner_pid, SIGKILL);
 }
 
-/* Kills and reaps every descendant of the outer process (the fallback has no namespace). */
+/* Kills and reaps every descendant of the caller (without a namespace, in the runner or the
+   outer process). */
 static void sweep_descendants(void)
 {
 	static pid_t victims[4096];
@@ -612,19 +613,9 @@ void contain_sweep(void)
 	if (pid_ns) {
 		/* As PID 1, kill(-1) reaches every other process of the namespace, setsid() or not. */
 		raw_kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
 	} else {
-		static pid_t victims[4096];
-		for (int round = 0; round < 50; round++) {
-			int n = probe_descendants(getpid(), victims, 4096);
-			if (n == 0)
-				break;
-			for (int i = 0; i < n; i++)
-				raw_kill(victims[i], SIGKILL);
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
-			usleep(1000);
-		}
+		sweep_descendants(); /* the runner is a subreaper: orphans of the test are ours */
 	}
-	while (waitpid(-1, NULL, pid_ns ? 0 : WNOHANG) > 0)
-		;
 }
