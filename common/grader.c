@@ -230,6 +230,21 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 	remove(capture);
 }
 
+/* Whether META's skip-under names the sanitizer this grader was built with. */
+static bool skipped_under_sanitizer(const lab_test *meta)
+{
+	const char *san = getenv("IPCLAB_SANITIZE");
+	if (!san || !*san || !*meta->skip_under)
+		return false;
+	char list[300];
+	snprintf(list, sizeof list, "%s", meta->skip_under);
+	list[strcspn(list, " ")] = '\0';
+	for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (strstr(san, w))
+			return true;
+	return false;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -326,12 +341,19 @@ int main(int argc, char **argv)
 	}
 
 	static test_result results[LABCONF_MAX_TESTS];
-	char note[300] = "";
+	char note[300] = "", unsanitized[600] = "";
 	for (int i = 0; i < conf.ntests; i++) {
 		const lab_test *meta = &conf.tests[i];
 		test_result *r = &results[i];
 		if (only && strcmp(only, meta->name)) {
 			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
+			continue;
+		}
+		if (skipped_under_sanitizer(meta)) {
+			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
+			size_t used = strlen(unsanitized);
+			snprintf(unsanitized + used, sizeof unsanitized - used, "%s%s (%s)",
+				 used ? "; " : "", meta->name, strchr(meta->skip_under, ' ') + 1);
 			continue;
 		}
 		for (int j = 0; j < ntests; j++)
@@ -341,21 +363,21 @@ int main(int argc, char **argv)
 			snprintf(note, sizeof note, "; fallback: %s", shared->sandbox_note);
 	}
 
-	/* With --only, the report holds just that test, so scores stay honest. */
-	lab_conf shown = conf;
-	test_result *shown_results = results;
-	if (only) {
-		shown.ntests = 0;
-		for (int i = 0; i < conf.ntests; i++)
-			if (!strcmp(conf.tests[i].name, only)) {
-				shown.tests[0] = conf.tests[i];
-				results[i].meta = &shown.tests[0];
-				shown_results = &results[i];
-				shown.ntests = 1;
-			}
-	}
-	char sandbox_text[1024];
-	snprintf(sandbox_text, sizeof sandbox_text, "%s%s", sandbox, note);
+	/* The report holds only the tests that ran (--only, a sanitizer), so scores stay honest. */
+	static lab_conf shown;
+	static test_result shown_results[LABCONF_MAX_TESTS];
+	shown = conf;
+	shown.ntests = 0;
+	for (int i = 0; i < conf.ntests; i++)
+		if (strcmp(results[i].status, "skipped")) {
+			shown.tests[shown.ntests] = conf.tests[i];
+			shown_results[shown.ntests] = results[i];
+			shown_results[shown.ntests].meta = &shown.tests[shown.ntests];
+			shown.ntests++;
+		}
+	char sandbox_text[2048];
+	snprintf(sandbox_text, sizeof sandbox_text, "%s%s%s%s", sandbox, note,
+		 *unsanitized ? "; not graded under this sanitizer: " : "", unsanitized);
 	char *warn_text = warnings ? slurp(warnings, 3000) : NULL;
 	lab_result lr = {lab,	      &shown, dir ? dir : lab, "graded", warn_text, sandbox_text,
 			 rerun ? rerun : "make check", now() - t0, shown.ntests, shown_results};

@@ -105,6 +105,8 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 				t->points = (int)p;
 			} else if (!strcmp(key, "timeout"))
 				bad = parse_seconds(value, &t->timeout);
+			else if (!strcmp(key, "skip-under"))
+				bad = strchr(value, ' ') ? store(t->skip_under, sizeof t->skip_under, value, continuing) : -1;
 			else
 				bad = -2;
 		}

@@ -12,6 +12,9 @@ typedef struct {
 	char hint[1200];
 	int points;
 	double timeout; /* seconds; 0 means the lab's default */
+	/* "thread,address <reason>": sanitizers under which this test means nothing (it is then
+	   not graded, and its points leave the maximum), and why. */
+	char skip_under[300];
 } lab_test;
 
 typedef struct {
