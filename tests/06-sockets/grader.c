@@ -132,8 +132,12 @@ enum {
 	SERVER_LEFT_CHILDREN = 3,
 	SERVER_LEFT_FDS = 4,
 	SERVER_RETURNED_0 = 5,
-	SERVER_FORK_RETURNED = 6
+	SERVER_FORK_RETURNED = 6,
+	SERVER_RETURNED_EAGAIN = 7
 };
+
+/* When > 0, the server child makes serve()'s Nth fork() fail with EAGAIN. */
+static unsigned fork_fail_nth;
 
 /* Set when a process that serve() forked returned from serve() into its caller. */
 static volatile int *returned_elsewhere;
@@ -163,6 +167,8 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		if (nofile > 0)
 			probe_nofile(nofile);
 		int before[256], nbefore = probe_fds(0, before, 256);
+		if (fork_fail_nth)
+			fault_fail_call("fork", fork_fail_nth, EAGAIN);
 		int rc = serve(lfd, nclients);
 		int e = errno;
 		if (getpid() != server) { /* a process serve forked came back here */
@@ -175,7 +181,10 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		int after[256], nafter = probe_fds(0, after, 256);
 		if (nafter > nbefore)
 			_exit(SERVER_LEFT_FDS);
-		_exit(rc == 0 ? SERVER_RETURNED_0 : e == ENOSYS ? 2 : 1);
+		_exit(rc == 0		? SERVER_RETURNED_0
+		      : e == ENOSYS	? 2
+		      : e == EAGAIN	? SERVER_RETURNED_EAGAIN
+					: 1);
 	}
 	return pid;
 }
@@ -203,6 +212,10 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 		snprintf(how, cap, "returned -1");
 		return 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_EAGAIN) {
+		snprintf(how, cap, "returned -1 with errno EAGAIN");
+		return SERVER_RETURNED_EAGAIN;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_CHILDREN) {
 		snprintf(
@@ -1102,6 +1115,75 @@ GRADER_TEST(server_signal_while_waiting)
 	    still, "After serve() was interrupted by a signal, a client's session no longer echoed "
 		   "its frames.");
 	ck_assert_msg(rc == 0, "After its 2 clients left, serve(lfd, 2) should return 0; it %s.",
+		      how);
+}
+
+/* serve()'s second fork() fails (EAGAIN). The refused client must see its connection closed,
+   the first session must go on, and serve must end cleanly: -1/EAGAIN once session 1 is
+   over, or 0 (it went on accepting; client 3 is there for a server that does not count the
+   refused client). A server that forks nothing per client (poll, threads) has nothing to show. */
+GRADER_TEST(server_fork_fails)
+{
+	int lfd = sock_listen("unix:ff.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	fork_fail_nth = 2;
+	pid_t srv = start_server(lfd, 2, 0);
+	fork_fail_nth = 0;
+	close(lfd);
+	ck_assert(srv > 0);
+	char bad[400] = "", got[16] = "";
+	int c1 = unix_connect("ff.sock"), c2 = -1, c3 = -1, forking = 0;
+	if (c1 < 0 || raw_send_frame(c1, "one", 3) < 0 ||
+	    raw_recv_frame(c1, got, sizeof got, 3.0) != 3 || memcmp(got, "one", 3))
+		snprintf(bad, sizeof bad, "client 1 got no echo of \"one\"");
+	if (!*bad) {
+		pid_t kids[8];
+		forking = probe_descendants(srv, kids, 8) > 0;
+		c2 = unix_connect("ff.sock");
+		errno = 0;
+		ssize_t r = c2 < 0 ? -2 : raw_recv_frame(c2, got, sizeof got, 2.0);
+		int ended = r == 0 || (r < 0 && errno == ECONNRESET);
+		if (c2 < 0)
+			snprintf(bad, sizeof bad, "client 2 could not connect");
+		else if (forking && !ended) {
+			int served = raw_send_frame(c2, "two", 3) == 0 &&
+				     raw_recv_frame(c2, got, sizeof got, 1.0) == 3;
+			snprintf(bad, sizeof bad,
+				 "The fork() for client 2 failed (EAGAIN), and client 2 %s. %s",
+				 served ? "was then served by the server process itself"
+					: "stayed connected to nobody: no end of stream within 2 s",
+				 served ? "fork() returned -1 and your code took the child's branch: "
+					  "-1 is not a pid. Check pid < 0 first."
+					: "The accepted descriptor was never closed, so the client "
+					  "waits forever. Close it when fork() fails.");
+		} else if (raw_send_frame(c1, "again", 5) < 0 ||
+			   raw_recv_frame(c1, got, sizeof got, 3.0) != 5 || memcmp(got, "again", 5))
+			snprintf(bad, sizeof bad,
+				 "After the fork() for client 2 failed, client 1's session no "
+				 "longer echoed \"again\": a failed fork must not end sessions that "
+				 "are running");
+	}
+	if (!*bad)
+		c3 = unix_connect("ff.sock"); /* for a server that keeps accepting */
+	if (c3 >= 0)
+		close(c3);
+	if (c2 >= 0)
+		close(c2);
+	if (c1 >= 0)
+		close(c1);
+	char how[300];
+	int rc = end_server(srv, 3.0, how, sizeof how);
+	unlink("ff.sock");
+	require_implemented(rc == 2, "serve");
+	ck_assert_msg(!*bad, "serve(lfd, 2), its 2nd fork() made to fail: %s (the server %s).",
+		      bad, how);
+	ck_assert_msg(rc == 0 || (rc == SERVER_RETURNED_EAGAIN && forking),
+		      "serve(lfd, 2) whose 2nd fork() failed with EAGAIN: the refused client was "
+		      "closed and client 1's session went on, but then the server %s. Either go on "
+		      "accepting (and return 0 when your sessions are over) or return -1 with "
+		      "fork's errno (save it before close() or waitpid() can change it), and only "
+		      "after every session you started has ended and been reaped.",
 		      how);
 }
 
