@@ -34,7 +34,7 @@
  * - UNIX: a socket file left behind by a server that is gone (nobody accepts on it any more)
  *   is removed first, so a restarted server can bind again. A path a LIVE server listens on is
  *   not stolen: that fails with EADDRINUSE. If the check cannot be made (the socket() to knock
- *   with fails, e.g. ENFILE), the path is left alone too: -1 with that error or EADDRINUSE.
+ *   with fails, e.g. ENFILE), the path is left alone and the call fails with socket()'s error.
  * - TCP: a server restarted while connections of its previous run are in TIME_WAIT can bind
  *   the same port again at once (SO_REUSEADDR).
  */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1271,6 +1272,60 @@ GRADER_TEST(unix_stale_path)
 	    "newcomer and the old server silently loses them. Only unlink a path that refuses "
 	    "connections; otherwise fail with EADDRINUSE.",
 	    l3 >= 0 ? "succeeded" : "failed with the wrong errno");
+}
+
+static int fd_count(void);
+
+/* The socket() sock_listen would knock with fails (ENFILE) while a live server owns the path:
+   -1 with ENFILE, nothing left open, and the live server keeps its name. */
+GRADER_TEST(unix_knock_fails)
+{
+	int live = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "knock.sock"};
+	ck_assert(live >= 0 && bind(live, (struct sockaddr *)&a, sizeof a) == 0 &&
+		  listen(live, 8) == 0);
+	struct stat before, after;
+	ck_assert(stat("knock.sock", &before) == 0);
+	int nfd = fd_count();
+	fault_fail_call("socket", 2, ENFILE);
+	errno = 0;
+	int fd = sock_listen("unix:knock.sock");
+	int e = errno;
+	unsigned long failed = fault_failed_calls();
+	fault_fail_clear();
+	int left = fd_count() - nfd - (fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	int same = stat("knock.sock", &after) == 0 && after.st_ino == before.st_ino;
+	int c = unix_connect("knock.sock");
+	int got = c >= 0 ? accept4(live, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
+	int reached = got >= 0;
+	if (got >= 0)
+		close(got);
+	if (c >= 0)
+		close(c);
+	close(live);
+	unlink("knock.sock");
+	errno = e;
+	require_implemented(fd < 0, "sock_listen");
+	ck_assert_msg(fd < 0 && same && reached,
+		      "A server was LIVE on unix:knock.sock and the socket() your sock_listen makes "
+		      "after the first one failed (ENFILE): sock_listen %s. If you cannot knock "
+		      "to check the path, you cannot know it is stale: leave it alone and fail.",
+		      fd >= 0 ? "succeeded: it took the live server's name"
+		      : !same ? "failed but removed the live server's socket file"
+			      : "failed, but the live server no longer receives new clients");
+	ck_assert_msg(left <= 0,
+		      "sock_listen(\"unix:knock.sock\") failed (its knocking socket() gave ENFILE) "
+		      "but left %d descriptor(s) open. Close what you opened before returning -1.",
+		      left);
+	ck_assert_msg(!failed || e == ENFILE,
+		      "sock_listen(\"unix:knock.sock\"): bind() found the name taken, and the "
+		      "socket() to knock with (connect, to see if anyone listens) failed with "
+		      "ENFILE, but sock_listen failed with %s. Check socket()'s result: on -1 "
+		      "return -1 at once, keeping its errno (connect(-1, ...) only gives EBADF, "
+		      "and the path was never checked).",
+		      errname(e));
 }
 
 GRADER_TEST(tcp_reuseaddr)
