@@ -83,6 +83,7 @@ int serve(int lfd, int nclients)
 	 * TODO 15: a session: recv_frame, send_frame the same bytes back, until recv_frame returns
 	 *          0 or fails. A child ends with _exit(), never by returning into the caller.
 	 * TODO 16: every accept() gives a new descriptor: who closes which copy after fork()?
+	 *          And if fork() fails (-1 is no pid), that client cannot be served: socklab.h.
 	 * TODO 17: reap the children (waitpid) and return 0 once all sessions have ended. A
 	 *          signal may interrupt the wait (EINTR): keep waiting. */
 	(void)lfd, (void)nclients;

@@ -33,7 +33,8 @@
  * A listening stream socket bound to ADDR ("unix:..." or "tcp:...").
  * - UNIX: a socket file left behind by a server that is gone (nobody accepts on it any more)
  *   is removed first, so a restarted server can bind again. A path a LIVE server listens on is
- *   not stolen: that fails with EADDRINUSE.
+ *   not stolen: that fails with EADDRINUSE. If the check cannot be made (the socket() to knock
+ *   with fails, e.g. ENFILE), the path is left alone and the call fails with socket()'s error.
  * - TCP: a server restarted while connections of its previous run are in TIME_WAIT can bind
  *   the same port again at once (SO_REUSEADDR).
  */
@@ -81,6 +82,10 @@ ssize_t recv_frame(int fd, void *buf, size_t cap);
  * every helper process is reaped. Returns 0 once all NCLIENTS sessions have ended (LFD stays
  * open), or -1 with errno set. It never returns while a session is still running, not even
  * when a signal interrupts its wait (EINTR is no reason to stop waiting).
+ * When a session cannot be started (fork() fails, e.g. EAGAIN at RLIMIT_NPROC), that client's
+ * connection is closed at once (it sees end of stream) and the sessions already running go on
+ * undisturbed. Then serve either returns -1 with fork's errno, once those sessions have ended,
+ * or goes on accepting (counting the refused client among the NCLIENTS or not): both are fine.
  */
 int serve(int lfd, int nclients);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -132,8 +133,12 @@ enum {
 	SERVER_LEFT_CHILDREN = 3,
 	SERVER_LEFT_FDS = 4,
 	SERVER_RETURNED_0 = 5,
-	SERVER_FORK_RETURNED = 6
+	SERVER_FORK_RETURNED = 6,
+	SERVER_RETURNED_EAGAIN = 7
 };
+
+/* When > 0, the server child makes serve()'s Nth fork() fail with EAGAIN. */
+static unsigned fork_fail_nth;
 
 /* Set when a process that serve() forked returned from serve() into its caller. */
 static volatile int *returned_elsewhere;
@@ -163,6 +168,8 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		if (nofile > 0)
 			probe_nofile(nofile);
 		int before[256], nbefore = probe_fds(0, before, 256);
+		if (fork_fail_nth)
+			fault_fail_call("fork", fork_fail_nth, EAGAIN);
 		int rc = serve(lfd, nclients);
 		int e = errno;
 		if (getpid() != server) { /* a process serve forked came back here */
@@ -175,7 +182,10 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		int after[256], nafter = probe_fds(0, after, 256);
 		if (nafter > nbefore)
 			_exit(SERVER_LEFT_FDS);
-		_exit(rc == 0 ? SERVER_RETURNED_0 : e == ENOSYS ? 2 : 1);
+		_exit(rc == 0		? SERVER_RETURNED_0
+		      : e == ENOSYS	? 2
+		      : e == EAGAIN	? SERVER_RETURNED_EAGAIN
+					: 1);
 	}
 	return pid;
 }
@@ -203,6 +213,10 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 		snprintf(how, cap, "returned -1");
 		return 1;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_EAGAIN) {
+		snprintf(how, cap, "returned -1 with errno EAGAIN");
+		return SERVER_RETURNED_EAGAIN;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_CHILDREN) {
 		snprintf(
@@ -1105,6 +1119,75 @@ GRADER_TEST(server_signal_while_waiting)
 		      how);
 }
 
+/* serve()'s second fork() fails (EAGAIN). The refused client must see its connection closed,
+   the first session must go on, and serve must end cleanly: -1/EAGAIN once session 1 is
+   over, or 0 (it went on accepting; client 3 is there for a server that does not count the
+   refused client). A server that forks nothing per client (poll, threads) has nothing to show. */
+GRADER_TEST(server_fork_fails)
+{
+	int lfd = sock_listen("unix:ff.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	fork_fail_nth = 2;
+	pid_t srv = start_server(lfd, 2, 0);
+	fork_fail_nth = 0;
+	close(lfd);
+	ck_assert(srv > 0);
+	char bad[400] = "", got[16] = "";
+	int c1 = unix_connect("ff.sock"), c2 = -1, c3 = -1, forking = 0;
+	if (c1 < 0 || raw_send_frame(c1, "one", 3) < 0 ||
+	    raw_recv_frame(c1, got, sizeof got, 3.0) != 3 || memcmp(got, "one", 3))
+		snprintf(bad, sizeof bad, "client 1 got no echo of \"one\"");
+	if (!*bad) {
+		pid_t kids[8];
+		forking = probe_descendants(srv, kids, 8) > 0;
+		c2 = unix_connect("ff.sock");
+		errno = 0;
+		ssize_t r = c2 < 0 ? -2 : raw_recv_frame(c2, got, sizeof got, 2.0);
+		int ended = r == 0 || (r < 0 && errno == ECONNRESET);
+		if (c2 < 0)
+			snprintf(bad, sizeof bad, "client 2 could not connect");
+		else if (forking && !ended) {
+			int served = raw_send_frame(c2, "two", 3) == 0 &&
+				     raw_recv_frame(c2, got, sizeof got, 1.0) == 3;
+			snprintf(bad, sizeof bad,
+				 "The fork() for client 2 failed (EAGAIN), and client 2 %s. %s",
+				 served ? "was then served by the server process itself"
+					: "stayed connected to nobody: no end of stream within 2 s",
+				 served ? "fork() returned -1 and your code took the child's branch: "
+					  "-1 is not a pid. Check pid < 0 first."
+					: "The accepted descriptor was never closed, so the client "
+					  "waits forever. Close it when fork() fails.");
+		} else if (raw_send_frame(c1, "again", 5) < 0 ||
+			   raw_recv_frame(c1, got, sizeof got, 3.0) != 5 || memcmp(got, "again", 5))
+			snprintf(bad, sizeof bad,
+				 "After the fork() for client 2 failed, client 1's session no "
+				 "longer echoed \"again\": a failed fork must not end sessions that "
+				 "are running");
+	}
+	if (!*bad)
+		c3 = unix_connect("ff.sock"); /* for a server that keeps accepting */
+	if (c3 >= 0)
+		close(c3);
+	if (c2 >= 0)
+		close(c2);
+	if (c1 >= 0)
+		close(c1);
+	char how[300];
+	int rc = end_server(srv, 3.0, how, sizeof how);
+	unlink("ff.sock");
+	require_implemented(rc == 2, "serve");
+	ck_assert_msg(!*bad, "serve(lfd, 2), its 2nd fork() made to fail: %s (the server %s).",
+		      bad, how);
+	ck_assert_msg(rc == 0 || (rc == SERVER_RETURNED_EAGAIN && forking),
+		      "serve(lfd, 2) whose 2nd fork() failed with EAGAIN: the refused client was "
+		      "closed and client 1's session went on, but then the server %s. Either go on "
+		      "accepting (and return 0 when your sessions are over) or return -1 with "
+		      "fork's errno (save it before close() or waitpid() can change it), and only "
+		      "after every session you started has ended and been reaped.",
+		      how);
+}
+
 /* ---- addresses and restarts ------------------------------------------------------------- */
 
 GRADER_TEST(address_forms)
@@ -1189,6 +1272,60 @@ GRADER_TEST(unix_stale_path)
 	    "newcomer and the old server silently loses them. Only unlink a path that refuses "
 	    "connections; otherwise fail with EADDRINUSE.",
 	    l3 >= 0 ? "succeeded" : "failed with the wrong errno");
+}
+
+static int fd_count(void);
+
+/* The socket() sock_listen would knock with fails (ENFILE) while a live server owns the path:
+   -1 with ENFILE, nothing left open, and the live server keeps its name. */
+GRADER_TEST(unix_knock_fails)
+{
+	int live = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "knock.sock"};
+	ck_assert(live >= 0 && bind(live, (struct sockaddr *)&a, sizeof a) == 0 &&
+		  listen(live, 8) == 0);
+	struct stat before, after;
+	ck_assert(stat("knock.sock", &before) == 0);
+	int nfd = fd_count();
+	fault_fail_call("socket", 2, ENFILE);
+	errno = 0;
+	int fd = sock_listen("unix:knock.sock");
+	int e = errno;
+	unsigned long failed = fault_failed_calls();
+	fault_fail_clear();
+	int left = fd_count() - nfd - (fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	int same = stat("knock.sock", &after) == 0 && after.st_ino == before.st_ino;
+	int c = unix_connect("knock.sock");
+	int got = c >= 0 ? accept4(live, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) : -1;
+	int reached = got >= 0;
+	if (got >= 0)
+		close(got);
+	if (c >= 0)
+		close(c);
+	close(live);
+	unlink("knock.sock");
+	errno = e;
+	require_implemented(fd < 0, "sock_listen");
+	ck_assert_msg(fd < 0 && same && reached,
+		      "A server was LIVE on unix:knock.sock and the socket() your sock_listen makes "
+		      "after the first one failed (ENFILE): sock_listen %s. If you cannot knock "
+		      "to check the path, you cannot know it is stale: leave it alone and fail.",
+		      fd >= 0 ? "succeeded: it took the live server's name"
+		      : !same ? "failed but removed the live server's socket file"
+			      : "failed, but the live server no longer receives new clients");
+	ck_assert_msg(left <= 0,
+		      "sock_listen(\"unix:knock.sock\") failed (its knocking socket() gave ENFILE) "
+		      "but left %d descriptor(s) open. Close what you opened before returning -1.",
+		      left);
+	ck_assert_msg(!failed || e == ENFILE,
+		      "sock_listen(\"unix:knock.sock\"): bind() found the name taken, and the "
+		      "socket() to knock with (connect, to see if anyone listens) failed with "
+		      "ENFILE, but sock_listen failed with %s. Check socket()'s result: on -1 "
+		      "return -1 at once, keeping its errno (connect(-1, ...) only gives EBADF, "
+		      "and the path was never checked).",
+		      errname(e));
 }
 
 GRADER_TEST(tcp_reuseaddr)
