@@ -821,6 +821,10 @@ static const char *pipeline_stdin;
 static bool pipeline_own;
 static int pipeline_room;     /* the next pipeline(): squeeze_fds(room) first, if > 0 */
 static unsigned pipeline_fork_fail; /* the next pipeline(): its Nth fork() fails (EAGAIN), if > 0 */
+/* What pipeline_fork_fail and filter_fork_fail make fail: "fork" with EAGAIN, unless a test
+   asks for another call ("pipe", "pipe2") and errno. */
+static const char *fail_call = "fork";
+static int fail_err = EAGAIN;
 static void squeeze_fds(int room);
 static int count_fds(void);
 
@@ -858,7 +862,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 			ticks_start();
 		unsigned long failed = fault_failed_calls();
 		if (pipeline_fork_fail)
-			fault_fail_call("fork", pipeline_fork_fail, EAGAIN);
+			fault_fail_call(fail_call, pipeline_fork_fail, fail_err);
 		shared->rc = run_pipeline(a, b, in, out, shared->status);
 		shared->err = errno;
 		fault_fail_clear();
@@ -1094,7 +1098,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 		fault_arm(job.faults);
 		unsigned long failed = fault_failed_calls();
 		if (filter_fork_fail)
-			fault_fail_call("fork", filter_fork_fail, EAGAIN);
+			fault_fail_call(fail_call, filter_fork_fail, fail_err);
 		r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
 		r->err = errno;
 		fault_fail_clear();
@@ -1748,4 +1752,79 @@ GRADER_TEST(fork_fails)
 			      r->ret < 0 ? errno_name(r->err) : "bytes");
 	}
 	unmap_report(r, 16);
+}
+
+/* When pipe() fails: -1 with its errno (ENFILE here, the system-wide table is full), nothing
+   left open, no child. The student may call pipe() or pipe2(): each is tried in turn. */
+GRADER_TEST(pipe_fails)
+{
+	static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+	set_exe(tiny);
+	static const char *calls[] = {"pipe2", "pipe"};
+	bool judged = false;
+	fail_err = ENFILE;
+	for (int c = 0; c < 2 && !judged; c++) {
+		fail_call = calls[c];
+		for (unsigned nth = 1; nth <= 2; nth++) {
+			char what[160], diag[4096], words[160];
+			snprintf(what, sizeof what,
+				 "filter_through(cat, \"abc\") whose %s %s() failed with ENFILE",
+				 nth == 1 ? "first" : "second", fail_call);
+			filter_report *r;
+			filter_fork_fail = nth;
+			bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag,
+					 sizeof diag);
+			filter_fork_fail = 0;
+			errno = r->err;
+			require_implemented(ok && r->ret < 0, "filter_through");
+			ck_assert_msg(ok, "%s %s%s", what,
+				      filter_hung ? "did not return within 2 s." : "failed:", diag);
+			if (!r->injected) { /* this code does not create its pipes with this call */
+				unmap_report(r, 16);
+				continue;
+			}
+			judged = true;
+			ck_assert_msg(r->ret == -1,
+				      "%s, yet it returned %zd: it went on with a pipe it does not have "
+				      "(uninitialised descriptors). Check the result of every pipe(); "
+				      "if one fails, close what is open and return -1.", what, r->ret);
+			ck_assert_msg(r->err == ENFILE,
+				      "%s. It returned -1, but errno was %s instead of ENFILE: return "
+				      "with the errno of the call that failed (save it before you clean "
+				      "up).", what, errno_name(r->err));
+			ck_assert_msg(r->fds_after == r->fds_before && r->zombie == 0,
+				      "%s. It returned -1, but the caller had %d descriptors before and "
+				      "%d after%s%s. Close every pipe end already open, start nothing.",
+				      what, r->fds_before, r->fds_after, r->zombie ? ", and " : "",
+				      r->zombie ? leftover_words(r->zombie, words, sizeof words) : "");
+			ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+				      "%s. It returned -1, but left the caller's SIGPIPE changed: put "
+				      "it back on every path.", what);
+			unmap_report(r, 16);
+		}
+		char out[64], diag[4096], words[160];
+		ssize_t n;
+		pipeline_report rep;
+		pipeline_fork_fail = 1;
+		bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+		pipeline_fork_fail = 0;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		ck_assert_msg(ok, "run_pipeline(emit 10 | cat) whose %s() failed did not finish.%s",
+			      fail_call, diag);
+		if (!rep.injected)
+			continue;
+		judged = true;
+		ck_assert_msg(rep.rc == -1 && rep.err == ENFILE,
+			      "run_pipeline(emit 10 | cat) whose %s() failed with ENFILE returned %d "
+			      "(errno %s). Without its pipe the pipeline cannot start: return -1 with "
+			      "the errno pipe() set.", fail_call, rep.rc, errno_name(rep.err));
+		ck_assert_msg(rep.fds_after == rep.fds_before && rep.zombie == 0,
+			      "run_pipeline(emit 10 | cat) whose %s() failed returned -1; the caller had "
+			      "%d descriptors before and %d after%s%s.", fail_call, rep.fds_before,
+			      rep.fds_after, rep.zombie ? ", and " : "",
+			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+	}
+	fail_call = "fork";
+	fail_err = EAGAIN;
 }
