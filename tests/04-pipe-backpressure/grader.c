@@ -1282,6 +1282,18 @@ GRADER_TEST(filter_faults)
 		      "Count each call's real progress; EINTR and EAGAIN are not errors (retry; poll "
 		      "tells you when to).", r->ret, r->ret == N ? " that differ" : "", N);
 	unmap_report(r, N);
+	/* No input: every faulted call is a read of the output, so an EAGAIN surely hits one. */
+	static char *emit[] = {"grader", "--probe", "emit", "100000", NULL};
+	set_exe(emit);
+	ok = filter((filter_job){emit, "", 0, N, 4096, {.max_chunk = 1000, .eintr_every = 3,
+							   .eagain_every = 5}, false, 0},
+		    &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(emit 100000) with short reads, EINTR and EAGAIN", diag);
+	ck_assert_msg(r->ret == 100000,
+		      "With reads cut to 1000 bytes, every 3rd failing with EINTR and every 5th with "
+		      "EAGAIN, filter_through(emit 100000) kept %zd bytes instead of 100000. EAGAIN on "
+		      "the output means \"nothing yet\", not end of file: poll() again.", r->ret);
+	unmap_report(r, N);
 }
 
 GRADER_TEST(filter_no_fd_leak)
