@@ -55,7 +55,9 @@ int run_pipeline(char *const a[], char *const b[], int in_fd, int out_fd, int st
 	 * TODO 8: B only sees end of file when EVERY copy of the write end is closed: in A after
 	 *         exit, but also in B itself and in this process. List who holds which end after
 	 *         the two forks, and close every end nobody uses (or let O_CLOEXEC do it at exec).
-	 * TODO 9: wait for both children (no zombies) and store their statuses. */
+	 * TODO 9: wait for both children (no zombies) and store their statuses.
+	 *         If pipe() or a fork() fails: close the pipe, make a stage already started end
+	 *         (close the pipe, or kill it) and reap it, then return -1 with that call's errno. */
 	(void)a, (void)b, (void)in_fd, (void)out_fd, (void)status;
 	errno = ENOSYS;
 	return -1;
@@ -66,7 +68,8 @@ ssize_t filter_through(char *const argv[], const void *in, size_t n, void *out, 
 	/* TODO 10: how many pipes do you need for data going to the command AND coming back?
 	 *          Resize them if filter_pipe_size > 0.
 	 * TODO 11: fork; in the child connect stdin and stdout, leave no other pipe end open,
-	 *          execvp, _exit(127). In the parent, close the ends the child uses.
+	 *          execvp, _exit(127). In the parent, close the ends the child uses. If fork
+	 *          fails, close all four ends and return -1 with fork's errno.
 	 * TODO 12: a pipe holds a limited amount. If you write all the input before reading any
 	 *          output, what happens when the command's output pipe fills up? Find a way to
 	 *          do both at once (man 2 poll with non-blocking ends; or a thread; or a process).

@@ -56,8 +56,14 @@ ssize_t read_full(int fd, void *buf, size_t n);
  *   of file when A exits. The caller's process keeps no end either.
  * - Waits for BOTH children and stores their wait statuses in STATUS[0] (A) and STATUS[1]
  *   (B). No zombie is left behind.
- * Returns 0, or -1 with errno set if the pipeline could not be started (e.g. EMFILE: no
- * descriptor left for the pipe); then no child and no descriptor of it is left behind.
+ * Returns 0, or -1 if the pipeline could not be started because pipe() or a fork() failed,
+ * with the errno that call set (EMFILE: no descriptor left for the pipe; EAGAIN: no process
+ * left, as at RLIMIT_NPROC). Then STATUS is unspecified, the caller has exactly the
+ * descriptors it had, and no child is left running or unreaped: if one stage was already
+ * started when the other's fork() failed, it is either killed or allowed to finish (once the
+ * pipe is closed nobody reads its output, so it ends at its next write, by EPIPE/SIGPIPE, if
+ * not before), and it is reaped before run_pipeline returns. Errno is still fork's after that
+ * clean-up.
  */
 int run_pipeline(char *const a[], char *const b[], int in_fd, int out_fd, int status[2]);
 
@@ -86,8 +92,10 @@ extern int filter_pipe_size;
  *   run_pipeline: it prints nothing, so filter_through returns 0. Reporting it as -1 with errno
  *   set instead (as posix_spawnp can) is also accepted. Either way, the input is dropped, the
  *   child is reaped and SIGPIPE is as before.
- * Returns the number of bytes stored in OUT, or -1 with errno set if the command could not
- * be started (e.g. EMFILE: no descriptor left for a pipe; then nothing is left behind).
+ * Returns the number of bytes stored in OUT, or -1 if the command could not be started
+ * because a pipe() or the fork() failed, with the errno that call set (EMFILE: no descriptor
+ * left for a pipe; EAGAIN: no process left). Then nothing is left behind: the caller has
+ * exactly the descriptors it had, no child exists, and SIGPIPE is as before.
  */
 ssize_t filter_through(char *const argv[], const void *in, size_t n, void *out, size_t cap);
 

@@ -811,6 +811,7 @@ typedef struct {
 	int rc, err, status[2];
 	pid_t zombie; /* a child still waitable after run_pipeline returned */
 	int fds_before, fds_after; /* the caller's descriptors around the call */
+	int injected;              /* pipeline_fork_fail: a fork() was made to fail */
 } pipeline_report;
 
 static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms during the call */
@@ -819,6 +820,11 @@ static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms du
 static const char *pipeline_stdin;
 static bool pipeline_own;
 static int pipeline_room;     /* the next pipeline(): squeeze_fds(room) first, if > 0 */
+static unsigned pipeline_fork_fail; /* the next pipeline(): its Nth fork() fails (EAGAIN), if > 0 */
+/* What pipeline_fork_fail and filter_fork_fail make fail: "fork" with EAGAIN, unless a test
+   asks for another call ("pipe", "pipe2") and errno. */
+static const char *fail_call = "fork";
+static int fail_err = EAGAIN;
 static void squeeze_fds(int room);
 static int count_fds(void);
 
@@ -854,8 +860,13 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 		shared->fds_before = count_fds();
 		if (pipeline_with_signals)
 			ticks_start();
+		unsigned long failed = fault_failed_calls();
+		if (pipeline_fork_fail)
+			fault_fail_call(fail_call, pipeline_fork_fail, fail_err);
 		shared->rc = run_pipeline(a, b, in, out, shared->status);
 		shared->err = errno;
+		fault_fail_clear();
+		shared->injected = fault_failed_calls() > failed;
 		if (pipeline_with_signals)
 			ticks_stop();
 		shared->fds_after = count_fds();
@@ -1019,6 +1030,7 @@ typedef struct {
 	int sigpipe_changed, mask_changed;
 	int fds_before, fds_after; /* the caller's descriptors around the call */
 	unsigned long ticks;       /* signals that arrived during the call (job.signals) */
+	int injected;              /* filter_fork_fail: the fork() was made to fail */
 	char errtext[128];         /* what the command wrote to its stderr */
 	char out[];                /* CAP bytes, then CANARY bytes that must stay untouched */
 } filter_report;
@@ -1034,6 +1046,8 @@ typedef struct {
 	bool signals; /* SIGALRM every 2 ms during the call (no SA_RESTART) */
 	int room;     /* > 0: RLIMIT_NOFILE leaves the caller only this many - 1 new descriptors */
 } filter_job;
+
+static unsigned filter_fork_fail; /* the next filter(): its Nth fork() fails (EAGAIN), if > 0 */
 
 static int count_fds(void)
 {
@@ -1082,8 +1096,13 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 		if (job.signals)
 			ticks_start();
 		fault_arm(job.faults);
+		unsigned long failed = fault_failed_calls();
+		if (filter_fork_fail)
+			fault_fail_call(fail_call, filter_fork_fail, fail_err);
 		r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
 		r->err = errno;
+		fault_fail_clear();
+		r->injected = fault_failed_calls() > failed;
 		fault_disarm();
 		if (job.signals)
 			ticks_stop();
@@ -1262,6 +1281,18 @@ GRADER_TEST(filter_faults)
 		      "every 5th with EAGAIN, cat gave back %zd bytes%s instead of the %d it was fed. "
 		      "Count each call's real progress; EINTR and EAGAIN are not errors (retry; poll "
 		      "tells you when to).", r->ret, r->ret == N ? " that differ" : "", N);
+	unmap_report(r, N);
+	/* No input: every faulted call is a read of the output, so an EAGAIN surely hits one. */
+	static char *emit[] = {"grader", "--probe", "emit", "100000", NULL};
+	set_exe(emit);
+	ok = filter((filter_job){emit, "", 0, N, 4096, {.max_chunk = 1000, .eintr_every = 3,
+							   .eagain_every = 5}, false, 0},
+		    &r, diag, sizeof diag);
+	filter_sane(ok, r, "filter_through(emit 100000) with short reads, EINTR and EAGAIN", diag);
+	ck_assert_msg(r->ret == 100000,
+		      "With reads cut to 1000 bytes, every 3rd failing with EINTR and every 5th with "
+		      "EAGAIN, filter_through(emit 100000) kept %zd bytes instead of 100000. EAGAIN on "
+		      "the output means \"nothing yet\", not end of file: poll() again.", r->ret);
 	unmap_report(r, N);
 }
 
@@ -1636,4 +1667,176 @@ GRADER_TEST(filter_input_after_output_eof)
 		      "until all is sent (or writing fails with EPIPE).",
 		      (int)strcspn(r->errtext, "\n"), r->errtext);
 	unmap_report(r, 16);
+}
+
+/* ---- when fork() fails ----------------------------------------------------------------------- */
+
+GRADER_TEST(fork_fails)
+{
+	static char *big[] = {"grader", "--probe", "emit", "1048576", NULL};
+	static char *slow[] = {"grader", "--probe", "slow", NULL};
+	set_exe(big);
+	set_exe(slow);
+	static const struct {
+		unsigned nth; /* which fork() of the call fails */
+		char **a;     /* stage A */
+		bool signals; /* SIGALRM every 2 ms during the call */
+		const char *what;
+	} runs[] = {
+		{1, big, false, "run_pipeline(emit 1 MiB | cat) whose first fork() failed with EAGAIN"},
+		{2, big, false, "run_pipeline(emit 1 MiB | cat) whose second fork() failed with EAGAIN "
+				"(one stage was already running)"},
+		{2, slow, true, "run_pipeline(slow | cat) whose second fork() failed with EAGAIN, with "
+				"SIGALRM arriving every 2 ms (stage A takes 250 ms to end)"},
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		const char *what = runs[i].what;
+		char out[64], diag[4096], words[160];
+		ssize_t n;
+		pipeline_report rep;
+		pipeline_fork_fail = runs[i].nth;
+		pipeline_with_signals = runs[i].signals;
+		bool ok = pipeline(runs[i].a, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+		pipeline_fork_fail = 0;
+		pipeline_with_signals = false;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		ck_assert_msg(ok,
+			      "%s did not return within 2 s.%s A stage that is already running ends only "
+			      "when it finishes, dies of EPIPE/SIGPIPE because nobody reads its output any "
+			      "more, or is killed: close both pipe ends (or kill it) BEFORE you waitpid() "
+			      "it.", what, diag);
+		if (!rep.injected) { /* no fork() was made to fail: fork is not how this code starts */
+			ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s.", errno_name(rep.err));
+			continue;
+		}
+		ck_assert_msg(rep.rc == -1,
+			      "%s, yet it returned %d: the caller believes the pipeline ran, and STATUS "
+			      "holds nothing real. Check the result of each fork(); if one fails, clean "
+			      "up and return -1 with fork's errno.", what, rep.rc);
+		ck_assert_msg(rep.err == EAGAIN,
+			      "%s. It returned -1, but errno was %s instead of EAGAIN (what fork() "
+			      "failed with): the clean-up overwrote it (a waitpid() interrupted by a "
+			      "signal leaves EINTR, for example). Save errno as soon as fork() fails and "
+			      "put it back just before return -1.", what, errno_name(rep.err));
+		ck_assert_msg(rep.fds_after == rep.fds_before,
+			      "%s. It returned -1, but the caller had %d descriptors before and %d after: "
+			      "the pipe between the stages stays open on that path. Close both of its "
+			      "ends before returning -1.", what, rep.fds_before, rep.fds_after);
+		ck_assert_msg(rep.zombie == 0,
+			      "%s. It returned -1, but %s. A stage that was already started must not "
+			      "outlive the failed call: close the pipe (then it ends, by EPIPE/SIGPIPE if "
+			      "it writes) or kill it, and waitpid() it before returning.", what,
+			      leftover_words(rep.zombie, words, sizeof words));
+	}
+
+	const char *what = "filter_through(cat, \"abc\") whose fork() failed with EAGAIN";
+	filter_report *r;
+	char diag[4096], words[160];
+	filter_fork_fail = 1;
+	bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_fork_fail = 0;
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok, "%s %s%s", what, filter_hung ? "did not return within 2 s." : "failed:",
+		      diag);
+	if (r->injected) {
+		ck_assert_msg(r->ret == -1,
+			      "%s, yet it returned %zd: no command ran. Check fork()'s result; if it "
+			      "failed, close both pipes and return -1 with fork's errno.", what, r->ret);
+		ck_assert_msg(r->err == EAGAIN,
+			      "%s. It returned -1, but errno was %s instead of EAGAIN: the clean-up "
+			      "overwrote it. Save errno as soon as fork() fails, restore it before "
+			      "return -1.", what, errno_name(r->err));
+		ck_assert_msg(r->fds_after == r->fds_before,
+			      "%s. It returned -1, but the caller had %d descriptors before and %d "
+			      "after: both pipes were already open. Close all four ends on that path.",
+			      what, r->fds_before, r->fds_after);
+		ck_assert_msg(r->zombie == 0, "%s. It returned -1, but %s.", what,
+			      leftover_words(r->zombie, words, sizeof words));
+		ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+			      "%s. It returned -1, but left the caller's SIGPIPE %s changed. If you "
+			      "change it before fork(), put it back on this path too (or change it only "
+			      "once the command runs).", what,
+			      r->sigpipe_changed ? "disposition" : "blocking");
+	} else {
+		ck_assert_msg(r->ret == 3, "filter_through(cat, \"abc\") returned %zd (%s).", r->ret,
+			      r->ret < 0 ? errno_name(r->err) : "bytes");
+	}
+	unmap_report(r, 16);
+}
+
+/* When pipe() fails: -1 with its errno (ENFILE here, the system-wide table is full), nothing
+   left open, no child. The student may call pipe() or pipe2(): each is tried in turn. */
+GRADER_TEST(pipe_fails)
+{
+	static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+	set_exe(tiny);
+	static const char *calls[] = {"pipe2", "pipe"};
+	bool judged = false;
+	fail_err = ENFILE;
+	for (int c = 0; c < 2 && !judged; c++) {
+		fail_call = calls[c];
+		for (unsigned nth = 1; nth <= 2; nth++) {
+			char what[160], diag[4096], words[160];
+			snprintf(what, sizeof what,
+				 "filter_through(cat, \"abc\") whose %s %s() failed with ENFILE",
+				 nth == 1 ? "first" : "second", fail_call);
+			filter_report *r;
+			filter_fork_fail = nth;
+			bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag,
+					 sizeof diag);
+			filter_fork_fail = 0;
+			errno = r->err;
+			require_implemented(ok && r->ret < 0, "filter_through");
+			ck_assert_msg(ok, "%s %s%s", what,
+				      filter_hung ? "did not return within 2 s." : "failed:", diag);
+			if (!r->injected) { /* this code does not create its pipes with this call */
+				unmap_report(r, 16);
+				continue;
+			}
+			judged = true;
+			ck_assert_msg(r->ret == -1,
+				      "%s, yet it returned %zd: it went on with a pipe it does not have "
+				      "(uninitialised descriptors). Check the result of every pipe(); "
+				      "if one fails, close what is open and return -1.", what, r->ret);
+			ck_assert_msg(r->err == ENFILE,
+				      "%s. It returned -1, but errno was %s instead of ENFILE: return "
+				      "with the errno of the call that failed (save it before you clean "
+				      "up).", what, errno_name(r->err));
+			ck_assert_msg(r->fds_after == r->fds_before && r->zombie == 0,
+				      "%s. It returned -1, but the caller had %d descriptors before and "
+				      "%d after%s%s. Close every pipe end already open, start nothing.",
+				      what, r->fds_before, r->fds_after, r->zombie ? ", and " : "",
+				      r->zombie ? leftover_words(r->zombie, words, sizeof words) : "");
+			ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+				      "%s. It returned -1, but left the caller's SIGPIPE changed: put "
+				      "it back on every path.", what);
+			unmap_report(r, 16);
+		}
+		char out[64], diag[4096], words[160];
+		ssize_t n;
+		pipeline_report rep;
+		pipeline_fork_fail = 1;
+		bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+		pipeline_fork_fail = 0;
+		errno = rep.err;
+		require_implemented(ok && rep.rc < 0, "run_pipeline");
+		ck_assert_msg(ok, "run_pipeline(emit 10 | cat) whose %s() failed did not finish.%s",
+			      fail_call, diag);
+		if (!rep.injected)
+			continue;
+		judged = true;
+		ck_assert_msg(rep.rc == -1 && rep.err == ENFILE,
+			      "run_pipeline(emit 10 | cat) whose %s() failed with ENFILE returned %d "
+			      "(errno %s). Without its pipe the pipeline cannot start: return -1 with "
+			      "the errno pipe() set.", fail_call, rep.rc, errno_name(rep.err));
+		ck_assert_msg(rep.fds_after == rep.fds_before && rep.zombie == 0,
+			      "run_pipeline(emit 10 | cat) whose %s() failed returned -1; the caller had "
+			      "%d descriptors before and %d after%s%s.", fail_call, rep.fds_before,
+			      rep.fds_after, rep.zombie ? ", and " : "",
+			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+	}
+	fail_call = "fork";
+	fail_err = EAGAIN;
 }
