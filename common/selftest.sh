@@ -20,7 +20,8 @@ section() { printf '\n== %s ==\n' "$*"; }
 needs=(cc=gcc file:/usr/include/stdio.h=libc6-dev make=make pkg-config=pkg-config pc:check=check patch=patch)
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   needs+=(pandoc=pandoc dot=graphviz node=nodejs npm=npm chromium=chromium pdfinfo=poppler-utils
-    file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core)
+    file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
+    file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Oblique.ttf=fonts-dejavu-extra)
 fi
 "$ROOT/common/deps.sh" "${needs[@]}" || exit 2
 rm -rf "$WORK"

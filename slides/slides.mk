@@ -40,7 +40,8 @@ SLIDES_PANDOC_FLAGS := --from=markdown-implicit_figures --to=revealjs --standalo
 # Tools from Debian, through the shared installer (apt-get as root, else it prints the command).
 slides-tools:
 	@$(ROOT)/common/deps.sh pandoc=pandoc dot=graphviz node=nodejs npm=npm \
-	  file:$(SLIDES_FONT_DIR)/DejaVuSansMono.ttf=fonts-dejavu-core
+	  file:$(SLIDES_FONT_DIR)/DejaVuSansMono.ttf=fonts-dejavu-core \
+	  file:$(SLIDES_FONT_DIR)/DejaVuSansMono-Oblique.ttf=fonts-dejavu-extra
 
 # After slides-tools, never beside it: two apt-get runs at once would fight over the dpkg lock.
 slides-browser: | slides-tools
