@@ -123,5 +123,9 @@ const char *describe_status(int status, char *buf, size_t cap);
 const char *describe_end(child_end e, char *buf, size_t cap);
 /* Reads until EOF or CAP bytes; -1 with ETIMEDOUT if the deadline passes first. */
 ssize_t probe_read_all(int fd, void *buf, size_t cap, double timeout);
+/* A storm of SIGALRM every INTERVAL_US microseconds, caught by HANDLER without SA_RESTART, so
+   that a blocking call in its path fails with EINTR; _stop ends it and ignores SIGALRM. */
+void probe_signal_storm(void (*handler)(int), long interval_us);
+void probe_signal_storm_stop(void);
 
 #endif

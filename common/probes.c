@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +342,20 @@ ssize_t probe_read_all(int fd, void *buf, size_t cap, double timeout)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+void probe_signal_storm(void (*handler)(int), long interval_us)
+{
+	struct sigaction sa = {.sa_handler = handler}; /* no SA_RESTART: calls fail with EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval tv = {{0, interval_us}, {0, interval_us}};
+	setitimer(ITIMER_REAL, &tv, NULL);
+}
+
+void probe_signal_storm_stop(void)
+{
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_IGN);
 }

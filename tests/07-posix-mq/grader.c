@@ -683,18 +683,12 @@ static void on_test_signal(int sig)
 /* SIGALRM every 5 ms from 5 ms on, with a handler WITHOUT SA_RESTART: blocked calls see EINTR. */
 static void signals_on(void)
 {
-	struct sigaction sa = {.sa_handler = on_test_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval tv = {{0, 5000}, {0, 5000}};
-	setitimer(ITIMER_REAL, &tv, NULL);
+	probe_signal_storm(on_test_signal, 5000);
 }
 
 static void signals_off(void)
 {
-	struct itimerval off = {{0, 0}, {0, 0}};
-	setitimer(ITIMER_REAL, &off, NULL);
-	signal(SIGALRM, SIG_IGN);
+	probe_signal_storm_stop();
 }
 
 /* Exit codes of the signal children: 0 all good; 10 + the index of the step that failed plus

@@ -383,18 +383,12 @@ static void count_signal(int sig)
 
 static void signals_on(void)
 {
-	struct sigaction sa = {.sa_handler = count_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval tv = {{0, 5000}, {0, 5000}};
-	setitimer(ITIMER_REAL, &tv, NULL);
+	probe_signal_storm(count_signal, 5000);
 }
 
 static void signals_off(void)
 {
-	struct itimerval off = {{0, 0}, {0, 0}};
-	setitimer(ITIMER_REAL, &off, NULL);
-	signal(SIGALRM, SIG_IGN);
+	probe_signal_storm_stop();
 }
 
 /* Waits until the signalled process has seen at least N signals (2 s at most). */
