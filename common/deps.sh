@@ -3,7 +3,7 @@
 #
 # Usage: common/deps.sh NEED...   where each NEED is  probe=package
 #   probe is a command name (gcc), or pc:NAME for a pkg-config module (pc:check),
-#   or file:/abs/path for a file that a package provides.
+#   or file:/abs/path for a file that a package provides, or py:MODULE for a Python 3 module.
 # Exit 0 when everything is present (possibly after installing), 2 otherwise.
 set -u
 
@@ -15,6 +15,7 @@ for need in "$@"; do
   case $probe in
     pc:*)   pkg-config --exists "${probe#pc:}" 2>/dev/null && continue ;;
     file:*) [ -e "${probe#file:}" ] && continue ;;
+    py:*)   python3 -c "import ${probe#py:}" >/dev/null 2>&1 && continue ;;
     *)      command -v "$probe" >/dev/null 2>&1 && continue ;;
   esac
   case " ${missing_pkgs[*]-} " in *" $pkg "*) ;; *) missing_pkgs+=("$pkg") ;; esac

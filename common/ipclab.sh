@@ -5,6 +5,7 @@
 #   run     LAB= [SOLUTIONS=1] [ARGS=...]       build and run the lab's demo
 #   bench   LAB=                                 build and run the lab's benchmark (reference solution)
 #   labs                                         list the labs
+#   prepare LAB=                                 build the library and the graders (common/class.sh calls it once)
 # Exit status: 0 all full marks, 1 something below full marks, 2 bad input, 3 internal error.
 set -uo pipefail
 
@@ -99,6 +100,20 @@ build_labtool() {
 }
 labtool() { "$LABTOOL" "$@"; }
 
+# build_grader_obj LAB: prints the path of the lab's compiled tests. The grader always builds
+# against the repository's header and tests, never a submission's, so it is compiled once and
+# shared by every submission (and every student of a class). A failure here is our bug.
+build_grader_obj() {
+  local lab=$1 obj=$BUILD/graders${SANITIZE:+-$SANITIZE}/$1/tests.o
+  if stale "$obj" "$ROOT/tests/$lab/grader.c" "$ROOT/labs/$lab"/*.h "$ROOT"/common/*.h; then
+    mkdir -p "$(dirname "$obj")"
+    "$CC" "${CFLAGS_BASE[@]}" "${sanitize_flags[@]}" -I"$ROOT/labs/$lab" -I"$ROOT/common" -Werror \
+      $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" -o "$obj.$BASHPID" &&
+      mv -f "$obj.$BASHPID" "$obj" || internal "tests/$lab/grader.c does not compile"
+  fi
+  echo "$obj"
+}
+
 # --- grading one lab ------------------------------------------------------------------------
 # grade_lab LAB TREE OUTDIR RERUN: prints the lab's section and writes its fragments.
 grade_lab() {
@@ -132,14 +147,8 @@ grade_lab() {
     fi
     objs+=("$work/${f%.c}.o")
   done
-  # The grader always builds against the repository's header and tests, never the submission's,
-  # so it is compiled once and shared by every submission. A failure here is our bug.
-  local tests_o=$BUILD/graders${SANITIZE:+-$SANITIZE}/$lab/tests.o
-  if stale "$tests_o" "$ROOT/tests/$lab/grader.c" "$ROOT/labs/$lab"/*.h "$ROOT"/common/*.h; then
-    mkdir -p "$(dirname "$tests_o")"
-    "$CC" "${cflags[@]}" -Werror $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" \
-      -o "$tests_o.$BASHPID" && mv -f "$tests_o.$BASHPID" "$tests_o" || internal "tests/$lab/grader.c does not compile"
-  fi
+  local tests_o
+  tests_o=$(build_grader_obj "$lab") || exit 3
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
     if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" $(pkg-config --libs check) \
@@ -317,38 +326,13 @@ result_line() {
   fi
 }
 
-cmd_submissions() {
-  local dir=$SUBMISSIONS student csv any= worst=0 rc
-  [ -d "$dir" ] || die "SUBMISSIONS=$dir is not a folder"
-  local out=$BUILD/submissions
-  mkdir -p "$out"
-  csv=$out/grades.csv
-  echo "student,score,max,labs (lab:score/max:status ...)" >"$csv"
-  echo "ipclab: grading every folder of $dir as one student's submission"
-  for student in "$dir"/*/; do
-    [ -d "$student" ] || continue
-    any=1
-    local name
-    name=$(basename "$student")
-    mkdir -p "$out/$name"
-    ( unset SUBMISSIONS; LABS_DIR=$student REPORT=$out/$name/report.json cmd_check ) >"$out/$name/log.txt" 2>&1
-    rc=$?
-    local line
-    line=$(grep -E '^  total ' "$out/$name/log.txt" | awk '{print $2}')
-    case $rc in
-      0|1)
-        local labs
-        labs=$(awk '$1 == "lab" {printf "%s%s:%d/%d:%s", sep, substr($2, 1, 2), $3, $4, $5; sep = " "}' "$out/$name/report.sum")
-        printf '  %-24s %-8s %s\n' "$name" "$line" "$labs"
-        echo "$name,${line%/*},${line#*/},$labs" >>"$csv" ;;
-      *)   printf '  %-24s not graded: %s\n' "$name" "$(grep ipclab: "$out/$name/log.txt" | head -n 1)"; echo "$name,0,,error" >>"$csv" ;;
-    esac
-    [ $rc -gt $worst ] && worst=$rc
-  done
-  [ -n "$any" ] || die "SUBMISSIONS=$dir has no student folders (expected $dir/<student>/01-fork-clone/...)"
-  echo "  grades: $(display_path "$csv"); each student's report and log: $(display_path "$out")/<student>/"
-  [ $worst -le 1 ] && return $worst
-  return 1
+# Everything a run needs before any submission is compiled: tools, the library, every selected
+# lab's tests. A class is graded by many processes at once (common/class.sh): they find it built.
+cmd_prepare() {
+  setup
+  local lab selected
+  selected=$(select_labs "${LAB:-}") || exit 2
+  for lab in $selected; do build_grader_obj "$lab" >/dev/null; done
 }
 
 # Builds a program from the lab's own sources (demo.c or bench.c) plus the tree's student files.
@@ -397,7 +381,9 @@ cmd_bench() {
 }
 
 case ${1:-check} in
-  check) if [ -n "${SUBMISSIONS:-}" ]; then setup; cmd_submissions; else cmd_check; fi ;;
+  check) if [ -n "${SUBMISSIONS:-}" ]; then exec "$ROOT/common/class.sh"; else cmd_check; fi ;;
+  prepare) cmd_prepare ;;
+  labs-selected) need_tools; build_labtool; select_labs "${LAB:-}" ;;
   run) cmd_run ;;
   bench) cmd_bench ;;
   labs) need_tools; build_labtool; list_labs ;;

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# class.sh: `make check SUBMISSIONS=dir`: grades a whole class in parallel and resumably, then writes the gradebook.
+#
+#   SUBMISSIONS=dir  every folder in dir is one student, whatever its name. A student's .c files may
+#                    sit in lab folders (alice/04-pipe-backpressure/pipes_lab.c), flat (alice/pipes_lab.c),
+#                    or a few folders down (alice/ipclab-main/labs/04-.../pipes_lab.c); other files are ignored.
+#   JOBS=N           students graded at once (default: 3 per core; a test waiting on its timeout uses no CPU)
+#   LAB=04,05        only these labs (one assignment)
+#   FRESH=1          grade everyone again; by default a student whose files and graders have not
+#                    changed since the last run keeps that grade, so an interrupted run resumes
+#   CLASS_OUT=dir    where the results go (default build/submissions)
+# Writes CLASS_OUT/grades.csv, grades.json, index.html (the class report) and, per student,
+# students/<name>/feedback.html, report.json (.tap, .xml, .sum), log.txt and the files graded.
+# Exit status: 0 every student full marks, 1 some below, 2 bad input, 130/143 interrupted.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${IPCLAB_BUILD:-$ROOT/build}
+IPCLAB=$ROOT/common/ipclab.sh
+OUT=${CLASS_OUT:-$BUILD/submissions}
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+
+die() { echo "ipclab: $*" >&2; exit 2; }
+
+[ -d "$SUBMISSIONS" ] || die "SUBMISSIONS=$SUBMISSIONS is not a folder"
+SUB=$(cd "$SUBMISSIONS" && pwd)
+JOBS=${JOBS:-$(($(nproc) * 3))}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of students graded at once (got '$JOBS')"
+# The report pages and the gradebook are written by Python (json, csv, html: the full stdlib).
+"$ROOT/common/deps.sh" py:json=python3 || exit 2
+# Tools, the library and the graders, built once here: the students' runs only compile their own files.
+env -u SUBMISSIONS "$IPCLAB" prepare || exit $?
+
+# The labs to grade and the files each one takes.
+mapfile -t LABS < <(env -u SUBMISSIONS "$IPCLAB" labs | awk '{print $2}')
+if [ -n "${LAB:-}" ]; then
+  sel=$(env -u SUBMISSIONS LAB="$LAB" "$IPCLAB" labs-selected) || exit 2
+  mapfile -t LABS <<<"$sel"
+fi
+declare -A FILES
+for lab in "${LABS[@]}"; do FILES[$lab]=$("$BUILD/common/labtool" get "$ROOT/tests/$lab/lab.conf" files); done
+LABSEL=$(IFS=,; echo "${LABS[*]}")
+
+# A grade stays valid while the graders, headers, library and settings that produced it are the same.
+VERSION=$(cat "$ROOT"/tests/*/lab.conf "$ROOT"/tests/*/grader.c "$ROOT"/labs/*/*.h "$ROOT"/common/*.[ch] \
+  "$ROOT"/common/ipclab.sh | sha256sum | cut -c1-16)-$LABSEL-${SANITIZE:-}
+
+# The students: every folder of SUB (hidden ones aside), sorted the same way on every machine.
+mapfile -d '' STUDENTS < <(find "$SUB" -mindepth 1 -maxdepth 1 -type d ! -name '.*' -printf '%f\0' | LC_ALL=C sort -z)
+mapfile -d '' STRAY < <(find "$SUB" -mindepth 1 -maxdepth 1 ! -type d ! -name '.*' -printf '%f\0' | LC_ALL=C sort -z)
+if [ ${#STUDENTS[@]} -eq 0 ]; then
+  echo "ipclab: SUBMISSIONS=$SUBMISSIONS has no student folders. Expected one folder per student, e.g." >&2
+  echo "    $SUBMISSIONS/alice/${LABS[0]}/${FILES[${LABS[0]}]%% *}" >&2
+  [ ${#STRAY[@]} -gt 0 ] && echo "  found only files: ${STRAY[*]:0:8} (unpack archives into a folder per student)" >&2
+  exit 2
+fi
+for f in "${STRAY[@]}"; do echo "ipclab: ignored $f: not a folder (a student is a folder; unpack archives first)" >&2; done
+
+mkdir -p "$OUT/students" || die "cannot create $OUT"
+exec 9>"$OUT/.lock"
+flock -n 9 || die "another class run is writing $OUT; wait for it, or set CLASS_OUT to another folder"
+
+# stage NAME DEST: copies the lab files a student handed in into DEST/<lab>/<file>, from wherever
+# they are (a lab folder first, then the shallowest match), and says in DEST/../notes.txt what it did.
+stage() {
+  local src=$SUB/$1 dest=$2 notes=$3 lab f rel best entries=() e
+  rm -rf "$dest" && mkdir -p "$dest"
+  : >"$notes"
+  mapfile -d '' entries < <(find "$src" -mindepth 1 -maxdepth 5 -name '.*' -prune -o -type f -name '*.c' \
+    -printf '%d\t%P\0' 2>/dev/null | LC_ALL=C sort -z -n)
+  for lab in "${LABS[@]}"; do
+    for f in ${FILES[$lab]}; do
+      best=
+      for e in "${entries[@]}"; do
+        rel=${e#*$'\t'}
+        [ "${rel##*/}" = "$f" ] || continue
+        case /$rel in */"$lab/$f") best=$rel; break ;; esac
+        [ -n "$best" ] || best=$rel
+      done
+      [ -n "$best" ] || continue
+      mkdir -p "$dest/$lab" && cp -- "$src/$best" "$dest/$lab/$f"
+      [ "$best" = "$lab/$f" ] || echo "took $best as $lab/$f" >>"$notes"
+    done
+  done
+}
+
+digest() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) | sha256sum | cut -c1-32; }
+
+fmt_time() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
+
+# --- grading, JOBS students at a time ------------------------------------------------------------
+declare -A RUNNING=() # pid -> index into STUDENTS (assigned: an empty, unassigned array is "unbound" to set -u)
+total=${#STUDENTS[@]} done_n=0 kept=0 graded_now=0 below=0 errors=0 interrupted=
+start=$(date +%s)
+trap 'interrupted=130' INT
+trap 'interrupted=143' TERM
+trap 'interrupted=129' HUP
+
+finish() { # PID STATUS: records the end of one student's run
+  local i=${RUNNING[$1]} rc=$2 name dir line
+  unset "RUNNING[$1]"
+  name=${STUDENTS[$i]}
+  dir=$OUT/students/$name
+  echo "$rc" >"$dir/status"
+  case $rc in
+    0 | 1) cat "$dir/.hash" >"$dir/hash"
+      line=$(awk '$1 == "lab" {s += $3; m += $4} END {printf "%d/%d", s, m}' "$dir/report.sum")
+      [ "$rc" -eq 1 ] && below=$((below + 1)) ;;
+    *) line="not graded (status $rc): see $(display "$dir/log.txt")"
+      errors=$((errors + 1)) ;;
+  esac
+  done_n=$((done_n + 1)) graded_now=$((graded_now + 1))
+  progress "$name" "$line"
+}
+
+progress() {
+  local now left eta=
+  now=$(($(date +%s) - start))
+  left=$((total - done_n))
+  [ $graded_now -gt 0 ] && [ $left -gt 0 ] && eta=", about $(fmt_time $((now * left / graded_now / 1))) left"
+  printf '  [%*d/%d] %-28s %-12s %s%s\n' ${#total} "$done_n" "$total" "$1" "$2" "$(fmt_time "$now")" "$eta"
+}
+
+display() { case $1 in "$ROOT"/*) echo "${1#"$ROOT"/}" ;; *) echo "$1" ;; esac; }
+
+reap_one() {
+  local pid rc
+  wait -n -p pid "${!RUNNING[@]}"
+  rc=$?
+  [ -n "${pid:-}" ] && [ -n "${RUNNING[$pid]+x}" ] && finish "$pid" "$rc"
+}
+
+echo "ipclab: grading ${total} student(s) of $(display "$SUB") (${#LABS[@]} lab(s), $JOBS at a time)"
+printf '%s\0' "${STUDENTS[@]}" >"$OUT/roster"
+for i in "${!STUDENTS[@]}"; do
+  [ -n "$interrupted" ] && break
+  name=${STUDENTS[$i]}
+  dir=$OUT/students/$name
+  mkdir -p "$dir"
+  stage "$name" "$dir/.files" "$dir/.notes"
+  h=$VERSION-$(digest "$dir/.files")
+  if [ -z "${FRESH:-}" ] && [ "$(cat "$dir/hash" 2>/dev/null)" = "$h" ] && [ -f "$dir/report.json" ]; then
+    rm -rf "$dir/.files" "$dir/.notes"
+    done_n=$((done_n + 1)) kept=$((kept + 1))
+    [ "$(cat "$dir/status" 2>/dev/null)" = 1 ] && below=$((below + 1))
+    progress "$name" "unchanged"
+    continue
+  fi
+  # The old result goes first: a run cut short leaves no hash, so the next run grades again.
+  find "$dir" -mindepth 1 -maxdepth 1 ! -name .files ! -name .notes -exec rm -rf {} +
+  mv "$dir/.files" "$dir/files" && mv "$dir/.notes" "$dir/notes.txt"
+  echo "$h" >"$dir/.hash"
+  if [ -z "$(ls -A "$dir/files")" ]; then
+    # Nothing to compile: the gradebook says what was found instead, and no grader runs.
+    (cd "$SUB/$name" && find . -mindepth 1 -maxdepth 3 -name '.*' -prune -o -print | sed 's|^\./||' | head -n 20) >"$dir/found.txt"
+    echo 0 >"$dir/status" && cat "$dir/.hash" >"$dir/hash"
+    done_n=$((done_n + 1)) graded_now=$((graded_now + 1)) below=$((below + 1))
+    progress "$name" "no lab files"
+    continue
+  fi
+  while [ ${#RUNNING[@]} -ge "$JOBS" ] && [ -z "$interrupted" ]; do reap_one; done
+  [ -n "$interrupted" ] && break
+  # Its own session: Ctrl-C reaches this script only, which then stops every student's run cleanly.
+  setsid env -u SUBMISSIONS -u TEST LABS_DIR="$dir/files" LAB="$LABSEL" REPORT="$dir/report.json" \
+    "$IPCLAB" check >"$dir/log.txt" 2>&1 </dev/null &
+  RUNNING[$!]=$i
+done
+while [ ${#RUNNING[@]} -gt 0 ] && [ -z "$interrupted" ]; do reap_one; done
+
+if [ -n "$interrupted" ]; then
+  echo "ipclab: interrupted: stopping ${#RUNNING[@]} run(s) in progress ..." >&2
+  for pid in "${!RUNNING[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+  for pid in "${!RUNNING[@]}"; do
+    wait "$pid" 2>/dev/null
+    rm -f "$OUT/students/${STUDENTS[${RUNNING[$pid]}]}/report."*
+  done
+fi
+
+# --- the gradebook and the class report ----------------------------------------------------------
+for lab in "${LABS[@]}"; do
+  printf '%s\t%s\t%s\n' "$lab" "$("$BUILD/common/labtool" get "$ROOT/tests/$lab/lab.conf" max)" \
+    "$("$BUILD/common/labtool" get "$ROOT/tests/$lab/lab.conf" title)"
+done >"$OUT/labs.tsv"
+python3 "$ROOT/common/gradebook.py" --out "$OUT" || exit 3
+secs=$(($(date +%s) - start))
+echo
+echo "ipclab: $done_n of $total student(s) graded in $(fmt_time "$secs") ($graded_now now, $kept unchanged since the last run); $below below full marks$([ "$errors" -gt 0 ] && echo ", $errors could not be graded")"
+echo "  gradebook: $(display "$OUT/grades.csv") (one column per lab) and grades.json"
+echo "  class report: $(display "$OUT/index.html"); each student's feedback: $(display "$OUT")/students/<name>/feedback.html"
+if [ -n "$interrupted" ]; then
+  echo "ipclab: interrupted after $done_n of $total students: what was graded is kept; run the same command again to grade the rest" >&2
+  exit "$interrupted"
+fi
+[ "$errors" -eq 0 ] || exit 1
+[ "$below" -eq 0 ]
