@@ -8,17 +8,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_REGISTERED = 64 };
+enum { MAX_REGISTERED = 64, OUTPUT_CAP = 16 << 20 };
 
 typedef struct {
 	const char *name;
@@ -80,7 +82,10 @@ static void run_current(int iteration)
 	(void)iteration;
 	shared->test_pid = getpid();
 	sandbox_enter(current_dir, current_mqdir, shared->sandbox_note, sizeof shared->sandbox_note);
-	/* The student's output goes to a capture file, shown under the test if it fails. */
+	/* The student's output goes to a capture file, shown under the test if it fails. Only its
+	 * first lines are shown, so a flood is cut at OUTPUT_CAP (SIGXFSZ) before it fills the disk. */
+	struct rlimit cap = {OUTPUT_CAP, OUTPUT_CAP};
+	setrlimit(RLIMIT_FSIZE, &cap);
 	dup2(capture_fd, STDOUT_FILENO);
 	dup2(capture_fd, STDERR_FILENO);
 	close(capture_fd);
@@ -153,7 +158,13 @@ static void classify(int rtype, const char *msg, const lab_test *meta, test_resu
 		char what[200];
 		r->status = "error";
 		describe_status(sig & 0x7f, what, sizeof what); /* a raw signal number is a wait status */
-		snprintf(text, sizeof text, "The test process crashed: it %s.", what);
+		if ((sig & 0x7f) == SIGXFSZ)
+			snprintf(text, sizeof text,
+				 "The test process was stopped: it %s after writing %d MiB, more than any "
+				 "test needs (look for a print or write loop that never ends).",
+				 what, OUTPUT_CAP >> 20);
+		else
+			snprintf(text, sizeof text, "The test process crashed: it %s.", what);
 	} else if (msg && sscanf(msg, "Early exit with return value %d", &code) == 1) {
 		r->status = "error";
 		snprintf(text, sizeof text,
