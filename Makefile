@@ -5,9 +5,9 @@ BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
-export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
+export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS
 
-.PHONY: help check test test-fresh mutants run bench labs format clean
+.PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -16,11 +16,14 @@ help:
 	@echo "    TEST=name                one test (every failure prints its own re-run command)"
 	@echo "    SOLUTIONS=1              grade the reference solutions"
 	@echo "    LABS_DIR=path            grade a submission that mirrors labs/ (path/01-fork-clone/...)"
-	@echo "    SUBMISSIONS=path         grade every student folder in path; writes build/submissions/grades.csv"
+	@echo "    SUBMISSIONS=path         grade a class: every folder in path is one student; writes build/submissions/"
+	@echo "                             grades.csv, grades.json, index.html (the class report), feedback per student"
+	@echo "      JOBS=N                 students at once (default 3 per core); FRESH=1 re-grades unchanged students too"
 	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
 	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"
 	@echo "  make run LAB=01            build and run the lab's demo with your code (SOLUTIONS=1, ARGS=...)"
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
+	@echo "  make bench-class           a generated class of 300 (STUDENTS=N): students per minute, sequential vs parallel"
 	@echo "  make labs                  list the labs"
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
 	@echo "    REPEAT=10 LOAD=1         grade every solution and variant 10 times, cores kept busy: no verdict may change"
@@ -48,6 +51,9 @@ run:
 bench:
 	@$(ROOT)/common/ipclab.sh bench
 
+bench-class:
+	@$(ROOT)/common/bench-class.sh
+
 labs:
 	@$(ROOT)/common/ipclab.sh labs
 
@@ -69,3 +75,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(ROOT)/slides/slides.mk
+
+# The class report (index.html of SUBMISSIONS=...) checked in headless Chromium against its CSV and JSON.
+test-class-report: $(SLIDES_NPM) | slides-browser
+	node $(ROOT)/common/test-class-report.mjs $(or $(CLASS_OUT),$(BUILD)/submissions)

@@ -93,7 +93,7 @@ def status_text(st):
 def write_csv(out, labs, students):
     tmp = os.path.join(out, "grades.csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["student"] + [l["lab"] for l in labs] + ["total", "max", "status"])
         for st in students:
             w.writerow([st["name"]] + [l["score"] for l in st["labs"]] + [st["score"], st["max"], status_text(st)])
@@ -158,6 +158,8 @@ def feedback(out, st, labs):
     if st["status"] == "no-lab-files":
         notes += "<p>No lab file was found in this submission. Found instead: <code>%s</code>. Each lab's files " \
                  "go in its own folder, for example <code>04-pipe-backpressure/pipes_lab.c</code>.</p>" % e(", ".join(st.get("found", [])) or "nothing")
+    if st["status"] == "not-graded-yet":
+        notes += "<p>Not graded yet: the class run was interrupted before this submission.</p>"
     if st["status"] == "error":
         notes += "<p>This submission could not be graded; the log ends with:</p><pre>%s</pre>" % e(st.get("log", ""))
     body = ("<h1>Feedback for %s</h1><p>Total: <b>%d/%d</b></p><table><tr><th>lab</th><th>score</th><th>status</th></tr>%s</table>%s%s"
@@ -273,8 +275,8 @@ def main():
     write_csv(args.out, labs, students)
     write_json(args.out, labs, students)
     for st in students:
-        if os.path.isdir(os.path.join(args.out, "students", st["name"])):
-            feedback(args.out, st, labs)
+        os.makedirs(os.path.join(args.out, "students", st["name"]), exist_ok=True)
+        feedback(args.out, st, labs)
     index(args.out, labs, students)
 
 

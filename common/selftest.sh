@@ -326,6 +326,89 @@ elif [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && [ -d /usr/bin ]; t
   done
 fi
 
+# --- (k) a whole class: parallel, resumable, the gradebook and the class report -------------------
+# Only on a full self-test. Two labs keep it short; the mechanisms are the same for eight.
+if [ -z "${LAB:-}" ]; then
+  section "(k) A class: parallel grades equal sequential ones, an interrupted run resumes, bad input is contained"
+  C=$WORK/class
+  K_LABS=01,03
+  LAB=$K_LABS "$ROOT/common/genclass.sh" "$C/in" 9 11
+  # The students a real inbox also has: a name with a space and non-ASCII letters and stray files,
+  # an empty folder, a folder of the wrong files, a fork bomb, and an output flood.
+  z="$C/in/Zoë Ångström"
+  mkdir -p "$z/01-fork-clone" "$z/03-shm-pointers" "$z/old" "$C/in/empty" "$C/in/wrong files"
+  cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$z/01-fork-clone/" && cp "$ROOT/solutions/03-shm-pointers/shmlist.c" "$z/03-shm-pointers/"
+  echo notes >"$z/notes.txt" && echo junk >"$z/a.out" && echo 'int main(void) { return 0; }' >"$z/old/main.c"
+  echo 'int main(void) { return 0; }' >"$C/in/wrong files/main.c" && echo pdf >"$C/in/wrong files/report.pdf"
+  mkdir -p "$C/in/fork bomb/01-fork-clone" "$C/in/fork bomb/03-shm-pointers"
+  cp -r "$WORK/variants/01-fork-clone-hostile-fork-bomb/01-fork-clone/forkclone.c" "$C/in/fork bomb/01-fork-clone/" 2>/dev/null ||
+    { cp -r "$ROOT/solutions/01-fork-clone/forkclone.c" "$C/in/fork bomb/01-fork-clone/" && patch -s -p1 -d "$C/in/fork bomb/01-fork-clone" <"$ROOT/tests/01-fork-clone/buggy/hostile-fork-bomb.patch"; }
+  cp "$ROOT/solutions/03-shm-pointers/shmlist.c" "$C/in/fork bomb/03-shm-pointers/"
+  mkdir -p "$C/in/flood/03-shm-pointers"
+  { echo '#include <stdio.h>'; sed '/^int list_init(void \*base, size_t size)/{n;s/$/\n\tfor (;;)\n\t\tputs("flood flood flood flood flood flood flood flood flood flood");/}' \
+      "$ROOT/solutions/03-shm-pointers/shmlist.c"; } >"$C/in/flood/03-shm-pointers/shmlist.c"
+  echo "not a student" >"$C/in/README.txt"
+  n_in=$(find "$C/in" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  classrun() { # NAME VAR=VALUE...: grades the class into $C/NAME
+    local name=$1
+    shift
+    env "$@" SUBMISSIONS="$C/in" LAB=$K_LABS CLASS_OUT="$C/$name" "$IPCLAB" check >"$C/$name.log" 2>&1
+  }
+  t0=$(date +%s.%N)
+  classrun seq JOBS=1
+  rc=$?
+  t1=$(date +%s.%N)
+  classrun par JOBS=6
+  rc2=$?
+  t2=$(date +%s.%N)
+  rows=$(($(wc -l <"$C/seq/grades.csv" 2>/dev/null || echo 0) - 1))
+  if [ $rc -le 1 ] && [ "$rows" -eq "$n_in" ]; then ok "$n_in students graded one at a time, one gradebook line each ($(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", b - a}') s)"
+  else bad "sequential class run: status $rc, $rows gradebook lines for $n_in students; see $C/seq.log"; fi
+  if [ $rc2 -le 1 ] && cmp -s "$C/seq/grades.csv" "$C/par/grades.csv"; then
+    ok "JOBS=6 gives the same grades.csv as JOBS=1 ($(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN{printf "%.0f s vs %.0f s", c - b, b - a}'))"
+  else bad "JOBS=6 grades differ from JOBS=1 (status $rc2): diff $C/seq/grades.csv $C/par/grades.csv"; fi
+  grep -q '^Zoë Ångström,26,30,56,56,$' "$C/seq/grades.csv" && ok "a name with spaces and non-ASCII letters, with stray files and a stray folder: full marks" ||
+    bad "Zoë Ångström's line in $C/seq/grades.csv is wrong"
+  grep -q '^empty,0,0,0,56,no lab files found$' "$C/seq/grades.csv" && grep -q '^wrong files,0,0,0,56,no lab files found$' "$C/seq/grades.csv" &&
+    grep -q 'report.pdf' "$C/seq/students/wrong files/feedback.html" &&
+    ok "an empty folder and a folder of the wrong files: 0, 'no lab files found', and the feedback lists what was found" ||
+    bad "empty or wrong-files student misreported; see $C/seq/grades.csv"
+  bomb=$(grep '^fork bomb,' "$C/seq/grades.csv") flood=$(grep '^flood,' "$C/seq/grades.csv")
+  case "$bomb|$flood" in
+    "fork bomb,"[0-9]*",30,"*"|flood,0,"[0-9]*",56,01 not submitted") 
+      if grep -q 'writing 16 MiB' "$C/seq/students/flood/report.json"; then ok "a fork bomb and an output flood are graded and cut ($bomb; $flood)"
+      else bad "the flood was not cut at 16 MiB; see $C/seq/students/flood/log.txt"; fi ;;
+    *) bad "fork bomb or flood misgraded: '$bomb' '$flood'" ;;
+  esac
+  # Interrupt a run once two students are done, then run it again: it resumes.
+  env --default-signal=INT SUBMISSIONS="$C/in" LAB=$K_LABS CLASS_OUT="$C/res" JOBS=2 "$IPCLAB" check >"$C/res-1.log" 2>&1 &
+  cpid=$!
+  for ((i = 0; i < 600; i++)); do
+    [ "$(ls "$C/res/students"/*/hash 2>/dev/null | wc -l)" -ge 2 ] && break
+    sleep 0.1
+  done
+  kill -INT $cpid
+  wait $cpid
+  rc=$?
+  left=$(for p in /proc/[0-9]*; do tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "$C/res" && echo "${p#/proc/}"; done)
+  kept=$(ls "$C/res/students"/*/hash 2>/dev/null | wc -l)
+  if [ $rc -eq 130 ] && [ -z "$left" ] && grep -q 'interrupted after' "$C/res-1.log"; then ok "Ctrl-C stops the run (status 130), nothing of it keeps running, $kept graded students kept"
+  else bad "interrupted class run: status $rc, still running: ${left:-none}; see $C/res-1.log"; fi
+  classrun res JOBS=3
+  again=$(grep -c ' unchanged ' "$C/res.log")
+  if cmp -s "$C/seq/grades.csv" "$C/res/grades.csv" && [ "$again" -ge "$kept" ] && [ "$kept" -ge 2 ]; then
+    ok "run again, it grades only the rest ($again kept) and ends with the same grades.csv"
+  else bad "resumed run: $again kept of $kept, grades differ? diff $C/seq/grades.csv $C/res/grades.csv"; fi
+  if [ -z "${SKIP_SLIDES:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
+    if make -s -C "$ROOT" test-class-report CLASS_OUT="$C/seq" >"$C/report-test.log" 2>&1; then
+      ok "the class report in headless Chromium: $(tail -n 1 "$C/report-test.log")"
+    else
+      bad "the class report in headless Chromium: see $C/report-test.log"
+      tail -n 12 "$C/report-test.log" | sed 's/^/        /'
+    fi
+  fi
+fi
+
 # --- slides ------------------------------------------------------------------------------------
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   section "Slides: built offline and checked in headless Chromium"
