@@ -90,6 +90,8 @@ fmt_time() { printf '%d:%02d' $(($1 / 60)) $(($1 % 60)); }
 
 # --- grading, JOBS students at a time ------------------------------------------------------------
 declare -A RUNNING=() # pid -> index into STUDENTS (assigned: an empty, unassigned array is "unbound" to set -u)
+declare -A SLOT=()    # pid -> its job slot; each slot has its own uid where tests drop to one (see contain.c)
+declare -a BUSY=()
 total=${#STUDENTS[@]} done_n=0 kept=0 graded_now=0 below=0 errors=0 interrupted=
 start=$(date +%s)
 trap 'interrupted=130' INT
@@ -99,6 +101,8 @@ trap 'interrupted=129' HUP
 finish() { # PID STATUS: records the end of one student's run
   local i=${RUNNING[$1]} rc=$2 name dir line
   unset "RUNNING[$1]"
+  BUSY[${SLOT[$1]}]=
+  unset "SLOT[$1]"
   name=${STUDENTS[$i]}
   dir=$OUT/students/$name
   echo "$rc" >"$dir/status"
@@ -160,10 +164,11 @@ for i in "${!STUDENTS[@]}"; do
   fi
   while [ ${#RUNNING[@]} -ge "$JOBS" ] && [ -z "$interrupted" ]; do reap_one; done
   [ -n "$interrupted" ] && break
+  for ((slot = 0; slot < JOBS; slot++)); do [ -z "${BUSY[$slot]:-}" ] && break; done
   # Its own session: Ctrl-C reaches this script only, which then stops every student's run cleanly.
   setsid env -u SUBMISSIONS -u TEST LABS_DIR="$dir/files" LAB="$LABSEL" REPORT="$dir/report.json" \
-    "$IPCLAB" check >"$dir/log.txt" 2>&1 </dev/null &
-  RUNNING[$!]=$i
+    IPCLAB_DROP_UID=$((65533 - slot % 500)) "$IPCLAB" check >"$dir/log.txt" 2>&1 </dev/null &
+  RUNNING[$!]=$i SLOT[$!]=$slot BUSY[$slot]=1
 done
 while [ ${#RUNNING[@]} -gt 0 ] && [ -z "$interrupted" ]; do reap_one; done
 
