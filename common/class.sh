@@ -4,7 +4,7 @@
 #   SUBMISSIONS=dir  every folder in dir is one student, whatever its name. A student's .c files may
 #                    sit in lab folders (alice/04-pipe-backpressure/pipes_lab.c), flat (alice/pipes_lab.c),
 #                    or a few folders down (alice/ipclab-main/labs/04-.../pipes_lab.c); other files are ignored.
-#   JOBS=N           students graded at once (default: 3 per core; a test waiting on its timeout uses no CPU)
+#   JOBS=N           students graded at once (default: 8 per core; a test waiting on its timeout uses no CPU)
 #   LAB=04,05        only these labs (one assignment)
 #   FRESH=1          grade everyone again; by default a student whose files and graders have not
 #                    changed since the last run keeps that grade, so an interrupted run resumes
@@ -24,7 +24,7 @@ die() { echo "ipclab: $*" >&2; exit 2; }
 
 [ -d "$SUBMISSIONS" ] || die "SUBMISSIONS=$SUBMISSIONS is not a folder"
 SUB=$(cd "$SUBMISSIONS" && pwd)
-JOBS=${JOBS:-$(($(nproc) * 3))}
+JOBS=${JOBS:-$(($(nproc) * 8))}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of students graded at once (got '$JOBS')"
 # The report pages and the gradebook are written by Python (json, csv, html: the full stdlib).
 "$ROOT/common/deps.sh" py:json=python3 || exit 2
