@@ -5,7 +5,7 @@ BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
-export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS
+export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS HOSTS HOSTS_ROOT
 
 .PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "    SUBMISSIONS=path         grade a class: every folder in path is one student; writes build/submissions/"
 	@echo "                             grades.csv, grades.json, index.html (the class report), feedback per student"
 	@echo "      JOBS=N                 students at once (default 8 per core); FRESH=1 re-grades unchanged students too"
+	@echo "      HOSTS=h1,h2            spread the students over machines with GNU parallel (ssh)"
 	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
 	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"
 	@echo "  make run LAB=01            build and run the lab's demo with your code (SOLUTIONS=1, ARGS=...)"

@@ -9,6 +9,9 @@
 #   FRESH=1          grade everyone again; by default a student whose files and graders have not
 #                    changed since the last run keeps that grade, so an interrupted run resumes
 #   CLASS_OUT=dir    where the results go (default build/submissions)
+#   HOSTS=h1,h2      grade on these machines (GNU parallel --sshlogin syntax); each has the repository
+#                    at HOSTS_ROOT (default: the same path as here). IPCLAB_SSH replaces ssh (the
+#                    self-test uses common/loopback-ssh).
 # Writes CLASS_OUT/grades.csv, grades.json, index.html (the class report) and, per student,
 # students/<name>/feedback.html, report.json (.tap, .xml, .sum), log.txt and the files graded.
 # Exit status: 0 every student full marks, 1 some below, 2 bad input, 130/143 interrupted.
@@ -24,6 +27,7 @@ die() { echo "ipclab: $*" >&2; exit 2; }
 
 [ -d "$SUBMISSIONS" ] || die "SUBMISSIONS=$SUBMISSIONS is not a folder"
 SUB=$(cd "$SUBMISSIONS" && pwd)
+JOBS_GIVEN=${JOBS:-}
 JOBS=${JOBS:-$(($(nproc) * 8))}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of students graded at once (got '$JOBS')"
 # The report pages and the gradebook are written by Python (json, csv, html: the full stdlib).
@@ -98,11 +102,16 @@ trap 'interrupted=130' INT
 trap 'interrupted=143' TERM
 trap 'interrupted=129' HUP
 
-finish() { # PID STATUS: records the end of one student's run
-  local i=${RUNNING[$1]} rc=$2 name dir line
+finish() { # PID STATUS: the end of one local run
+  local i=${RUNNING[$1]}
   unset "RUNNING[$1]"
   BUSY[${SLOT[$1]}]=
   unset "SLOT[$1]"
+  record "$i" "$2"
+}
+
+record() { # INDEX STATUS: records the end of one student's run
+  local i=$1 rc=$2 name dir line
   name=${STUDENTS[$i]}
   dir=$OUT/students/$name
   echo "$rc" >"$dir/status"
@@ -134,7 +143,34 @@ reap_one() {
   [ -n "${pid:-}" ] && [ -n "${RUNNING[$pid]+x}" ] && finish "$pid" "$rc"
 }
 
-echo "ipclab: grading ${total} student(s) of $(display "$SUB") (${#LABS[@]} lab(s), $JOBS at a time)"
+# --- many machines: GNU parallel sends each student's files to a host, grades there, brings the results back
+TODO=()
+grade_on_hosts() {
+  [ ${#TODO[@]} -gt 0 ] || return 0
+  local remote=${HOSTS_ROOT:-$ROOT} ssh=() i rc cmd
+  [ -n "${IPCLAB_SSH:-}" ] && ssh=(--ssh "$IPCLAB_SSH")
+  echo "ipclab: building the graders on every host ($HOSTS) ..."
+  parallel "${ssh[@]}" --nonall -S "$HOSTS" "LAB=$LABSEL $remote/common/ipclab.sh prepare >/dev/null" ||
+    { echo "ipclab: a host could not build the graders: every host needs the repository at $remote (HOSTS_ROOT) and what make check needs" >&2; errors=$((errors + ${#TODO[@]})); return; }
+  # In the host's copy of the student's folder: grade, keep the log and the status, say which student is done.
+  cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
+  cmd+="$remote"'/common/ipclab.sh check >{//}/log.txt 2>&1 </dev/null; echo $? >{//}/status; echo "  done {//}"'
+  (cd "$OUT/students" && for i in "${TODO[@]}"; do printf '%s/files\0' "${STUDENTS[$i]}"; done |
+    parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-800%}" --workdir ... --transferfile {} --return {//} --cleanup \
+      --joblog "$OUT/hosts.joblog" "$cmd")
+  for i in "${TODO[@]}"; do
+    rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) || rc=3
+    [ -f "$OUT/students/${STUDENTS[$i]}/report.sum" ] || [ "$rc" -gt 1 ] || rc=3
+    record "$i" "$rc"
+  done
+}
+
+if [ -n "${HOSTS:-}" ]; then
+  "$ROOT/common/deps.sh" parallel=parallel rsync=rsync || exit 2
+  echo "ipclab: grading ${total} student(s) of $(display "$SUB") (${#LABS[@]} lab(s)) on $HOSTS"
+else
+  echo "ipclab: grading ${total} student(s) of $(display "$SUB") (${#LABS[@]} lab(s), $JOBS at a time)"
+fi
 printf '%s\0' "${STUDENTS[@]}" >"$OUT/roster"
 for i in "${!STUDENTS[@]}"; do
   [ -n "$interrupted" ] && break
@@ -162,6 +198,10 @@ for i in "${!STUDENTS[@]}"; do
     progress "$name" "no lab files"
     continue
   fi
+  if [ -n "${HOSTS:-}" ]; then
+    TODO+=("$i") # graded on the hosts below, all at once
+    continue
+  fi
   while [ ${#RUNNING[@]} -ge "$JOBS" ] && [ -z "$interrupted" ]; do reap_one; done
   [ -n "$interrupted" ] && break
   for ((slot = 0; slot < JOBS; slot++)); do [ -z "${BUSY[$slot]:-}" ] && break; done
@@ -171,6 +211,7 @@ for i in "${!STUDENTS[@]}"; do
   RUNNING[$!]=$i SLOT[$!]=$slot BUSY[$slot]=1
 done
 while [ ${#RUNNING[@]} -gt 0 ] && [ -z "$interrupted" ]; do reap_one; done
+[ -n "${HOSTS:-}" ] && [ -z "$interrupted" ] && grade_on_hosts
 
 if [ -n "$interrupted" ]; then
   echo "ipclab: interrupted: stopping ${#RUNNING[@]} run(s) in progress ..." >&2
