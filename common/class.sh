@@ -155,8 +155,10 @@ grade_on_hosts() {
   # In the host's copy of the student's folder: grade, keep the log and the status, say which student is done.
   cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
   cmd+="$remote"'/common/ipclab.sh check >{//}/log.txt 2>&1 </dev/null; echo $? >{//}/status; echo "  done {//}"'
+  # RSYNC_OLD_ARGS: parallel quotes --return paths for the remote shell itself, and rsync 3.2.4+
+  # would quote them again (a student called "fork bomb" came back as "'./fork bomb'").
   (cd "$OUT/students" && for i in "${TODO[@]}"; do printf '%s/files\0' "${STUDENTS[$i]}"; done |
-    parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-800%}" --workdir ... --transferfile {} --return {//} --cleanup \
+    RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-800%}" --workdir ... --transferfile {} --return {//} --cleanup \
       --joblog "$OUT/hosts.joblog" "$cmd")
   for i in "${TODO[@]}"; do
     rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) || rc=3
