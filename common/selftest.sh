@@ -385,7 +385,7 @@ if [ -z "${LAB:-}" ]; then
   # Two hosts, each a folder of this machine reached through common/loopback-ssh (GNU parallel
   # and rsync do the rest as they would over ssh): the same gradebook as a local run.
   t0=$(date +%s.%N)
-  classrun hosts HOSTS=h1,h2 IPCLAB_SSH="$ROOT/common/loopback-ssh" LOOPBACK_ROOT="$C/hosts-home"
+  classrun hosts JOBS=3 HOSTS=h1,h2 IPCLAB_SSH="$ROOT/common/loopback-ssh" LOOPBACK_ROOT="$C/hosts-home"
   rc=$?
   t3=$(date +%s.%N)
   spread=$(awk 'NR > 1 {print $2}' "$C/hosts/hosts.joblog" 2>/dev/null | sort | uniq -c | awk '{printf "%s%s: %d", sep, $2, $1; sep = ", "}')
