@@ -24,7 +24,7 @@ if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.m
     file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Oblique.ttf=fonts-dejavu-extra)
 fi
 # The class section (k) also spreads a class over two stand-in hosts with GNU parallel and rsync.
-[ -z "${LAB:-}" ] && needs+=(parallel=parallel rsync=rsync)
+[ -z "${LAB:-}" ] && needs+=(parallel=parallel rsync=rsync py:json=python3)
 "$ROOT/common/deps.sh" "${needs[@]}" || exit 2
 rm -rf "$WORK"
 mkdir -p "$WORK"
