@@ -6,8 +6,9 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
+export N SLUG NAME TITLE LINT_BASE
 
-.PHONY: help check test test-fresh mutants run bench labs format clean
+.PHONY: help check test test-fresh mutants run bench labs format clean lint new-lab
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -32,6 +33,9 @@ help:
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
 	@echo "  make format                clang-format every C file"
+	@echo "  make lint                  in seconds: layout, lab.conf vs grader.c, Must fail: names, naming, format, copies"
+	@echo "    LINT_BASE=origin/main    what counts as the change for the format and copy checks (default HEAD)"
+	@echo "  make new-lab N=09 SLUG=shm-ring NAME=ring [TITLE=...]   a new lab in the house shapes, working end to end"
 	@echo "  make clean                 remove build/"
 	@echo ""
 	@echo "make check exits 0 when grading finished, whatever the score, and non-zero only when it"
@@ -64,6 +68,12 @@ mutants:
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format
 	@find $(ROOT)/common $(ROOT)/labs $(ROOT)/solutions $(ROOT)/tests -name '*.[ch]' | xargs clang-format -i
+
+lint:
+	@$(ROOT)/common/lint.sh
+
+new-lab:
+	@$(ROOT)/common/newlab.sh
 
 clean:
 	rm -rf $(BUILD)
