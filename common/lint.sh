@@ -146,7 +146,13 @@ for lab in "${LABS[@]}"; do check_lab "$lab"; done
 
 # --- the tree: every source file says what it is for, in its first comment line ---------------
 cd "$ROOT" || exit 2
-mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.sh' '*.py' 2>/dev/null)
+in_git=
+git rev-parse --git-dir >/dev/null 2>&1 && in_git=1
+if [ -n "$in_git" ]; then
+  mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.sh' '*.py')
+else
+  mapfile -t sources < <(find common labs solutions tests slides -path '*/node_modules' -prune -o \( -name '*.[ch]' -o -name '*.sh' -o -name '*.py' \) -print)
+fi
 missing=()
 for f in "${sources[@]}"; do
   [ -f "$f" ] || continue
@@ -168,45 +174,55 @@ changed_ranges() { # FILE: "--lines=a:b" for each added hunk against BASE (a new
     echo "--lines=1:$(wc -l <"$1")"
   fi
 }
-if ! git rev-parse --verify -q "$BASE^{commit}" >/dev/null; then
+check_format() {
+  local f cfiles ranges unformatted=()
+  mapfile -t cfiles < <({ git diff --name-only "$BASE" -- '*.c' '*.h'; git ls-files --others --exclude-standard -- '*.c' '*.h'; } | sort -u)
+  if [ ${#cfiles[@]} -eq 0 ]; then
+    ok "clang-format: no C file changed since $BASE"
+  else
+    # Needed only now that there is something to check (a fresh clone has nothing).
+    "$ROOT/common/deps.sh" clang-format=clang-format || exit 2
+    for f in "${cfiles[@]}"; do
+      [ -f "$f" ] || continue
+      mapfile -t ranges < <(changed_ranges "$f")
+      [ ${#ranges[@]} -gt 0 ] || continue
+      clang-format --dry-run -Werror "${ranges[@]}" "$f" >>"$OUT/format.log" 2>&1 ||
+        unformatted+=("clang-format -i ${ranges[*]} $f")
+    done
+    if [ ${#unformatted[@]} -eq 0 ]; then ok "clang-format: the ${#cfiles[@]} C file(s) changed since $BASE are clean where they changed"
+    else
+      bad "clang-format: lines changed since $BASE are not formatted (what is wrong: $OUT/format.log); to fix them:"
+      printf '        %s\n' "${unformatted[@]}"
+    fi
+  fi
+}
+check_copies() {
+  local dup_args copies
+  if ! command -v duplicates >/dev/null; then
+    note "duplicates is not installed here: the check for copied blocks is skipped"
+  else
+    dup_args=(--change)
+    [ "$BASE" = HEAD ] || dup_args+=(--base "$BASE")
+    duplicates "${dup_args[@]}" >"$OUT/duplicates.txt" 2>&1
+    # A row is a pair; "boilerplate" rows share only thin shapes and are shown, not counted.
+    copies=$(grep -E '^D[0-9]+ ' "$OUT/duplicates.txt" | grep -v 'boilerplate')
+    if grep -q '^incomplete:' "$OUT/duplicates.txt"; then
+      bad "duplicates did not finish: $(grep -m1 '^incomplete:' "$OUT/duplicates.txt")"
+    elif [ -z "$copies" ]; then ok "duplicates --change${dup_args[2]:+ --base $BASE}: no copied block added ($(grep -c "^D[0-9]" "$OUT/duplicates.txt") boilerplate pair(s) shown in $OUT/duplicates.txt)"
+    else
+      bad "duplicates: the change copies blocks that could be one function (full list: $OUT/duplicates.txt):"
+      printf '        %s\n' "${copies//$'\n'/$'\n'        }"
+    fi
+  fi
+}
+if [ -z "$in_git" ]; then
+  note "not a git checkout: there is no change to check with clang-format and duplicates"
+elif ! git rev-parse --verify -q "$BASE^{commit}" >/dev/null; then
   echo "lint: LINT_BASE=$BASE is not a commit" >&2
   exit 2
-fi
-mapfile -t cfiles < <({ git diff --name-only "$BASE" -- '*.c' '*.h'; git ls-files --others --exclude-standard -- '*.c' '*.h'; } | sort -u)
-if [ ${#cfiles[@]} -eq 0 ]; then
-  ok "clang-format: no C file changed since $BASE"
 else
-  # Needed only now that there is something to check (a fresh clone has nothing).
-  "$ROOT/common/deps.sh" clang-format=clang-format || exit 2
-  unformatted=()
-  for f in "${cfiles[@]}"; do
-    [ -f "$f" ] || continue
-    mapfile -t ranges < <(changed_ranges "$f")
-    [ ${#ranges[@]} -gt 0 ] || continue
-    clang-format --dry-run -Werror "${ranges[@]}" "$f" >>"$OUT/format.log" 2>&1 ||
-      unformatted+=("clang-format -i ${ranges[*]} $f")
-  done
-  if [ ${#unformatted[@]} -eq 0 ]; then ok "clang-format: the ${#cfiles[@]} C file(s) changed since $BASE are clean where they changed"
-  else
-    bad "clang-format: lines changed since $BASE are not formatted (what is wrong: $OUT/format.log); to fix them:"
-    printf '        %s\n' "${unformatted[@]}"
-  fi
-fi
-if ! command -v duplicates >/dev/null; then
-  note "duplicates is not installed here: the check for copied blocks is skipped"
-else
-  dup_args=(--change)
-  [ "$BASE" = HEAD ] || dup_args+=(--base "$BASE")
-  duplicates "${dup_args[@]}" >"$OUT/duplicates.txt" 2>&1
-  # A row is a pair; "boilerplate" rows share only thin shapes and are shown, not counted.
-  copies=$(grep -E '^D[0-9]+ ' "$OUT/duplicates.txt" | grep -v 'boilerplate')
-  if grep -q '^incomplete:' "$OUT/duplicates.txt"; then
-    bad "duplicates did not finish: $(grep -m1 '^incomplete:' "$OUT/duplicates.txt")"
-  elif [ -z "$copies" ]; then ok "duplicates --change${dup_args[2]:+ --base $BASE}: no copied block added ($(grep -c "^D[0-9]" "$OUT/duplicates.txt") boilerplate pair(s) shown in $OUT/duplicates.txt)"
-  else
-    bad "duplicates: the change copies blocks that could be one function (full list: $OUT/duplicates.txt):"
-    printf '        %s\n' "${copies//$'\n'/$'\n'        }"
-  fi
+  check_format
+  check_copies
 fi
 
 # --- the demos, built in the background above --------------------------------------------------
