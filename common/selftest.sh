@@ -114,11 +114,12 @@ while IFS= read -r line; do
   case $line in "  ok    "*) ok "${line#  ok    }" ;; "  FAIL  "*) bad "${line#  FAIL  }" ;; "  "*) echo "$line" ;; esac
 done <"$WORK/lint.log"
 [ $lint_rc -le 1 ] || bad "common/lint.sh stopped with status $lint_rc; see $WORK/lint.log"
-# A lab made by make new-lab must pass lint and grade as it should: proved in a copy of the tree.
-if [ -z "${LAB:-}" ]; then
-  "$ROOT/common/newlab.sh" --prove "$WORK/new-lab" >"$WORK/new-lab.log" 2>&1
-  if [ $? -eq 0 ]; then ok "make new-lab: $(grep -c '^  ok ' "$WORK/new-lab.log") checks of a new lab in a copy of the tree (lint, solution full marks, skeleton less)"
-  else bad "make new-lab: its round trip failed: $(grep -m1 FAIL "$WORK/new-lab.log"); see $WORK/new-lab.log"; fi
+# A lab made by make new-lab must pass lint and grade as it should: proved in a copy of the
+# tree (about 10 s, so also when LAB= narrows the run).
+if "$ROOT/common/newlab.sh" --prove "$WORK/new-lab" >"$WORK/new-lab.log" 2>&1; then
+  ok "make new-lab: a new lab in a copy of the tree passes lint, its solution scores full marks, its skeleton less"
+else
+  bad "make new-lab: its round trip failed: $(grep -m1 FAIL "$WORK/new-lab.log" | sed 's/^ *//'); see $WORK/new-lab.log"
 fi
 
 # --- (a) solutions: full marks, warning-free ---------------------------------------------------
