@@ -16,7 +16,18 @@ TEMPLATES=$ROOT/common/templates
 
 die() { echo "ipclab: $*" >&2; exit 2; }
 
-# scaffold TREE N SLUG NAME TITLE: writes the lab into TREE; prints the lab's folder name.
+# Cleanup on any exit before the lab is complete: the staging folder, and any folder already
+# moved into place (an interrupt between two moves). Nothing half-made stays behind.
+stage='' moved=()
+rollback() {
+  [ -n "$stage" ] && rm -rf "$stage"
+  [ ${#moved[@]} -gt 0 ] && rm -rf "${moved[@]}"
+}
+trap rollback EXIT
+trap 'rollback; trap - INT EXIT; kill -INT $$' INT
+trap 'rollback; trap - TERM EXIT; kill -TERM $$' TERM
+
+# scaffold TREE N SLUG NAME TITLE: writes the lab into TREE; sets MADE to the lab's folder name.
 scaffold() {
   local tree=$1 n=$2 slug=$3 name=$4 title=$5
   [[ $n =~ ^[0-9]{1,2}$ ]] && [ "$((10#$n))" -ge 1 ] || die "N must be a lab number from 1 to 99 (got '$n')"
@@ -32,11 +43,7 @@ scaffold() {
 
   # Everything is written into a staging folder first, then moved: an error or Ctrl-C leaves
   # no half-made lab behind.
-  local stage
   stage=$(mktemp -d "$tree/.newlab.XXXXXX") || die "cannot write in $tree"
-  trap 'rm -rf "$stage"' EXIT
-  trap 'rm -rf "$stage"; trap - INT; kill -INT $$' INT
-  trap 'rm -rf "$stage"; trap - TERM; kill -TERM $$' TERM
   mkdir -p "$stage/labs/$lab" "$stage/solutions/$lab" "$stage/tests/$lab/buggy"
   local sub=(-e "s|@NN@|$n|g" -e "s|@SLUG@|$slug|g" -e "s|@NAME@|$name|g"
     -e "s|@NAME_UC@|${name^^}|g" -e "s|@TITLE@|$title|g")
@@ -59,11 +66,14 @@ scaffold() {
   fi
   local d
   for d in labs solutions tests; do
-    mkdir -p "$tree/$d" && mv "$stage/$d/$lab" "$tree/$d/$lab" || die "cannot create $d/$lab"
+    mkdir -p "$tree/$d" || die "cannot create $d/"
+    moved+=("$tree/$d/$lab")
+    mv "$stage/$d/$lab" "$tree/$d/$lab" || die "cannot create $d/$lab"
   done
+  moved=() # complete: from here on, nothing is rolled back
   rm -rf "$stage"
-  trap - EXIT INT TERM
-  echo "$lab"
+  stage=
+  MADE=$lab
 }
 
 # --prove DIR: new-lab in a copy of this tree, then lint it and grade its solution and skeleton.
@@ -115,7 +125,8 @@ fi
   die "say the lab's number, slug and file name: make new-lab N=09 SLUG=shm-ring NAME=ring [TITLE='...']"
 TITLE=${TITLE:-$(tr '-' ' ' <<<"${SLUG:-}")}
 TITLE=${TITLE^}
-lab=$(scaffold "$ROOT" "$N" "$SLUG" "$NAME" "$TITLE") || exit 2
+scaffold "$ROOT" "$N" "$SLUG" "$NAME" "$TITLE"
+lab=$MADE
 cat <<EOF >&2
 ipclab: lab $lab created: labs/$lab/ (README.md, $NAME.h, $NAME.c, demo.c), solutions/$lab/$NAME.c,
   tests/$lab/ (lab.conf, grader.c, buggy/*.patch). It works already: make lint, then
