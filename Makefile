@@ -6,8 +6,9 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS HOSTS HOSTS_ROOT
+export N SLUG NAME TITLE LINT_BASE
 
-.PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report
+.PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report lint new-lab
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -36,6 +37,9 @@ help:
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
 	@echo "  make format                clang-format every C file"
+	@echo "  make lint                  in seconds: layout, lab.conf vs grader.c, Must fail: names, naming, format, copies"
+	@echo "    LINT_BASE=origin/main    what counts as the change for the format and copy checks (default HEAD)"
+	@echo "  make new-lab N=09 SLUG=shm-ring NAME=ring [TITLE=...]   a new lab in the house shapes, working end to end"
 	@echo "  make clean                 remove build/"
 	@echo ""
 	@echo "make check exits 0 when grading finished, whatever the score, and non-zero only when it"
@@ -71,6 +75,12 @@ mutants:
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format
 	@find $(ROOT)/common $(ROOT)/labs $(ROOT)/solutions $(ROOT)/tests -name '*.[ch]' | xargs clang-format -i
+
+lint:
+	@$(ROOT)/common/lint.sh
+
+new-lab:
+	@$(ROOT)/common/newlab.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -169,15 +169,13 @@ static int make_rundir(void)
 	return 0;
 }
 
-/* Creates a pids cgroup next to ours (cgroup v1 or v2); returns 0 and fills cgroup_dir. */
-static int make_pids_cgroup(char *why, size_t cap)
+/* Where the pids hierarchies are mounted: V1 a cgroup v1 mount with pids, V2 the cgroup2 one. */
+static int find_cgroup_mounts(char *v1, char *v2, size_t cap)
 {
-	char line[1024], mount_v1[512] = "", mount_v2[512] = "", rel_v1[512] = "", rel_v2[512] = "";
+	char line[1024];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f) {
-		snprintf(why, cap, "no /proc/self/mountinfo");
+	if (!f)
 		return -1;
-	}
 	while (fgets(line, sizeof line, f)) {
 		char mnt[512], fstype[64], opts[512];
 		/* id parent major:minor root mountpoint opts ... - fstype source superopts */
@@ -186,25 +184,44 @@ static int make_pids_cgroup(char *why, size_t cap)
 		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) != 2)
 			continue;
 		if (!strcmp(fstype, "cgroup") && strstr(opts, "pids"))
-			snprintf(mount_v1, sizeof mount_v1, "%s", mnt);
-		else if (!strcmp(fstype, "cgroup2") && !*mount_v2)
-			snprintf(mount_v2, sizeof mount_v2, "%s", mnt);
+			snprintf(v1, cap, "%s", mnt);
+		else if (!strcmp(fstype, "cgroup2") && !*v2)
+			snprintf(v2, cap, "%s", mnt);
 	}
 	fclose(f);
-	if ((f = fopen("/proc/self/cgroup", "re"))) {
-		while (fgets(line, sizeof line, f)) {
-			line[strcspn(line, "\n")] = '\0';
-			char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-			if (!c2)
-				continue;
-			*c2 = '\0';
-			if (!strcmp(c1 + 1, ""))
-				snprintf(rel_v2, sizeof rel_v2, "%s", c2 + 1);
-			else if (strstr(c1 + 1, "pids"))
-				snprintf(rel_v1, sizeof rel_v1, "%s", c2 + 1);
-		}
-		fclose(f);
+	return 0;
+}
+
+/* Our own cgroup, relative to each hierarchy's root (from /proc/self/cgroup). */
+static void find_own_cgroups(char *rel_v1, char *rel_v2, size_t cap)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (!strcmp(c1 + 1, ""))
+			snprintf(rel_v2, cap, "%s", c2 + 1);
+		else if (strstr(c1 + 1, "pids"))
+			snprintf(rel_v1, cap, "%s", c2 + 1);
 	}
+	fclose(f);
+}
+
+/* Creates a pids cgroup next to ours (cgroup v1 or v2); returns 0 and fills cgroup_dir. */
+static int make_pids_cgroup(char *why, size_t cap)
+{
+	char mount_v1[512] = "", mount_v2[512] = "", rel_v1[512] = "", rel_v2[512] = "";
+	if (find_cgroup_mounts(mount_v1, mount_v2, sizeof mount_v1) < 0) {
+		snprintf(why, cap, "no /proc/self/mountinfo");
+		return -1;
+	}
+	find_own_cgroups(rel_v1, rel_v2, sizeof rel_v1);
 	const char *base = NULL, *rel = NULL;
 	char probe[1100];
 	if (*mount_v1) {
@@ -471,65 +488,59 @@ static bool start_in_pid_namespace(char *why, size_t cap)
 	return false;
 }
 
-const char *contain_start(void)
+/* Caps the number of processes of the run; LIMIT gets what was set up, for the sandbox line. */
+static void limit_forks(bool root, char *limit, size_t cap)
 {
-	bool root = geteuid() == 0;
-	bool userns = false;
-	char limit[300] = "", why[400] = "", cg_why[300] = "";
-
-	remove_stale_rundirs();
-	if (make_rundir() < 0) {
-		perror("ipclab: creating the run directory in /tmp");
-		exit(3);
-	}
-	if (root) {
-		if (make_pids_cgroup(cg_why, sizeof cg_why) == 0) {
-			snprintf(limit, sizeof limit, "at most %d processes (pids cgroup)", FORK_LIMIT);
-		} else if (reachable_by_others(grader_exe())) {
-			drop_uid = true;
-			snprintf(limit, sizeof limit,
-				 "no pids cgroup (%s): tests run as uid %d with at most %d more processes "
-				 "(RLIMIT_NPROC)", cg_why, DROP_UID, FORK_LIMIT);
-		} else {
-			snprintf(limit, sizeof limit,
-				 "no fork limit: no pids cgroup (%s), and uid %d could not run %s", cg_why,
-				 DROP_UID, grader_exe());
-		}
-	} else {
+	char cg_why[300] = "";
+	if (!root) {
 		/* Not root: RLIMIT_NPROC works, and a user namespace may give us the rest. */
 		int mine = count_processes(getuid());
 		struct rlimit rl = {(rlim_t)(mine + FORK_LIMIT), (rlim_t)(mine + FORK_LIMIT)};
 		if (setrlimit(RLIMIT_NPROC, &rl) == 0)
-			snprintf(limit, sizeof limit, "at most %d more processes (RLIMIT_NPROC)", FORK_LIMIT);
+			snprintf(limit, cap, "at most %d more processes (RLIMIT_NPROC)",
+				 FORK_LIMIT);
 		else
-			snprintf(limit, sizeof limit, "no fork limit available");
+			snprintf(limit, cap, "no fork limit available");
+	} else if (make_pids_cgroup(cg_why, sizeof cg_why) == 0) {
+		snprintf(limit, cap, "at most %d processes (pids cgroup)", FORK_LIMIT);
+	} else if (reachable_by_others(grader_exe())) {
+		drop_uid = true;
+		snprintf(limit, cap,
+			 "no pids cgroup (%s): tests run as uid %d with at most %d more processes "
+			 "(RLIMIT_NPROC)",
+			 cg_why, DROP_UID, FORK_LIMIT);
+	} else {
+		snprintf(limit, cap,
+			 "no fork limit: no pids cgroup (%s), and uid %d could not run %s", cg_why,
+			 DROP_UID, grader_exe());
 	}
+}
 
+/* Tries a user namespace (when not root), then the PID namespace. Returns true in the runner,
+   when it is PID 1 of a new namespace; false with WHY filled in when the caller must fall back. */
+static bool try_namespaces(bool root, bool *userns, char *why, size_t cap)
+{
 	if (getenv("IPCLAB_NO_NAMESPACES")) {
 		/* Behave as on a kernel that refuses namespaces: the self-test proves this mode too. */
-		snprintf(why, sizeof why, "disabled by IPCLAB_NO_NAMESPACES");
+		snprintf(why, cap, "disabled by IPCLAB_NO_NAMESPACES");
 		may_unshare = false;
-	} else {
-		if (!root) {
-			userns = enter_user_namespace() == 0;
-			if (!userns)
-				snprintf(why, sizeof why, "user namespace refused: %s", strerror(errno));
-		}
-		if (root || userns) {
-			if (start_in_pid_namespace(why, sizeof why)) {
-				snprintf(description, sizeof description,
-					 "%sPID namespace (nothing escapes the run); each test in fresh IPC + "
-					 "mount namespaces with a private /dev/shm%s; %s",
-					 userns ? "user + " : "",
-					 root_private ? "" : " (/ is not a mount point: queues found by name)",
-					 limit);
-				return description;
-			}
-		}
-		may_unshare = root || userns;
+		return false;
 	}
+	if (!root) {
+		*userns = enter_user_namespace() == 0;
+		if (!*userns)
+			snprintf(why, cap, "user namespace refused: %s", strerror(errno));
+	}
+	if ((root || *userns) && start_in_pid_namespace(why, cap))
+		return true;
+	may_unshare = root || *userns;
+	return false;
+}
 
-	/* No PID namespace: the runner is a plain child that sweeps its descendants. */
+/* No PID namespace: forks the runner as a plain child that sweeps its descendants (a
+   subreaper). The outer process supervises it and never returns; the runner returns. */
+static void start_as_subreaper(void)
+{
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	int sync[2];
 	if (pipe2(sync, O_CLOEXEC) < 0) {
@@ -561,6 +572,30 @@ const char *contain_start(void)
 	if (read(sync[0], &c, 1) != 1)
 		_exit(3);
 	close(sync[0]);
+}
+
+const char *contain_start(void)
+{
+	bool root = geteuid() == 0;
+	bool userns = false;
+	char limit[300] = "", why[400] = "";
+
+	remove_stale_rundirs();
+	if (make_rundir() < 0) {
+		perror("ipclab: creating the run directory in /tmp");
+		exit(3);
+	}
+	limit_forks(root, limit, sizeof limit);
+	if (try_namespaces(root, &userns, why, sizeof why)) {
+		snprintf(description, sizeof description,
+			 "%sPID namespace (nothing escapes the run); each test in fresh IPC + "
+			 "mount namespaces with a private /dev/shm%s; %s",
+			 userns ? "user + " : "",
+			 root_private ? "" : " (/ is not a mount point: queues found by name)",
+			 limit);
+		return description;
+	}
+	start_as_subreaper();
 	snprintf(description, sizeof description,
 		 "no PID namespace (%s): descendants are swept after each test; %s; %s", why,
 		 may_unshare ? "per-test IPC + mount namespaces tried" : "unique names and explicit leak checks",

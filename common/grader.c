@@ -178,7 +178,8 @@ static void classify(int rtype, const char *msg, const lab_test *meta, test_resu
 	r->message = strdup(text);
 }
 
-static void run_one(const registered_test *t, const lab_test *meta, const char *rundir, test_result *r)
+/* Makes the test's own directory and its capture file (the student's output) under RUNDIR. */
+static void prepare_test(const registered_test *t, const char *rundir, char *capture, size_t cap)
 {
 	memset(shared, 0, sizeof *shared);
 	current = t;
@@ -186,18 +187,48 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 	snprintf(current_mqdir, sizeof current_mqdir, "%s/.mq-%s", rundir, t->name);
 	mkdir(current_dir, 0777);
 	chmod(current_dir, 0777 & ~(mode_t)022);
-	char capture[2100];
-	snprintf(capture, sizeof capture, "%s/.out-%s", rundir, t->name);
+	snprintf(capture, cap, "%s/.out-%s", rundir, t->name);
 	capture_fd = open(capture, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+}
 
+/* A one-test suite in Check's fork mode, with the conf's timeout; run_current is its body. */
+static SRunner *check_runner(const registered_test *t, const lab_test *meta, TTest *tt)
+{
 	Suite *s = suite_create("lab");
 	TCase *tc = tcase_create(t->name);
-	TTest tt = {t->name, run_current, t->file, t->line};
-	_tcase_add_test(tc, &tt, 0, 0, 0, 1);
+	*tt = (TTest){t->name, run_current, t->file, t->line};
+	_tcase_add_test(tc, tt, 0, 0, 0, 1);
 	tcase_set_timeout(tc, meta->timeout);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
+	return sr;
+}
+
+/* A test that passed but left processes running (NSTRAYS, named in STRAYS) fails after all. */
+static void fail_on_strays(int nstrays, const char *strays, test_result *r)
+{
+	if (!nstrays || strcmp(r->status, "pass"))
+		return;
+	char text[1200];
+	snprintf(text, sizeof text,
+		 "When the test ended, %d process(es) that your code started were still running: "
+		 "%s. A function must not leave processes behind: every child is waited for "
+		 "(waitpid), and a process that detaches (setsid, double fork) outlives its caller "
+		 "and is never cleaned up. The grader killed them.",
+		 nstrays, strays);
+	r->status = "fail";
+	r->points = 0;
+	r->message = strdup(text);
+}
+
+static void run_one(const registered_test *t, const lab_test *meta, const char *rundir,
+		    test_result *r)
+{
+	char capture[2100];
+	prepare_test(t, rundir, capture, sizeof capture);
+	TTest tt;
+	SRunner *sr = check_runner(t, meta, &tt);
 	fflush(NULL); /* or the forked test inherits, and later prints, our buffered output */
 	double t0 = now();
 	srunner_run_all(sr, CK_SILENT);
@@ -222,18 +253,7 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 		TestResult *tr = srunner_results(sr)[0];
 		classify(tr_rtype(tr), tr_msg(tr), meta, r);
 	}
-	if (nstrays && !strcmp(r->status, "pass")) {
-		char text[1200];
-		snprintf(text, sizeof text,
-			 "When the test ended, %d process(es) that your code started were still running: "
-			 "%s. A function must not leave processes behind: every child is waited for "
-			 "(waitpid), and a process that detaches (setsid, double fork) outlives its caller "
-			 "and is never cleaned up. The grader killed them.",
-			 nstrays, strays);
-		r->status = "fail";
-		r->points = 0;
-		r->message = strdup(text);
-	}
+	fail_on_strays(nstrays, strays, r);
 	srunner_free(sr);
 	r->output = slurp(capture, 4000);
 	nftw(current_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -266,95 +286,100 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
-{
-	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-	self_exe[n < 0 ? 0 : n] = '\0';
-	if (argc >= 3 && !strcmp(argv[1], "--probe")) {
-		for (int i = 0; i < nprobes; i++)
-			if (!strcmp(probes[i].name, argv[2]))
-				return probes[i].fn(argc - 2, argv + 2);
-		fprintf(stderr, "grader: no probe called %s\n", argv[2]);
-		return 127;
-	}
+/* The command line of a grading run (see usage). */
+typedef struct {
+	const char *lab, *conf_path, *out, *only, *dir, *rerun, *warnings;
+	int list;
+} options;
 
-	const char *lab = NULL, *conf_path = NULL, *out = NULL, *only = NULL, *dir = NULL,
-		   *rerun = NULL, *warnings = NULL;
-	int list = 0;
+static options parse_options(int argc, char **argv)
+{
+	options o = {0};
 	static const struct option opts[] = {
-		{"lab", 1, 0, 'l'},  {"conf", 1, 0, 'c'},  {"out", 1, 0, 'o'},   {"only", 1, 0, 't'},
-		{"dir", 1, 0, 'd'},  {"rerun", 1, 0, 'r'}, {"list", 0, 0, 'L'}, {"warnings", 1, 0, 'w'},
-		{0, 0, 0, 0}};
+	    {"lab", 1, 0, 'l'},	 {"conf", 1, 0, 'c'},	  {"out", 1, 0, 'o'},
+	    {"only", 1, 0, 't'}, {"dir", 1, 0, 'd'},	  {"rerun", 1, 0, 'r'},
+	    {"list", 0, 0, 'L'}, {"warnings", 1, 0, 'w'}, {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': lab = optarg; break;
-		case 'c': conf_path = optarg; break;
-		case 'o': out = optarg; break;
-		case 't': only = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'r': rerun = optarg; break;
-		case 'w': warnings = optarg; break;
-		case 'L': list = 1; break;
+		case 'l': o.lab = optarg; break;
+		case 'c': o.conf_path = optarg; break;
+		case 'o': o.out = optarg; break;
+		case 't': o.only = optarg; break;
+		case 'd': o.dir = optarg; break;
+		case 'r': o.rerun = optarg; break;
+		case 'w': o.warnings = optarg; break;
+		case 'L': o.list = 1; break;
 		default: usage();
 		}
 	}
-	if (!conf_path || (!list && (!lab || !out)))
+	if (!o.conf_path || (!o.list && (!o.lab || !o.out)))
 		usage();
+	return o;
+}
 
-	static lab_conf conf;
-	char err[512];
-	if (labconf_load(conf_path, &conf, err, sizeof err) < 0) {
-		fprintf(stderr, "ipclab: %s\n", err);
-		return 3;
-	}
-	/* lab.conf and the compiled tests must agree, or points and titles would be wrong. */
-	int mismatch = 0;
+/* `grader --probe NAME ARGS...`: runs a probe program built into this binary. */
+static int run_probe(int argc, char **argv)
+{
+	for (int i = 0; i < nprobes; i++)
+		if (!strcmp(probes[i].name, argv[2]))
+			return probes[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "grader: no probe called %s\n", argv[2]);
+	return 127;
+}
+
+/* lab.conf and the compiled tests must agree, or points and titles would be wrong. */
+static bool conf_matches_tests(const lab_conf *conf, const char *conf_path)
+{
+	bool match = true;
 	for (int i = 0; i < ntests; i++)
-		if (!labconf_find(&conf, tests[i].name))
-			fprintf(stderr, "ipclab: test %s (%s:%d) has no entry in %s\n", tests[i].name,
-				tests[i].file, tests[i].line, conf_path), mismatch = 1;
-	for (int i = 0; i < conf.ntests; i++) {
+		if (!labconf_find(conf, tests[i].name))
+			fprintf(stderr, "ipclab: test %s (%s:%d) has no entry in %s\n",
+				tests[i].name, tests[i].file, tests[i].line, conf_path),
+			    match = false;
+	for (int i = 0; i < conf->ntests; i++) {
 		int found = 0;
 		for (int j = 0; j < ntests; j++)
-			found |= !strcmp(tests[j].name, conf.tests[i].name);
+			found |= !strcmp(tests[j].name, conf->tests[i].name);
 		if (!found)
-			fprintf(stderr, "ipclab: %s lists test %s, which the grader does not define\n",
-				conf_path, conf.tests[i].name), mismatch = 1;
+			fprintf(stderr,
+				"ipclab: %s lists test %s, which the grader does not define\n",
+				conf_path, conf->tests[i].name),
+			    match = false;
 	}
-	if (mismatch)
-		return 3;
-	if (list) {
-		for (int i = 0; i < conf.ntests; i++)
-			printf("%s\n", conf.tests[i].name);
-		return 0;
-	}
-	if (only && !labconf_find(&conf, only)) {
-		fprintf(stderr, "ipclab: lab %s has no test called '%s'. Its tests are:\n", lab, only);
-		for (int i = 0; i < conf.ntests; i++)
-			fprintf(stderr, "    %-26s %s\n", conf.tests[i].name, conf.tests[i].title);
-		return 2;
-	}
-	/* Check's own selection variables would silently skip tests: we select ourselves. */
+	return match;
+}
+
+/* A --only that names no test is bad input (2): list the lab's tests instead. */
+static bool only_is_known(const lab_conf *conf, const options *o)
+{
+	if (!o->only || labconf_find(conf, o->only))
+		return true;
+	fprintf(stderr, "ipclab: lab %s has no test called '%s'. Its tests are:\n", o->lab,
+		o->only);
+	for (int i = 0; i < conf->ntests; i++)
+		fprintf(stderr, "    %-26s %s\n", conf->tests[i].name, conf->tests[i].title);
+	return false;
+}
+
+/* Check's own selection variables would silently skip tests: we select ourselves. */
+static void scrub_check_environment(void)
+{
 	unsetenv("CK_RUN_CASE");
 	unsetenv("CK_RUN_SUITE");
 	unsetenv("CK_INCLUDE_TAGS");
 	unsetenv("CK_EXCLUDE_TAGS");
 	unsetenv("CK_FORK");
+}
 
-	double t0 = now();
-	const char *sandbox = contain_start(); /* from here on we may be PID 1 of a namespace */
-	shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	const char *rundir = contain_rundir(); /* removed by contain's outer process at the end */
-	if (shared == MAP_FAILED) {
-		perror("ipclab: setting up the run");
-		return 3;
-	}
-
-	static test_result results[LABCONF_MAX_TESTS];
-	char note[300] = "", unsanitized[600] = "";
-	for (int i = 0; i < conf.ntests; i++) {
-		const lab_test *meta = &conf.tests[i];
+/* Runs every selected test of CONF in lab.conf order. NOTE gets the first sandbox fallback a
+   test reported, UNSANITIZED the tests left out under this sanitizer, and why. */
+static void run_all(const lab_conf *conf, const char *only, const char *rundir,
+		    test_result *results, char *note, size_t note_cap, char *unsanitized,
+		    size_t unsanitized_cap)
+{
+	for (int i = 0; i < conf->ntests; i++) {
+		const lab_test *meta = &conf->tests[i];
 		test_result *r = &results[i];
 		if (only && strcmp(only, meta->name)) {
 			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
@@ -363,7 +388,7 @@ int main(int argc, char **argv)
 		if (skipped_under_sanitizer(meta)) {
 			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
 			size_t used = strlen(unsanitized);
-			snprintf(unsanitized + used, sizeof unsanitized - used, "%s%s (%s)",
+			snprintf(unsanitized + used, unsanitized_cap - used, "%s%s (%s)",
 				 used ? "; " : "", meta->name, strchr(meta->skip_under, ' ') + 1);
 			continue;
 		}
@@ -371,30 +396,77 @@ int main(int argc, char **argv)
 			if (!strcmp(tests[j].name, meta->name))
 				run_one(&tests[j], meta, rundir, r);
 		if (shared->sandbox_note[0] && !note[0])
-			snprintf(note, sizeof note, "; fallback: %s", shared->sandbox_note);
+			snprintf(note, note_cap, "; fallback: %s", shared->sandbox_note);
 	}
+}
 
+/* Prints and saves the lab's report; returns the exit status (0 full marks, 1 below, 3). */
+static int report_run(const options *o, const lab_conf *conf, const test_result *results,
+		      const char *sandbox_text, double elapsed)
+{
 	/* The report holds only the tests that ran (--only, a sanitizer), so scores stay honest. */
 	static lab_conf shown;
 	static test_result shown_results[LABCONF_MAX_TESTS];
-	shown = conf;
+	shown = *conf;
 	shown.ntests = 0;
-	for (int i = 0; i < conf.ntests; i++)
+	for (int i = 0; i < conf->ntests; i++)
 		if (strcmp(results[i].status, "skipped")) {
-			shown.tests[shown.ntests] = conf.tests[i];
+			shown.tests[shown.ntests] = conf->tests[i];
 			shown_results[shown.ntests] = results[i];
 			shown_results[shown.ntests].meta = &shown.tests[shown.ntests];
 			shown.ntests++;
 		}
+	char *warn_text = o->warnings ? slurp(o->warnings, 3000) : NULL;
+	lab_result lr = {o->lab,       &shown,	     o->dir ? o->dir : o->lab,		 "graded",
+			 warn_text,    sandbox_text, o->rerun ? o->rerun : "make check", elapsed,
+			 shown.ntests, shown_results};
+	report_print(stdout, &lr);
+	fflush(stdout);
+	if (report_save(o->out, &lr) < 0)
+		return 3;
+	return report_score(&lr) == labconf_max(&shown) ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+	self_exe[n < 0 ? 0 : n] = '\0';
+	if (argc >= 3 && !strcmp(argv[1], "--probe"))
+		return run_probe(argc, argv);
+	options o = parse_options(argc, argv);
+
+	static lab_conf conf;
+	char err[512];
+	if (labconf_load(o.conf_path, &conf, err, sizeof err) < 0) {
+		fprintf(stderr, "ipclab: %s\n", err);
+		return 3;
+	}
+	if (!conf_matches_tests(&conf, o.conf_path))
+		return 3;
+	if (o.list) {
+		for (int i = 0; i < conf.ntests; i++)
+			printf("%s\n", conf.tests[i].name);
+		return 0;
+	}
+	if (!only_is_known(&conf, &o))
+		return 2;
+	scrub_check_environment();
+
+	double t0 = now();
+	const char *sandbox = contain_start(); /* from here on we may be PID 1 of a namespace */
+	shared =
+	    mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	const char *rundir = contain_rundir(); /* removed by contain's outer process at the end */
+	if (shared == MAP_FAILED) {
+		perror("ipclab: setting up the run");
+		return 3;
+	}
+
+	static test_result results[LABCONF_MAX_TESTS];
+	char note[300] = "", unsanitized[600] = "";
+	run_all(&conf, o.only, rundir, results, note, sizeof note, unsanitized, sizeof unsanitized);
 	char sandbox_text[2048];
 	snprintf(sandbox_text, sizeof sandbox_text, "%s%s%s%s", sandbox, note,
 		 *unsanitized ? "; not graded under this sanitizer: " : "", unsanitized);
-	char *warn_text = warnings ? slurp(warnings, 3000) : NULL;
-	lab_result lr = {lab,	      &shown, dir ? dir : lab, "graded", warn_text, sandbox_text,
-			 rerun ? rerun : "make check", now() - t0, shown.ntests, shown_results};
-	report_print(stdout, &lr);
-	fflush(stdout);
-	if (report_save(out, &lr) < 0)
-		return 3;
-	return report_score(&lr) == labconf_max(&shown) ? 0 : 1;
+	return report_run(&o, &conf, results, sandbox_text, now() - t0);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ipclab.sh: the driver behind `make check`, `make run` and `make bench` (reads settings from the environment).
 #
-#   check   LAB= TEST= SOLUTIONS=1 LABS_DIR=path SUBMISSIONS=path REPORT=path SANITIZE= STRICT=1 QUIET=1
+#   check   LAB= TEST= SOLUTIONS=1 LABS_DIR=path SUBMISSIONS=path REPORT=path SANITIZE= STRICT=1
 #   run     LAB= [SOLUTIONS=1] [ARGS=...]       build and run the lab's demo
 #   bench   LAB=                                 build and run the lab's benchmark (reference solution)
 #   labs                                         list the labs

@@ -108,30 +108,21 @@ fi
 lab_score() { awk -v l="$2" '$1 == "lab" && $2 == l {print $3, $4, $5}' "$WORK/$1.sum"; }
 test_status() { awk -v t="$2" '$1 == "test" && $2 == t {print $3}' "$WORK/$1.sum"; }
 
-# --- (0) the tree is well formed ---------------------------------------------------------------
-section "Layout: labs/, solutions/ and tests/ mirror each other"
-for lab in "${LABS[@]}"; do
-  conf=$ROOT/tests/$lab/lab.conf
-  files=$("$BUILD/common/labtool" get "$conf" files)
-  problems=()
-  for f in README.md demo.c; do [ -f "$ROOT/labs/$lab/$f" ] || problems+=("labs/$lab/$f missing"); done
-  ls "$ROOT/labs/$lab"/*.h >/dev/null 2>&1 || problems+=("labs/$lab has no header")
-  [ -f "$ROOT/tests/$lab/grader.c" ] || problems+=("tests/$lab/grader.c missing")
-  for f in $files; do
-    [ -f "$ROOT/labs/$lab/$f" ] || problems+=("labs/$lab/$f missing")
-    [ -f "$ROOT/solutions/$lab/$f" ] || problems+=("solutions/$lab/$f missing")
-    grep -q TODO "$ROOT/labs/$lab/$f" 2>/dev/null || problems+=("labs/$lab/$f has no TODO marker")
-  done
-  for tree in labs solutions; do
-    if [ -f "$ROOT/labs/$lab/demo.c" ] && ! env LAB="$lab" STRICT=1 BUILD_ONLY=1 SOLUTIONS=$([ $tree = solutions ] && echo 1) \
-         "$IPCLAB" run >"$WORK/demo-$lab-$tree.log" 2>&1; then
-      problems+=("the demo does not build warning-free with $tree/ (see $WORK/demo-$lab-$tree.log)")
-    fi
-  done
-  n=$(ls "$ROOT/tests/$lab/buggy/"*.patch 2>/dev/null | grep -vc '/hostile-')
-  [ "$n" -ge 5 ] || problems+=("only $n known-buggy variants (at least 5)")
-  if [ ${#problems[@]} -eq 0 ]; then ok "$lab: complete ($n known-buggy variants)"; else bad "$lab: ${problems[*]}"; fi
-done
+# --- (0) the tree is well formed: common/lint.sh (make lint) is the one owner of these checks -----
+section "Layout and lint: labs/, solutions/ and tests/ mirror each other, lab.conf and grader.c agree (make lint)"
+"$ROOT/common/lint.sh" "${LABS[@]}" >"$WORK/lint.log" 2>&1
+lint_rc=$?
+while IFS= read -r line; do
+  case $line in "  ok    "*) ok "${line#  ok    }" ;; "  FAIL  "*) bad "${line#  FAIL  }" ;; "  "*) echo "$line" ;; esac
+done <"$WORK/lint.log"
+[ $lint_rc -le 1 ] || bad "common/lint.sh stopped with status $lint_rc; see $WORK/lint.log"
+# A lab made by make new-lab must pass lint and grade as it should: proved in a copy of the
+# tree (about 10 s, so also when LAB= narrows the run).
+if "$ROOT/common/newlab.sh" --prove "$WORK/new-lab" >"$WORK/new-lab.log" 2>&1; then
+  ok "make new-lab: a new lab in a copy of the tree passes lint (which names 3 planted mistakes), its solution scores full marks, its skeleton less"
+else
+  bad "make new-lab: its round trip failed: $(grep -m1 FAIL "$WORK/new-lab.log" | sed 's/^ *//'); see $WORK/new-lab.log"
+fi
 
 # --- (a) solutions: full marks, warning-free ---------------------------------------------------
 section "(a) Every reference solution scores full marks (built with -Werror)"

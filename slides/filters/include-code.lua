@@ -3,7 +3,7 @@ include-code.lua: pandoc Lua filter that puts real lab code on the slides.
 
 A code block such as
 
-    ```{.c include="solutions/01-fork-clone/spawn.c" function="spawn_fork"}
+    ```{.c include="solutions/01-fork-clone/forkclone.c" function="spawn_fork"}
     ```
 
 is replaced by the text of that file (path relative to the repository root), or,
