@@ -6,6 +6,7 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
+export VISIBILITY
 
 .PHONY: help check test test-fresh mutants run bench labs format clean
 help:
@@ -31,6 +32,8 @@ help:
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
+	@echo "  make gradescope            build/gradescope/autograder.zip: a Gradescope autograder (LAB=04 for one assignment)"
+	@echo "    VISIBILITY=after_due_date  when students see the tests (visible, hidden, after_due_date, after_published)"
 	@echo "  make format                clang-format every C file"
 	@echo "  make clean                 remove build/"
 	@echo ""
@@ -60,6 +63,10 @@ test-fresh:
 mutants:
 	@$(ROOT)/common/deps.sh python3=python3-minimal
 	@python3 $(ROOT)/common/mutants.py
+
+.PHONY: gradescope
+gradescope:
+	@$(ROOT)/common/gradescope/build.sh
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format
