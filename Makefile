@@ -34,6 +34,8 @@ help:
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
 	@echo "  make gradescope            build/gradescope/autograder.zip: a Gradescope autograder (LAB=04 for one assignment)"
 	@echo "    VISIBILITY=after_due_date  when students see the tests (visible, hidden, after_due_date, after_published)"
+	@echo "  make classroom             build/classroom/.github/workflows/classroom.yml: GitHub Classroom autograding (LAB=04)"
+	@echo "  make test-platforms        prove both: the zip in a fresh Debian root standing in for Gradescope, the workflow (root only)"
 	@echo "  make format                clang-format every C file"
 	@echo "  make clean                 remove build/"
 	@echo ""
@@ -64,9 +66,15 @@ mutants:
 	@$(ROOT)/common/deps.sh python3=python3-minimal
 	@python3 $(ROOT)/common/mutants.py
 
-.PHONY: gradescope
+.PHONY: gradescope classroom test-platforms
 gradescope:
 	@$(ROOT)/common/gradescope/build.sh
+
+classroom:
+	@$(ROOT)/common/classroom.sh workflow
+
+test-platforms:
+	@$(ROOT)/common/platforms.sh
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format
