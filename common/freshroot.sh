@@ -77,8 +77,10 @@ fresh_root() {
 
 # Runs a command in the root: private mounts of /proc, /dev, /dev/pts and /dev/shm that vanish
 # with the namespace, no /sys (so no cgroup hierarchy), and a clean environment.
+# FRESH_UNSHARE adds namespaces (platforms.sh: --ipc, the private IPC namespace Docker gives a container).
 in_root() {
-  unshare --mount --propagation private -- /bin/sh -c '
+  # shellcheck disable=SC2086 # flags, one word each
+  unshare --mount --propagation private ${FRESH_UNSHARE:-} -- /bin/sh -c '
     R=$1; shift
     mount -t proc proc "$R/proc" &&
     mount --rbind /dev "$R/dev" && mount --make-rslave "$R/dev" &&

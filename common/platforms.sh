@@ -97,6 +97,9 @@ PY
   fresh_suite
   fresh_base || return
   R=$OUT/root
+  # Docker gives each container (so each Gradescope submission) a private IPC namespace: without
+  # one, the leak checks of the fallback would see other graders' SysV objects on this machine.
+  FRESH_UNSHARE=--ipc
   fresh_root
   trap 'remove_root' EXIT
   mkdir -p "$R/autograder/source" "$R/autograder/submission" "$R/autograder/results"
@@ -170,12 +173,14 @@ for i in z.infolist():
   if grade hostile; then
     local leftover forged
     leftover=$(ps -eo uid=,pid= | while read -r u p; do [ "$u" = 65534 ] && [ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$R" ] && echo "$p"; done | wc -l)
+    # A file the hostile code created in results/ would prove it could write there.
     forged=$(grep -c 9999 "$OUT/hostile.json")
+    [ -e "$R/autograder/results/forged" ] && forged=$((forged + 1))
     if [ "$SCORE" -lt "$MAX" ] && [ "$forged" -eq 0 ] && [ "$leftover" -eq 0 ] && grep -q 'sandbox:.*tests run as uid 65534' "$OUT/hostile.log" &&
        [ "$(cat "$R/autograder/run_autograder" "$R/autograder/source/run_autograder" | cksum)" = "$ra_sum" ]; then
       ok "hostile (writes results.json and run_autograder, prints fake score lines, fork-bombs): valid, $SCORE/$MAX, nothing forged, no process left ($TOOK)"
     else
-      bad "hostile: $SCORE/$MAX, forged lines in results.json: $forged, processes left: $leftover, run_autograder changed: see $OUT/hostile.log"
+      bad "hostile: $SCORE/$MAX, forged results: $forged, processes left: $leftover, run_autograder changed: see $OUT/hostile.log"
     fi
   fi
   if grade compile-error && [ "$SCORE" = 0 ] && [ "$(results_field "$OUT/compile-error.json" '"does not compile" in tests[0]["name"] and "error" in tests[0]["output"]')" = True ]; then
@@ -212,6 +217,25 @@ for i in z.infolist():
     bad "builder error: see $OUT/builder-error.json"
   fi
   mv "$b.orig" "$b"
+
+  # The all-labs zip, in the same root: every solution, each in its lab folder, gets full marks
+  # (the submission is graded as preprocessed by uid 65534, so this proves that changes nothing).
+  rm -rf "$R/autograder/source" "$R/autograder/build" "$V/all"
+  mkdir -p "$R/autograder/source" "$V/all"
+  python3 -c 'import sys, zipfile, os
+z = zipfile.ZipFile(sys.argv[1])
+for i in z.infolist():
+    p = z.extract(i, sys.argv[2])
+    os.chmod(p, (i.external_attr >> 16) & 0o777 or 0o644)' "$all" "$R/autograder/source"
+  cp "$R/autograder/source/run_autograder" "$R/autograder/run_autograder"
+  cp -r "$ROOT/solutions/." "$V/all/"
+  t=$(date +%s)
+  if in_root bash -c 'cd /autograder/source && bash ./setup.sh' >"$OUT/setup-all.log" 2>&1 &&
+     grade all && [ "$SCORE" = "$MAX" ] && [ "$(results_field "$OUT/all.json" 'len({t["number"].split(".")[0] for t in tests})')" = "$(cd "$ROOT/tests" && printf '%s\n' */lab.conf | wc -l)" ]; then
+    ok "the all-labs zip: setup.sh, then every solution in its lab folder: valid, full marks $SCORE/$MAX ($(since "$t"))"
+  else
+    bad "the all-labs zip: ${SCORE:-?}/${MAX:-?}; see $OUT/setup-all.log and $OUT/all.log"
+  fi
   remove_root
   trap - EXIT
 }
