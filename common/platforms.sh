@@ -22,6 +22,13 @@ SCHEMA=$GS/results.schema.json
 ok() { passed=$((passed + 1)); printf '  ok    %s\n' "$*"; }
 bad() { failed=$((failed + 1)); printf '  FAIL  %s\n' "$*"; }
 since() { echo "$(($(date +%s) - $1)) s"; }
+# RLIMIT_NPROC counts every process of uid 65534 on the machine: other graders' fork bombs (a
+# concurrent make test) can starve ours. Failures say how many there were.
+elsewhere() {
+  local n
+  n=$(ps -eo uid=,pid= | while read -r u p; do [ "$u" = 65534 ] && [ "$(readlink "/proc/$p/root" 2>/dev/null)" != "${R:-}" ] && echo "$p"; done | wc -l)
+  [ "$n" -gt 20 ] && echo " (meanwhile $n processes of uid 65534 ran outside this test: RLIMIT_NPROC is machine-wide)"
+}
 
 "$ROOT/common/deps.sh" python3=python3 patch=patch || exit 2
 python3 -c 'import json, zipfile' 2>/dev/null || { echo "ipclab: python3 lacks json/zipfile: apt-get install python3" >&2; exit 2; }
@@ -52,6 +59,9 @@ patch -s -d "$V/buggy/nested/$LABN" -p1 <"$buggy" || { echo "ipclab: $buggy does
 } >"$V/hostile/$FILE"
 sed '0,/return/s/return\(.*\);/return\1/' "$sol" >"$V/compile-error/$FILE"
 echo "my solution is in the other file" >"$V/missing/README.txt"
+# A symlink to the hidden tests: root would copy them, and the compile errors would show them.
+mkdir -p "$V/symlink"
+ln -s "/autograder/source/tests/$LABN/grader.c" "$V/symlink/$FILE"
 { cat "$sol"; printf '#include <stdio.h>\n__attribute__((constructor)) static void early(void) { puts("before main"); }\n'; } >"$V/constructor/$FILE"
 
 # results_field FILE EXPR: a python expression over r (the results) and tests.
@@ -114,7 +124,7 @@ for i in z.infolist():
   if in_root bash -c 'cd /autograder/source && bash ./setup.sh' >"$OUT/setup.log" 2>&1; then
     ok "setup.sh as root in a fresh $suite root: $(grep -m1 'solution:' "$OUT/setup.log" | sed 's/^setup.sh: //') ($(since "$t"))"
   else
-    bad "setup.sh failed; see $OUT/setup.log"
+    bad "setup.sh failed; see $OUT/setup.log$(elsewhere)"
     tail -n 15 "$OUT/setup.log" | sed 's/^/        /'
     return
   fi
@@ -136,7 +146,7 @@ for i in z.infolist():
     local rc=$?
     cp "$R/autograder/results/results.json" "$OUT/$name.json" 2>/dev/null || : >"$OUT/$name.json"
     local why
-    if ! why=$(python3 "$GS/validate.py" "$SCHEMA" "$OUT/$name.json" 2>&1); then
+    if ! why=$(python3 "$GS/validate.py" "$SCHEMA" "$OUT/$name.json" 2>&1 | head -n 3); then
       bad "$name: results.json is not valid: $why"
       return 1
     fi
@@ -149,7 +159,7 @@ for i in z.infolist():
   if grade solution && [ "$SCORE" = "$MAX" ] && [ "$MAX" -gt 0 ]; then
     ok "solution (flat): valid, full marks $SCORE/$MAX ($TOOK); $(grep -o 'tests run as uid 65534[^;]*' "$OUT/solution.log" | head -n 1)"
   else
-    bad "solution: ${SCORE:-?}/${MAX:-?}, not full marks; see $OUT/solution.log"
+    bad "solution: ${SCORE:-?}/${MAX:-?}, not full marks; see $OUT/solution.log$(elsewhere)"
   fi
   if NS=1 grade solution --as solution-namespaces && [ "$SCORE" = "$MAX" ]; then
     ok "solution, namespaces allowed: valid, full marks $SCORE/$MAX ($TOOK)"
@@ -198,6 +208,12 @@ for i in z.infolist():
   else
     bad "constructor: ${SCORE:-?}/${MAX:-?}; see $OUT/constructor.json"
   fi
+  if grade symlink && [ "$SCORE" = 0 ] && ! grep -q GRADER_TEST "$OUT/symlink.json" &&
+     [ "$(results_field "$OUT/symlink.json" '"not submitted" in tests[0]["name"]')" = True ]; then
+    ok "a symlink to the hidden tests as the submission: not followed, 0/$MAX, nothing of the tests shown ($TOOK)"
+  else
+    bad "symlink: ${SCORE:-?}/${MAX:-?}; see $OUT/symlink.json"
+  fi
   # The grader itself broken (its tests do not compile): that lab scores 0 with a clear message.
   local g=$R/autograder/source/tests/$LABN/grader.c
   cp "$g" "$g.orig" && echo '#error the grader is broken on purpose' >>"$g"
@@ -234,7 +250,7 @@ for i in z.infolist():
      grade all && [ "$SCORE" = "$MAX" ] && [ "$(results_field "$OUT/all.json" 'len({t["number"].split(".")[0] for t in tests})')" = "$(cd "$ROOT/tests" && printf '%s\n' */lab.conf | wc -l)" ]; then
     ok "the all-labs zip: setup.sh, then every solution in its lab folder: valid, full marks $SCORE/$MAX ($(since "$t"))"
   else
-    bad "the all-labs zip: ${SCORE:-?}/${MAX:-?}; see $OUT/setup-all.log and $OUT/all.log"
+    bad "the all-labs zip: ${SCORE:-?}/${MAX:-?}; see $OUT/setup-all.log and $OUT/all.log$(elsewhere)"
   fi
   remove_root
   trap - EXIT
