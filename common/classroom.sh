@@ -27,6 +27,8 @@ workflow() {
   done
   local out=$dir/.github/workflows/classroom.yml
   mkdir -p "$(dirname "$out")" || die "cannot create $(dirname "$out")"
+  PART=$out.part # global: the trap runs after this function returns
+  trap 'rm -f "$PART"' EXIT
   # The names are the ones Classroom requires (workflow, job, reporter's runner and env).
   cat >"$out.part" <<EOF
 # classroom.yml: GitHub Classroom autograding for the IPC lab (written by make classroom; commit it to the template repository).
