@@ -27,7 +27,8 @@ fresh_base() {
     t=$(date +%s)
     tmp=$FRESH/base-tmp
     rm -rf "$tmp"
-    if ! debootstrap --variant=minbase --include=git,make,ca-certificates "$suite" "$tmp" "$mirror" \
+    # shellcheck disable=SC2086 # FRESH_DEBOOTSTRAP_OPTS: extra options, one word each
+    if ! debootstrap --variant=minbase --include=git,make,ca-certificates ${FRESH_DEBOOTSTRAP_OPTS:-} "$suite" "$tmp" "$mirror" \
          >"$FRESH/debootstrap.log" 2>&1; then
       tail -n 15 "$FRESH/debootstrap.log" | sed 's/^/        /'
       bad "debootstrap $suite from the host's mirror failed (log: $FRESH/debootstrap.log)"
@@ -53,10 +54,13 @@ remove_root() {
 }
 
 # fresh_root: a fresh copy of the base in $R, with the host's package sources, CA certificates and npm configuration.
+# FRESH_OWN_SOURCES=1 keeps the root's own package sources (another distribution than the host's).
 fresh_root() {
   remove_root
   mkdir -p "$R"
   tar -C "$R" -xf "$base"
+  cp -L /etc/resolv.conf "$R"/etc/resolv.conf 2>/dev/null
+  [ -z "${FRESH_OWN_SOURCES:-}" ] || return 0
   rm -f "$R"/etc/apt/sources.list
   cp -a /etc/apt/sources.list "$R"/etc/apt/ 2>/dev/null
   cp -a /etc/apt/sources.list.d/. "$R"/etc/apt/sources.list.d/ 2>/dev/null

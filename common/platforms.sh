@@ -7,7 +7,9 @@
 # broken cases (no file, a compile error, a constructor, a grader that cannot build, a results
 # builder that fails), and validates every results.json against common/gradescope/results.schema.json.
 # Classroom: see the second half. Settings: PLATFORM_LAB (default 04), PLATFORM_BUGGY (a patch
-# name in tests/LAB/buggy/), SKIP_GRADESCOPE=1 or SKIP_CLASSROOM=1.
+# name in tests/LAB/buggy/), SKIP_GRADESCOPE=1 or SKIP_CLASSROOM=1, PLATFORM_SUITE=jammy (an
+# Ubuntu 22.04 root, Gradescope's default image, from archive.ubuntu.com, instead of this host's
+# Debian; debootstrap cannot check its signatures without Ubuntu's keyring, apt in it then does).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -104,6 +106,10 @@ PY
   # --- /autograder in a fresh root -----------------------------------------------------------------
   # shellcheck source=common/freshroot.sh
   . "$ROOT/common/freshroot.sh"
+  if [ -n "${PLATFORM_SUITE:-}" ]; then
+    export FRESH_SUITE=$PLATFORM_SUITE FRESH_MIRROR=${FRESH_MIRROR:-http://archive.ubuntu.com/ubuntu}
+    export FRESH_DEBOOTSTRAP_OPTS="--no-check-gpg --components=main,universe" FRESH_OWN_SOURCES=1
+  fi
   fresh_suite
   fresh_base || return
   R=$OUT/root
