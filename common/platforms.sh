@@ -192,11 +192,12 @@ for i in z.infolist():
     # A file the hostile code created in results/ would prove it could write there.
     forged=$(grep -c 9999 "$OUT/hostile.json")
     [ -e "$R/autograder/results/forged" ] && forged=$((forged + 1))
+    [ -e "$R/tmp/ipclab-hostile-read-the-tests" ] && forged=$((forged + 100)) # it could read the tests
     if [ "$SCORE" -lt "$MAX" ] && [ "$forged" -eq 0 ] && [ "$leftover" -eq 0 ] && grep -q 'sandbox:.*tests run as uid 65534' "$OUT/hostile.log" &&
        [ "$(cat "$R/autograder/run_autograder" "$R/autograder/source/run_autograder" | cksum)" = "$ra_sum" ]; then
-      ok "hostile (writes results.json and run_autograder, prints fake score lines, fork-bombs): valid, $SCORE/$MAX, nothing forged, no process left ($TOOK)"
+      ok "hostile (writes results.json and run_autograder, reads the tests, prints fake score lines, fork-bombs): valid, $SCORE/$MAX, nothing forged or read, no process left ($TOOK)"
     else
-      bad "hostile: $SCORE/$MAX, forged results: $forged, processes left: $leftover, run_autograder changed: see $OUT/hostile.log"
+      bad "hostile: $SCORE/$MAX, forged results (+100: read the tests): $forged, processes left: $leftover, run_autograder changed: see $OUT/hostile.log"
     fi
   fi
   if grade compile-error && [ "$SCORE" = 0 ] && [ "$(results_field "$OUT/compile-error.json" '"does not compile" in tests[0]["name"] and "error" in tests[0]["output"]')" = True ]; then

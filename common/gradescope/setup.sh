@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh: Gradescope runs this once, as root, when it builds the autograder image: install and prove the grader.
 set -uo pipefail
+umask 026 # uid 65534 (the tests) may run the grader but not read what is built (run_autograder too)
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 AG=${AUTOGRADER:-/autograder}
 export IPCLAB_BUILD=$AG/build
