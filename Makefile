@@ -6,7 +6,7 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS HOSTS HOSTS_ROOT
-export N SLUG NAME TITLE LINT_BASE
+export N SLUG NAME TITLE LINT_BASE VISIBILITY
 
 .PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report lint new-lab
 help:
@@ -36,6 +36,10 @@ help:
 	@echo "  make slides                render the lecture deck to build/slides/ (offline)"
 	@echo "  make test-slides           check the deck in headless Chromium"
 	@echo "  make slides-pdf            a PDF handout: every slide, then its speaker notes"
+	@echo "  make gradescope            build/gradescope/autograder.zip: a Gradescope autograder (LAB=04 for one assignment)"
+	@echo "    VISIBILITY=after_due_date  when students see the tests (visible, hidden, after_due_date, after_published)"
+	@echo "  make classroom             build/classroom/.github/workflows/classroom.yml: GitHub Classroom autograding (LAB=04)"
+	@echo "  make test-platforms        prove both: the zip in a fresh Debian root standing in for Gradescope, the workflow (root only)"
 	@echo "  make format                clang-format every C file"
 	@echo "  make lint                  in seconds: layout, lab.conf vs grader.c, Must fail: names, naming, format, copies"
 	@echo "    LINT_BASE=origin/main    what counts as the change for the format and copy checks (default HEAD)"
@@ -71,6 +75,16 @@ test-fresh:
 mutants:
 	@$(ROOT)/common/deps.sh python3=python3-minimal
 	@python3 $(ROOT)/common/mutants.py
+
+.PHONY: gradescope classroom test-platforms
+gradescope:
+	@$(ROOT)/common/gradescope/build.sh
+
+classroom:
+	@$(ROOT)/common/classroom.sh workflow
+
+test-platforms:
+	@$(ROOT)/common/platforms.sh
 
 format:
 	@$(ROOT)/common/deps.sh clang-format=clang-format

@@ -31,89 +31,19 @@ fi
 "$ROOT/common/deps.sh" debootstrap=debootstrap git=git unshare=util-linux || exit 2
 git -C "$ROOT" rev-parse --verify -q HEAD >/dev/null || { echo "ipclab: $ROOT is not a git clone with a commit" >&2; exit 2; }
 
-# --- which distribution, from which mirror: the host's own -----------------------------------
-. /etc/os-release
-suite=${FRESH_SUITE:-${VERSION_CODENAME:-}}
-mirror=${FRESH_MIRROR:-}
-if [ -z "$mirror" ]; then
-  # The first source that serves the suite itself (not -security or -updates).
-  mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$suite" '
-    /^URIs:/ {u = $2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == s && !m) m = u} END {print m}')
-  [ -n "$mirror" ] || mirror=$(awk -v s="$suite" '$1 == "deb" && $3 == s {print $2; exit}' \
-    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null)
-fi
-if [ -z "$suite" ] || [ -z "$mirror" ]; then
-  echo "ipclab: cannot tell this host's Debian suite and mirror; set FRESH_SUITE and FRESH_MIRROR" >&2
-  exit 2
-fi
+# shellcheck source=common/freshroot.sh
+. "$ROOT/common/freshroot.sh"
 
-# --- the base root: debootstrap once, then reuse the tarball -----------------------------------
-base=$FRESH/base-$suite.tar
-mkdir -p "$FRESH"
+fresh_suite
 echo "== make test-fresh: the quick start on a fresh $ID $suite root (git, make, ca-certificates only) =="
-if [ ! -s "$base" ]; then
-  t=$(date +%s)
-  tmp=$FRESH/base-tmp
-  rm -rf "$tmp"
-  if ! debootstrap --variant=minbase --include=git,make,ca-certificates "$suite" "$tmp" "$mirror" \
-       >"$FRESH/debootstrap.log" 2>&1; then
-    tail -n 15 "$FRESH/debootstrap.log" | sed 's/^/        /'
-    bad "debootstrap $suite from the host's mirror failed (log: $FRESH/debootstrap.log)"
-    echo "$passed passed, $failed failed"
-    exit 1
-  fi
-  rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*_Packages
-  tar -C "$tmp" -cf "$base.part" . && mv "$base.part" "$base"
-  rm -rf "$tmp"
-  ok "debootstrap --variant=minbase $suite ($(since "$t"), cached in $(basename "$base"))"
-else
-  ok "base root from the cache ($(basename "$base"); delete it to build anew)"
-fi
+fresh_base || { echo "$passed passed, $failed failed"; exit 1; }
 
 # --- a fresh copy, with the host's package sources, CA certificates and npm configuration -------
 R=$FRESH/root
-remove_root() {
-  # Processes still running inside (a daemon of a test, a stray browser) would pin it.
-  local p
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && kill -9 "${p#/proc/}" 2>/dev/null
-  done
-  rm -rf --one-file-system "$R"
-}
-remove_root
-mkdir -p "$R"
-tar -C "$R" -xf "$base"
-rm -f "$R"/etc/apt/sources.list
-cp -a /etc/apt/sources.list "$R"/etc/apt/ 2>/dev/null
-cp -a /etc/apt/sources.list.d/. "$R"/etc/apt/sources.list.d/ 2>/dev/null
-cp -a /etc/apt/apt.conf.d/. "$R"/etc/apt/apt.conf.d/ 2>/dev/null
-cp -a /etc/apt/trusted.gpg.d/. "$R"/etc/apt/trusted.gpg.d/ 2>/dev/null
-cp -aL /usr/share/keyrings/. "$R"/usr/share/keyrings/ 2>/dev/null
-cp -L /etc/resolv.conf "$R"/etc/resolv.conf 2>/dev/null
-cp -L /etc/hosts "$R"/etc/hosts 2>/dev/null
-# Local CAs stay trusted when the root's ca-certificates rebuilds its bundle.
-cp -a /usr/local/share/ca-certificates/. "$R"/usr/local/share/ca-certificates/ 2>/dev/null
-cp -L /etc/ssl/certs/ca-certificates.crt "$R"/etc/ssl/certs/ca-certificates.crt
-for f in /etc/npmrc /usr/etc/npmrc; do
-  [ -f "$f" ] && mkdir -p "$R$(dirname "$f")" && cp "$f" "$R$f"
-done
-[ -f "$HOME/.npmrc" ] && cp "$HOME/.npmrc" "$R/root/.npmrc"
+fresh_root
 git clone -q "$ROOT" "$R/root/ipclab" || { bad "git clone into the fresh root failed"; exit 1; }
 chmod 755 "$R/root"
 ok "fresh root with the host's apt sources, CA certificates and npm configuration; clone of $(git -C "$ROOT" rev-parse --short HEAD)"
-
-# Runs a command in the root: private mounts of /proc, /dev, /dev/pts and /dev/shm that vanish
-# with the namespace, no /sys (so no cgroup hierarchy), and a clean environment.
-in_root() {
-  unshare --mount --propagation private -- /bin/sh -c '
-    R=$1; shift
-    mount -t proc proc "$R/proc" &&
-    mount --rbind /dev "$R/dev" && mount --make-rslave "$R/dev" &&
-    mount -t tmpfs -o mode=1777,nosuid,nodev shm "$R/dev/shm" &&
-    exec chroot "$R" "$@"' sh "$R" \
-    env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 TERM=dumb CI=true "$@"
-}
 
 # --- 1. an unprivileged user without the packages: one install line, exit 2 --------------------
 for target in check test; do
