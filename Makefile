@@ -6,6 +6,7 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT
+export TRACE WATCH_POLL LEVEL
 
 .PHONY: help check test test-fresh mutants run bench labs format clean
 help:
@@ -19,6 +20,9 @@ help:
 	@echo "    SUBMISSIONS=path         grade every student folder in path; writes build/submissions/grades.csv"
 	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
 	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"
+	@echo "  make watch [LAB=01]        re-grade a lab on every save, one screen; keys h n l r t q (WATCH_POLL=1: poll)"
+	@echo "  make hint LAB=01 TEST=name the next hint level of a test (make check shows the levels asked for)"
+	@echo "  make progress              your best score, attempts and completion time per lab (build/progress.json)"
 	@echo "  make run LAB=01            build and run the lab's demo with your code (SOLUTIONS=1, ARGS=...)"
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
 	@echo "  make labs                  list the labs"
@@ -67,5 +71,15 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+.PHONY: watch hint progress
+watch:
+	@$(ROOT)/common/student.sh watch
+
+hint:
+	@$(ROOT)/common/student.sh hint
+
+progress:
+	@$(ROOT)/common/student.sh progress
 
 -include $(ROOT)/slides/slides.mk

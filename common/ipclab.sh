@@ -10,6 +10,13 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${IPCLAB_BUILD:-$ROOT/build}
+# The student's state (common/student.sh): hint levels asked for, read by the report; progress.
+export IPCLAB_HINTS_DIR=${IPCLAB_HINTS_DIR:-$BUILD/hints}
+# A run is the student's own when REPORT is not set (scripts, the self-test and make mutants set
+# it), or when IPCLAB_PROGRESS is given (make watch): only those touch the progress file.
+INTERACTIVE=
+[ -z "${REPORT:-}" ] || [ -n "${IPCLAB_PROGRESS:-}" ] && INTERACTIVE=1
+PROGRESS=${IPCLAB_PROGRESS:-$BUILD/progress.json}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
 WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill,--wrap=fork,--wrap=pipe,--wrap=pipe2,--wrap=socket,--wrap=socketpair)
@@ -296,6 +303,16 @@ cmd_check() {
     grade_lab "$lab" "$TREE" "$outdir" "$(rerun_prefix "$lab")"
   done
   merge "$outdir" "$json"
+  # Progress counts the student's own attempts at whole labs: not the reference, not one test,
+  # not a sanitizer run (its maximum is smaller).
+  if [ -n "$INTERACTIVE" ] && [ -z "${SOLUTIONS:-}" ] && [ -z "${TEST:-}" ] && [ -z "${SANITIZE:-}" ] && [ -z "${SUBMISSIONS:-}" ]; then
+    labtool progress-update "$PROGRESS" "${json%.json}.sum" || echo "ipclab: could not update $(display_path "$PROGRESS") (the grades above stand)" >&2
+    if [ -z "${LAB:-}" ]; then
+      local confs=()
+      for lab in "${LABS[@]}"; do confs+=("$ROOT/tests/$lab/lab.conf"); done
+      labtool progress "$PROGRESS" "${confs[@]}"
+    fi
+  fi
   result_line "$outdir"
   [ "$TOTAL" -eq "$MAX" ]
 }
@@ -313,7 +330,12 @@ result_line() {
   else
     local list
     list=$(IFS=,; echo "${below[*]}" | sed 's/,/, /g')
-    echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. Fix the first failing test above, then run the same command again."
+    if [ ${#LABS[@]} -gt 1 ] && [ -n "$INTERACTIVE" ] && [ -z "${SOLUTIONS:-}" ]; then
+      # Many labs below full marks (a fresh clone: all of them): one lab at a time is the way in.
+      echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. One lab at a time: make watch LAB=${below[0]} re-grades it on every save and shows its first failing test."
+    else
+      echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. Fix the first failing test above, then run the same command again."
+    fi
   fi
 }
 

@@ -5,6 +5,26 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How many hint levels the student has asked for on TEST of LAB (at least 1, at most what
+   lab.conf gives). The state is $IPCLAB_HINTS_DIR/LAB, lines "test level", written by
+   `make hint` and the watch screen's h key; without it only the first level shows. */
+int report_hint_level(const char *lab, const lab_test *test)
+{
+	int level = 1;
+	const char *dir = getenv("IPCLAB_HINTS_DIR");
+	char path[4096], name[64];
+	int lv;
+	if (dir && *dir && snprintf(path, sizeof path, "%s/%s", dir, lab) < (int)sizeof path) {
+		FILE *f = fopen(path, "r");
+		while (f && fscanf(f, "%63s %d", name, &lv) == 2)
+			if (!strcmp(name, test->name) && lv > level)
+				level = lv;
+		if (f)
+			fclose(f);
+	}
+	return level < test->nhints ? level : test->nhints > 0 ? test->nhints : 1;
+}
+
 static int use_colour(FILE *out)
 {
 	return isatty(fileno(out)) && !getenv("NO_COLOR");
@@ -89,9 +109,15 @@ void report_print(FILE *out, const lab_result *r)
 			if (pass)
 				continue;
 			print_block(out, "        ", t->message ? t->message : "", 12);
-			char hint[sizeof t->meta->hint + 8];
-			snprintf(hint, sizeof hint, "hint: %s", t->meta->hint);
-			print_block(out, "        ", hint, 8);
+			int shown = report_hint_level(r->lab, t->meta);
+			for (int lv = 0; lv < shown; lv++) {
+				char hint[sizeof t->meta->hints[lv] + 16];
+				snprintf(hint, sizeof hint, "hint %d/%d: %s", lv + 1, t->meta->nhints,
+					 t->meta->hints[lv]);
+				print_block(out, "        ", hint, 8);
+			}
+			if (shown < t->meta->nhints)
+				fprintf(out, "        next hint: make hint LAB=%.2s TEST=%s\n", r->lab, t->meta->name);
 			if (t->output && *t->output) {
 				fprintf(out, "        your code printed:\n");
 				print_block(out, "          | ", t->output, 30);
@@ -192,8 +218,17 @@ int report_save(const char *outdir, const lab_result *r)
 		fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", pts, m->points,
 			status);
 		json_str(json, strcmp(status, "pass") ? msg : "");
+		/* "hint" is level 1 (as before levels); "hints" the levels the student has seen. */
 		fputs(",\"hint\":", json);
-		json_str(json, m->hint);
+		json_str(json, m->hints[0]);
+		int seen = report_hint_level(r->lab, m);
+		fprintf(json, ",\"hint_levels\":%d,\"hints\":[", m->nhints);
+		for (int lv = 0; lv < seen; lv++) {
+			fputs(lv ? "," : "", json);
+			json_str(json, m->hints[lv]);
+		}
+		fputs("],\"output\":", json);
+		json_str(json, t && strcmp(status, "pass") ? t->output : "");
 		fputs("}", json);
 
 		fprintf(sum, "test %s %s %d %d\n", m->name, status, pts, m->points);
@@ -219,7 +254,7 @@ int report_save(const char *outdir, const lab_result *r)
 			fprintf(xml, "<failure type=\"%s\" message=\"", t ? t->status : r->status);
 			xml_str(xml, test_message(r, t));
 			fputs("\">", xml);
-			xml_str(xml, r->conf->tests[i].hint);
+			xml_str(xml, r->conf->tests[i].hints[0]);
 			fputs("</failure>", xml);
 			if (t && t->output && *t->output) {
 				fputs("<system-out>", xml);
