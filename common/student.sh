@@ -31,7 +31,7 @@ one_lab() {
 }
 
 cmd_hint() {
-  [ -n "${LAB:-}" ] && [ -n "${TEST:-}" ] || die "say which test, e.g. make hint LAB=01 TEST=clone_runs_fn (every failure in make check names its test)"
+  { [ -n "${LAB:-}" ] && [ -n "${TEST:-}" ]; } || die "say which test, e.g. make hint LAB=01 TEST=clone_runs_fn (every failure in make check names its test)"
   local lab
   lab=$(one_lab "$LAB") || exit 2
   mkdir -p "$BUILD" || die "cannot create $BUILD"

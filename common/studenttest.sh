@@ -73,8 +73,101 @@ fi
 # A scripted run (REPORT set, no IPCLAB_PROGRESS) leaves the student's progress alone.
 real=$BUILD/progress.json
 before=$(cat "$real" 2>/dev/null || echo none)
-env -u IPCLAB_PROGRESS LAB=01 REPORT=$WORK/scripted.json "$ROOT/common/ipclab.sh" check >/dev/null 2>&1
+env -u IPCLAB_PROGRESS LAB=01 REPORT="$WORK/scripted.json" "$ROOT/common/ipclab.sh" check >/dev/null 2>&1
 if [ "$before" = "$(cat "$real" 2>/dev/null || echo none)" ]; then ok "a scripted make check (REPORT=...) records no progress"
 else bad "a scripted run (REPORT=...) changed $real"; fi
+
+# --- make watch, driven in tmux as a student would ------------------------------------------
+# screen: what the watch pane shows now. wait_for TEXT SECONDS: until the pane shows TEXT.
+TMUX_SOCK=ipclab-test-$$
+tmx() { tmux -L "$TMUX_SOCK" "$@"; }
+screen() { tmx capture-pane -p -t watch 2>/dev/null; }
+wait_for() {
+  local deadline=$(($(date +%s) + $2))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    screen | grep -q -- "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+# Our processes: anything whose command line names this run's folder, and the watcher itself.
+ours() {
+  local p cmd
+  for p in /proc/[0-9]*; do
+    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
+    case $cmd in "tmux "*) ;; *"$WORK/"*|*watch.py*) echo "${p#/proc/} $cmd" ;; esac
+  done
+}
+
+# watch_run NAME POLL: starts make watch on a copy of labs/ in an 80x24 tmux pane.
+watch_run() {
+  local name=$1 poll=$2 tree=$WORK/$1/labs
+  rm -rf "${WORK:?}/$name"
+  mkdir -p "$WORK/$name"
+  cp -r "$ROOT/labs" "$tree"
+  (cd "$tree" && find . -type f | sort) >"$WORK/$name/files.before"
+  rm -f "$IPCLAB_PROGRESS"
+  tmx kill-server 2>/dev/null
+  tmx -f /dev/null new-session -d -s watch -x 80 -y 24 \
+    "env LABS_DIR='$tree' LAB=01 WATCH_POLL='$poll' NO_COLOR=1 IPCLAB_PROGRESS='$IPCLAB_PROGRESS' IPCLAB_HINTS_DIR='$WORK/$name/hints' \
+       make -s -C '$ROOT' watch; echo \$? >'$WORK/$name/rc'; exec sleep 600"
+}
+
+watch_quit() {
+  local name=$1
+  tmx send-keys -t watch q
+  for _ in $(seq 100); do [ -f "$WORK/$name/rc" ] && break; sleep 0.1; done
+  screen >"$WORK/$name/after-q.txt"
+  # Looked for while the terminal is still open: closing it would hang up what was left.
+  sleep 0.3
+  local left files
+  left=$(ours)
+  tmx kill-server 2>/dev/null
+  if [ "$(cat "$WORK/$name/rc" 2>/dev/null)" != 0 ]; then bad "$name: q did not end make watch with status 0 (rc: $(cat "$WORK/$name/rc" 2>/dev/null || echo none))"; return; fi
+  files=$(diff <(cd "$WORK/$name/labs" && find . -type f | sort) "$WORK/$name/files.before"; ls -d "$BUILD"/tmp/watch.* 2>/dev/null)
+  if [ -z "$left" ] && [ -z "$files" ]; then ok "$name: q quits (status 0), no process and no file left behind"
+  else bad "$name: left behind after q: $left $files"; fi
+}
+
+if ! err=$("$ROOT/common/deps.sh" tmux=tmux inotifywait=inotify-tools 2>&1); then
+  bad "make watch is not tested: $err"
+elif has_lab 01 && has_lab 02; then
+  watch_run inotify ""
+  if wait_for 'FAIL 0/' 60 && screen | grep -q '0/26 points' && screen | grep -q '| inotify'; then
+    ok "inotify: make watch opens lab 01 on the skeleton, first failing test in full (80x24, NO_COLOR)"
+  else
+    bad "inotify: no failing lab 01 on screen: $(screen | head -n 5 | tr '\n' '|')"
+  fi
+  tmx send-keys -t watch h
+  sleep 0.3
+  tmx send-keys -t watch h
+  if wait_for 'hint 2/' 5 && screen | grep -q 'hint 1/'; then ok "inotify: h twice shows two hint levels"
+  else bad "inotify: after h h the screen shows no second hint level"; fi
+  t0=$(date +%s%N)
+  cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/inotify/labs/01-fork-clone/forkclone.c"
+  if wait_for '26/26 points' 30; then
+    figure=$(( ($(date +%s%N) - t0) / 1000000 ))
+    shown=$(screen | grep -o 'save -> result [0-9.]* s')
+    ok "inotify: full marks on screen $figure ms after the save (as seen by tmux; the watch says: ${shown:-nothing})"
+  else
+    bad "inotify: no full marks 30 s after copying the solution in: $(screen | head -n 6 | tr '\n' '|')"
+  fi
+  tmx send-keys -t watch n
+  if wait_for 'Lab 02' 10; then ok "inotify: n opens lab 02"; else bad "inotify: n did not open lab 02"; fi
+  wait_for 'points' 60
+  watch_quit inotify
+
+  watch_run poll 1
+  if wait_for 'FAIL 0/' 60 && screen | grep -q 'polling every'; then ok "polling: WATCH_POLL=1 says it polls, and grades the skeleton"
+  else bad "polling: $(screen | head -n 4 | tr '\n' '|')"; fi
+  t0=$(date +%s%N)
+  cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/poll/labs/01-fork-clone/forkclone.c"
+  if wait_for '26/26 points' 30; then
+    ok "polling: full marks on screen $(( ($(date +%s%N) - t0) / 1000000 )) ms after the save"
+  else
+    bad "polling: no full marks 30 s after copying the solution in"
+  fi
+  watch_quit poll
+fi
 
 [ "$fails" -eq 0 ]
