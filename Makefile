@@ -15,6 +15,7 @@ help:
 	@echo "  make check                 grade every lab in labs/; the last line is the result"
 	@echo "    LAB=01                   one lab (01, 1 or fork-clone); LAB=01,03 for several"
 	@echo "    TEST=name                one test (every failure prints its own re-run command)"
+	@echo "    TEST=name TRACE=1        strace the test: blocked calls, who holds the other end, calls per process"
 	@echo "    SOLUTIONS=1              grade the reference solutions"
 	@echo "    LABS_DIR=path            grade a submission that mirrors labs/ (path/01-fork-clone/...)"
 	@echo "    SUBMISSIONS=path         grade every student folder in path; writes build/submissions/grades.csv"

@@ -158,9 +158,11 @@ grade_lab() {
     labtool ungraded "$conf" "$lab" compile-error "$work/warnings" "$outdir" "$shown" "$rerun"
     return
   fi
-  local only=()
+  local only=() tracer=()
   [ -n "${TEST:-}" ] && only=(--only "$TEST")
-  (cd "$work" && IPCLAB_SANITIZE=${SANITIZE:-} ./grader --lab "$lab" --conf "$conf" --out "$outdir" \
+  # TRACE=1: the grader runs under strace -f; the trace of the test comes before its report.
+  [ -n "${TRACE:-}" ] && tracer=(python3 "$ROOT/common/trace.py" "$lab" "$work/trace" --)
+  (cd "$work" && IPCLAB_SANITIZE=${SANITIZE:-} "${tracer[@]}" ./grader --lab "$lab" --conf "$conf" --out "$outdir" \
      --dir "$shown" --rerun "$rerun" --warnings "$work/warnings" "${only[@]}")
   local rc=$?
   case $rc in
@@ -280,6 +282,10 @@ cmd_check() {
       exit 2
     fi
     LABS=("${keep[@]}")
+  fi
+  if [ -n "${TRACE:-}" ]; then
+    [ -n "${TEST:-}" ] || die "TRACE=1 traces one test: add TEST=name, e.g. make check LAB=04 TEST=filter_no_deadlock TRACE=1"
+    "$ROOT/common/deps.sh" strace=strace python3=python3-minimal || exit 2
   fi
   local json
   # The per-lab fragments live under build/; a run killed with SIGKILL leaves its folder, which

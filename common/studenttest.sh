@@ -170,4 +170,37 @@ elif has_lab 01 && has_lab 02; then
   watch_quit poll
 fi
 
+# --- TRACE=1 on lab 04's write-then-read variant: the blocked write, and who holds the read end --
+if has_lab 04; then
+  if ! err=$("$ROOT/common/deps.sh" strace=strace patch=patch 2>&1); then
+    bad "TRACE=1 is not tested: $err"
+  else
+    tree=$WORK/trace/labs
+    rm -rf "$WORK/trace"
+    mkdir -p "$tree"
+    cp -r "$ROOT/solutions/04-pipe-backpressure" "$tree/"
+    (cd "$tree/04-pipe-backpressure" && patch -s -p1 <"$ROOT/tests/04-pipe-backpressure/buggy/filter-write-then-read.patch")
+    LAB=04 TEST=filter_no_deadlock TRACE=1 LABS_DIR=$tree REPORT="$WORK/trace/report.json" \
+      "$ROOT/common/ipclab.sh" check >"$WORK/trace/out.txt" 2>&1
+    # The first screen (24 lines) of what the student sees.
+    head -n 24 "$WORK/trace/out.txt" >"$WORK/trace/screen.txt"
+    if grep -Eq 'pid [0-9]+ \(your test\): write\([0-9]+<pipe:\[[0-9]+\]>.*= \?' "$WORK/trace/screen.txt" &&
+       grep -Eq 'its read end is held by pid [0-9]+ \(cat\) fd 0' "$WORK/trace/screen.txt" &&
+       grep -q 'deadlock' "$WORK/trace/screen.txt"; then
+      ok "TRACE=1 on 04 filter-write-then-read: the blocked write, cat holding the read end and the deadlock, in the first 24 lines"
+    else
+      bad "TRACE=1 on 04 filter-write-then-read: the first screen lacks the blocked write or its reader (see $WORK/trace/out.txt)"
+    fi
+    # The same test on the reference solution: nothing blocks, so no deadlock is claimed.
+    LAB=04 TEST=filter_no_deadlock TRACE=1 SOLUTIONS=1 REPORT="$WORK/trace/ref.json" \
+      "$ROOT/common/ipclab.sh" check >"$WORK/trace/ref.txt" 2>&1
+    if grep -q '== trace of this test' "$WORK/trace/ref.txt" && ! grep -q 'deadlock:' "$WORK/trace/ref.txt" &&
+       grep -q 'Result: full marks' "$WORK/trace/ref.txt"; then
+      ok "TRACE=1 on the reference solution: a trace, full marks, and no deadlock claimed"
+    else
+      bad "TRACE=1 on the reference solution (see $WORK/trace/ref.txt)"
+    fi
+  fi
+fi
+
 [ "$fails" -eq 0 ]
