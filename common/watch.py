@@ -153,6 +153,7 @@ class Watcher:
 class Screen:
     def __init__(self):
         self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self.drawn = None
 
     def size(self):
         s = shutil.get_terminal_size((80, 24))
@@ -163,6 +164,7 @@ class Screen:
 
     def draw(self, lines):
         w, h = self.size()
+        self.drawn = (w, h)
         out = []
         for text, code in lines[:h - 1]:
             text = text.expandtabs(4)[:w - 1]
@@ -447,7 +449,7 @@ class App:
             else:
                 break
         self.message = ""
-        self.regrade()
+        self.render()  # the lab's last grading is still the one on screen
 
     def read_key(self, timeout):
         r, _, _ = select.select([sys.stdin], [], [], timeout)
@@ -467,8 +469,10 @@ class App:
                 waits.append(max(0.0, self.due - time.monotonic()))
             if self.run:
                 waits.append(0.05)
-            waits = [x for x in waits if x is not None]
-            rd, _, _ = select.select([sys.stdin] + self.watcher.fds(), [], [], min(waits) if waits else None)
+            waits = [x for x in waits if x is not None] + [0.5]  # also notices a resized terminal
+            rd, _, _ = select.select([sys.stdin] + self.watcher.fds(), [], [], min(waits))
+            if self.screen.size() != self.screen.drawn:
+                self.render()
             if self.watcher.changed():
                 # A save: wait for the editor to finish (debounce); a run in progress is restarted.
                 now = time.monotonic()
