@@ -41,7 +41,8 @@ static int hint_level(const char *key)
 {
 	if (!strcmp(key, "hint"))
 		return 1;
-	if (!strncmp(key, "hint", 4) && key[4] >= '2' && key[4] < '1' + LABCONF_HINT_LEVELS && !key[5])
+	if (!strncmp(key, "hint", 4) && key[4] >= '2' && key[4] < '1' + LABCONF_HINT_LEVELS &&
+	    !key[5])
 		return key[4] - '0';
 	return 0;
 }
@@ -111,8 +112,7 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 				bad = store(t->hints[lv], sizeof t->hints[lv], value, continuing);
 				if (lv + 1 > t->nhints)
 					t->nhints = lv + 1;
-			}
-			else if (!strcmp(key, "points")) {
+			} else if (!strcmp(key, "points")) {
 				char *end;
 				long p = strtol(value, &end, 10);
 				bad = (*end || p < 1 || p > 100) ? -1 : 0;
@@ -156,12 +156,16 @@ int labconf_lint(const lab_conf *conf, const char *path, char *err, size_t errle
 		for (int lv = 0; lv < t->nhints; lv++)
 			given += *t->hints[lv] != '\0';
 		if (given != t->nhints) {
-			snprintf(err, errlen, "%s: test '%s' skips a hint level (hint2: needs hint:, hint3: needs hint2:)",
+			snprintf(err, errlen,
+				 "%s: test '%s' skips a hint level (hint2: needs hint:, hint3: "
+				 "needs hint2:)",
 				 path, t->name);
 			return -1;
 		}
 		if (t->nhints < LABCONF_MIN_HINT_LEVELS) {
-			snprintf(err, errlen, "%s: test '%s' has %d hint level(s); give at least %d (hint:, hint2:, ...: a nudge, the man page section, the near-answer)",
+			snprintf(err, errlen,
+				 "%s: test '%s' has %d hint level(s); give at least %d (hint:, "
+				 "hint2:, ...: a nudge, the man page section, the near-answer)",
 				 path, t->name, t->nhints, LABCONF_MIN_HINT_LEVELS);
 			return -1;
 		}

@@ -10,7 +10,8 @@ typedef struct {
 	char name[64];
 	char title[200];
 	/* Hints by level, from a nudge to the man page section to the near-answer: hints[0] is
-	   `hint:` (a lab.conf with only that key still loads), hints[1] `hint2:`, hints[2] `hint3:`. */
+	   `hint:` (a lab.conf with only that key still loads), hints[1] `hint2:`, hints[2]
+	   `hint3:`. */
 	char hints[LABCONF_HINT_LEVELS][1200];
 	int nhints; /* how many levels are set */
 	int points;

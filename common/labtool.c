@@ -31,9 +31,11 @@ static int hint_cmd(const lab_conf *conf, const char *lab, const char *statedir,
 {
 	const lab_test *t = labconf_find(conf, test);
 	if (!t) {
-		fprintf(stderr, "ipclab: lab %s has no test called '%s'. Its tests are:\n", lab, test);
+		fprintf(stderr, "ipclab: lab %s has no test called '%s'. Its tests are:\n", lab,
+			test);
 		for (int i = 0; i < conf->ntests; i++)
-			fprintf(stderr, "    %-26s %s\n", conf->tests[i].name, conf->tests[i].title);
+			fprintf(stderr, "    %-26s %s\n", conf->tests[i].name,
+				conf->tests[i].title);
 		return 2;
 	}
 	char path[4096], tmp[4200], name[64];
@@ -77,7 +79,8 @@ static int hint_cmd(const lab_conf *conf, const char *lab, const char *statedir,
 	if (next < t->nhints)
 		printf("  (the same command again shows hint %d/%d)\n", next + 1, t->nhints);
 	else
-		printf("  (that was the last hint; the failure message of make check says what the test saw)\n");
+		printf("  (that was the last hint; the failure message of make check says what the "
+		       "test saw)\n");
 	return 0;
 }
 
@@ -113,10 +116,12 @@ static void prog_load(const char *path)
 	while (f && fgets(line, sizeof line, f)) {
 		lab_progress p;
 		memset(&p, 0, sizeof p);
-		if (sscanf(line, " \"%63[^\"]\":{\"best\":%d,\"max\":%d,\"last\":%d,\"attempts\":%d,", p.lab,
-			   &p.best, &p.max, &p.last, &p.attempts) != 5)
+		if (sscanf(line,
+			   " \"%63[^\"]\":{\"best\":%d,\"max\":%d,\"last\":%d,\"attempts\":%d,",
+			   p.lab, &p.best, &p.max, &p.last, &p.attempts) != 5)
 			continue;
-		const char *s = strstr(line, "\"started\":\""), *c = strstr(line, "\"completed\":\"");
+		const char *s = strstr(line, "\"started\":\""),
+			   *c = strstr(line, "\"completed\":\"");
 		if (s)
 			sscanf(s + 11, "%31[^\"]", p.started);
 		if (c)
@@ -141,7 +146,9 @@ static int prog_save(const char *path)
 	fprintf(f, "{\"version\":1,\"labs\":{\n");
 	for (int i = 0; i < nprog; i++) {
 		const lab_progress *p = &prog[i];
-		fprintf(f, "\"%s\":{\"best\":%d,\"max\":%d,\"last\":%d,\"attempts\":%d,\"started\":\"%s\",\"completed\":\"%s\"}%s\n",
+		fprintf(f,
+			"\"%s\":{\"best\":%d,\"max\":%d,\"last\":%d,\"attempts\":%d,"
+			"\"started\":\"%s\",\"completed\":\"%s\"}%s\n",
 			p->lab, p->best, p->max, p->last, p->attempts, p->started, p->completed,
 			i + 1 < nprog ? "," : "");
 	}
@@ -180,7 +187,8 @@ static int progress_update(const char *path, const char *sum)
 		lab_progress *p = prog_find(lab, 1);
 		if (!p)
 			continue;
-		if (p->max != max) /* the lab changed (tests added): its old best no longer says much */
+		/* The lab changed (tests added): its old best no longer says much. */
+		if (p->max != max)
 			p->best = 0, p->completed[0] = '\0';
 		p->max = max;
 		p->last = score;
@@ -222,8 +230,11 @@ static int progress_print(const char *path, int nconfs, char **confs)
 		char when[32] = "";
 		if (p && p->max == m && p->completed[0])
 			snprintf(when, sizeof when, "%.10s %.5s", p->completed, p->completed + 11);
-		printf("  %-24s %-7s %-9s %-8d %s\n", name, bestcol, p ? lastcol : "-", p ? p->attempts : 0,
-		       when[0] ? when : b == m ? "" : "-");
+		printf("  %-24s %-7s %-9s %-8d %s\n", name, bestcol, p ? lastcol : "-",
+		       p ? p->attempts : 0,
+		       when[0]	? when
+		       : b == m ? ""
+				: "-");
 		total++, best += b, max += m;
 		if (b == m && p && p->completed[0])
 			done++;
@@ -247,11 +258,12 @@ int main(int argc, char **argv)
 	static lab_conf conf;
 	char err[512];
 	if (argc < 3) {
-		fprintf(stderr, "usage: labtool get CONF KEY | tests CONF | check CONF | lint CONF\n"
-				"       labtool ungraded CONF LAB STATUS DETAIL_FILE OUTDIR DIR RERUN\n"
-				"       labtool hint CONF LAB STATEDIR TEST [LEVEL]\n"
-				"       labtool progress-update PROGRESS_JSON SUMFILE\n"
-				"       labtool progress PROGRESS_JSON CONF...\n");
+		fprintf(stderr,
+			"usage: labtool get CONF KEY | tests CONF | check CONF | lint CONF\n"
+			"       labtool ungraded CONF LAB STATUS DETAIL_FILE OUTDIR DIR RERUN\n"
+			"       labtool hint CONF LAB STATEDIR TEST [LEVEL]\n"
+			"       labtool progress-update PROGRESS_JSON SUMFILE\n"
+			"       labtool progress PROGRESS_JSON CONF...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "progress-update") && argc == 4)
@@ -274,11 +286,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "hint") && (argc == 6 || argc == 7))
 		return hint_cmd(&conf, argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
-	if (!strcmp(cmd, "tests-hints")) { /* name, levels given, title: for the watch screen */
-		for (int i = 0; i < conf.ntests; i++)
-			printf("%s\t%d\t%s\n", conf.tests[i].name, conf.tests[i].nhints, conf.tests[i].title);
-		return 0;
-	}
 	if (!strcmp(cmd, "get") && argc == 4) {
 		const char *k = argv[3];
 		if (!strcmp(k, "title"))

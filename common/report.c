@@ -112,12 +112,13 @@ void report_print(FILE *out, const lab_result *r)
 			int shown = report_hint_level(r->lab, t->meta);
 			for (int lv = 0; lv < shown; lv++) {
 				char hint[sizeof t->meta->hints[lv] + 16];
-				snprintf(hint, sizeof hint, "hint %d/%d: %s", lv + 1, t->meta->nhints,
-					 t->meta->hints[lv]);
+				snprintf(hint, sizeof hint, "hint %d/%d: %s", lv + 1,
+					 t->meta->nhints, t->meta->hints[lv]);
 				print_block(out, "        ", hint, 8);
 			}
 			if (shown < t->meta->nhints)
-				fprintf(out, "        next hint: make hint LAB=%.2s TEST=%s\n", r->lab, t->meta->name);
+				fprintf(out, "        next hint: make hint LAB=%.2s TEST=%s\n",
+					r->lab, t->meta->name);
 			if (t->output && *t->output) {
 				fprintf(out, "        your code printed:\n");
 				print_block(out, "          | ", t->output, 30);

@@ -54,6 +54,11 @@ cmd_watch() {
     python3 -c 'import json, termios' 2>/dev/null || die "python3 lacks json or termios even after installing python3"
   fi
   labs >/dev/null || exit 2
+  # inotify-tools as root; anyone else gets the install line, and make watch polls meanwhile.
+  if ! command -v inotifywait >/dev/null 2>&1 && ! "$ROOT/common/deps.sh" inotifywait=inotify-tools; then
+    echo "ipclab: make watch polls for saves until then (the screen says so)" >&2
+    sleep 2
+  fi
   exec python3 "$ROOT/common/watch.py" "$@"
 }
 

@@ -87,8 +87,9 @@ fi
 
 # --- make watch, driven in tmux as a student would ------------------------------------------
 # screen: what the watch pane shows now. wait_for TEXT SECONDS: until the pane shows TEXT.
-TMUX_SOCK=ipclab-test-$$
-tmx() { tmux -L "$TMUX_SOCK" "$@"; }
+# A private tmux server whose socket lives in our folder: nothing of it is left in /tmp.
+TMUX_SOCK=$WORK/tmux.sock
+tmx() { tmux -S "$TMUX_SOCK" "$@"; }
 screen() { tmx capture-pane -p -t watch 2>/dev/null; }
 wait_for() {
   local deadline=$(($(date +%s) + $2))
@@ -131,6 +132,7 @@ watch_quit() {
   local left files
   left=$(ours)
   tmx kill-server 2>/dev/null
+  rm -f "$TMUX_SOCK"
   if [ "$(cat "$WORK/$name/rc" 2>/dev/null)" != 0 ]; then bad "$name: q did not end make watch with status 0 (rc: $(cat "$WORK/$name/rc" 2>/dev/null || echo none))"; return; fi
   files=$(diff <(cd "$WORK/$name/labs" && find . -type f | sort) "$WORK/$name/files.before"; ls -d "$BUILD"/tmp/watch.* 2>/dev/null)
   if [ -z "$left" ] && [ -z "$files" ]; then ok "$name: q quits (status 0), no process and no file left behind"
@@ -151,6 +153,15 @@ elif has_lab 01; then
   tmx send-keys -t watch h
   if wait_for 'hint 2/' 5 && screen | grep -q 'hint 1/'; then ok "inotify: h twice shows two hint levels"
   else bad "inotify: after h h the screen shows no second hint level"; fi
+  # t: the trace of the first failing test, then any key goes back.
+  tmx send-keys -t watch t
+  if wait_for '== trace of this test' 60 && screen | grep -q 'trace of the first failing test'; then
+    tmx send-keys -t watch x
+    if wait_for 'FAIL 0/' 10; then ok "inotify: t shows the trace of the first failing test, a key goes back"
+    else bad "inotify: after the trace, a key did not go back to the lab"; fi
+  else
+    bad "inotify: t showed no trace: $(screen | head -n 5 | tr '\n' '|')"
+  fi
   # A save that does not compile: the compiler's first error, on screen.
   printf 'int broken(void) { return nope; }\n' >>"$WORK/inotify/labs/01-fork-clone/forkclone.c"
   if wait_for 'DOES NOT COMPILE' 30 && screen | grep -q "error: .nope. undeclared"; then ok "inotify: a save that does not compile shows the compiler's first error"
