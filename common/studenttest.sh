@@ -175,6 +175,18 @@ elif has_lab 01; then
   else
     bad "inotify: no full marks 30 s after copying the solution in: $(screen | head -n 6 | tr '\n' '|')"
   fi
+  # A save during a run restarts it: break the file, and save the solution while that grades.
+  printf 'int broken(void) { return nope; }\n' >>"$WORK/inotify/labs/01-fork-clone/forkclone.c"
+  if wait_for 'grading\.\.\.' 20; then
+    cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/inotify/labs/01-fork-clone/forkclone.c"
+    if wait_for 'restarted' 20 && wait_for 'graded in' 30 && screen | grep -q '26/26 points'; then
+      ok "inotify: a save during a run restarts it, and the last save's result is shown"
+    else
+      bad "inotify: no restart after a save during a run: $(screen | head -n 3 | tr '\n' '|')"
+    fi
+  else
+    bad "inotify: the save that breaks the file started no run"
+  fi
   tmx send-keys -t watch n
   if wait_for 'Lab 02' 10; then ok "inotify: n opens lab 02"; else bad "inotify: n did not open lab 02"; fi
   wait_for 'points' 60

@@ -481,7 +481,8 @@ class App:
                 self.due = now + DEBOUNCE
             if self.due is not None and time.monotonic() >= self.due:
                 self.due = None
-                self.message = ""
+                # A save while a run is in progress restarts it: its result would be stale.
+                self.message = "saved during a run: restarted" if self.run and not self.run[2] else ""
                 self.regrade()
             if self.run and self.run[0].poll() is not None:
                 self.finished()
