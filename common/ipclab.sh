@@ -12,10 +12,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${IPCLAB_BUILD:-$ROOT/build}
 # The student's state (common/student.sh): hint levels asked for, read by the report; progress.
 export IPCLAB_HINTS_DIR=${IPCLAB_HINTS_DIR:-$BUILD/hints}
-# A run is the student's own when REPORT is not set (scripts, the self-test and make mutants set
-# it), or when IPCLAB_PROGRESS is given (make watch): only those touch the progress file.
-INTERACTIVE=
-[ -z "${REPORT:-}" ] || [ -n "${IPCLAB_PROGRESS:-}" ] && INTERACTIVE=1
 PROGRESS=${IPCLAB_PROGRESS:-$BUILD/progress.json}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
@@ -287,6 +283,11 @@ cmd_check() {
     [ -n "${TEST:-}" ] || die "TRACE=1 traces one test: add TEST=name, e.g. make check LAB=04 TEST=filter_no_deadlock TRACE=1"
     "$ROOT/common/deps.sh" strace=strace python3=python3-minimal || exit 2
   fi
+  # A run is the student's own when REPORT is not set (scripts, the self-test, make mutants and
+  # SUBMISSIONS set it), or when IPCLAB_PROGRESS is given (make watch): only those touch the
+  # progress file and end with a pointer to make watch.
+  local INTERACTIVE=
+  { [ -z "${REPORT:-}" ] || [ -n "${IPCLAB_PROGRESS:-}" ]; } && INTERACTIVE=1
   local json
   # The per-lab fragments live under build/; a run killed with SIGKILL leaves its folder, which
   # the next run removes (its pid is in the name).

@@ -74,8 +74,11 @@ fi
 real=$BUILD/progress.json
 before=$(cat "$real" 2>/dev/null || echo none)
 env -u IPCLAB_PROGRESS LAB=01 REPORT="$WORK/scripted.json" "$ROOT/common/ipclab.sh" check >/dev/null 2>&1
-if [ "$before" = "$(cat "$real" 2>/dev/null || echo none)" ]; then ok "a scripted make check (REPORT=...) records no progress"
-else bad "a scripted run (REPORT=...) changed $real"; fi
+mkdir -p "$WORK/inbox/alice/01-fork-clone"
+cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/inbox/alice/01-fork-clone/"
+env -u IPCLAB_PROGRESS SUBMISSIONS="$WORK/inbox" "$ROOT/common/ipclab.sh" check >"$WORK/inbox.log" 2>&1
+if [ "$before" = "$(cat "$real" 2>/dev/null || echo none)" ]; then ok "a scripted make check (REPORT=...) and SUBMISSIONS=... record no progress"
+else bad "a scripted run (REPORT=... or SUBMISSIONS=...) changed $real"; fi
 
 # A first make check over several labs (a fresh clone: nothing passes) ends pointing at make watch.
 if has_lab 01; then
