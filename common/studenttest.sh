@@ -120,14 +120,17 @@ watch_run() {
   (cd "$tree" && find . -type f | sort) >"$WORK/$name/files.before"
   rm -f "$IPCLAB_PROGRESS"
   tmx kill-server 2>/dev/null
+  # The pane's shell outlives a Ctrl-C, as an interactive shell would (a trap, not an ignore:
+  # make and the watch get the default action back at exec).
   tmx -f /dev/null new-session -d -s watch -x 80 -y 24 \
-    "env LABS_DIR='$tree' LAB=01 WATCH_POLL='$poll' NO_COLOR=1 IPCLAB_PROGRESS='$IPCLAB_PROGRESS' IPCLAB_HINTS_DIR='$WORK/$name/hints' \
-       make -s -C '$ROOT' watch; echo \$? >'$WORK/$name/rc'; exec sleep 600"
+    "bash -c \"trap : INT; env LABS_DIR='$tree' LAB=01 WATCH_POLL='$poll' NO_COLOR=1 IPCLAB_PROGRESS='$IPCLAB_PROGRESS' \
+       IPCLAB_HINTS_DIR='$WORK/$name/hints' make -s -C '$ROOT' watch; echo \\\$? >'$WORK/$name/rc'; exec sleep 600\""
 }
 
+# watch_quit NAME KEY: q must end with status 0; Ctrl-C (C-c) may not, but must clean up too.
 watch_quit() {
-  local name=$1
-  tmx send-keys -t watch q
+  local name=$1 key=$2
+  tmx send-keys -t watch "$key"
   for _ in $(seq 100); do [ -f "$WORK/$name/rc" ] && break; sleep 0.1; done
   screen >"$WORK/$name/after-q.txt"
   # Looked for while the terminal is still open: closing it would hang up what was left.
@@ -136,11 +139,19 @@ watch_quit() {
   left=$(ours)
   tmx kill-server 2>/dev/null
   rm -f "$TMUX_SOCK"
-  if [ "$(cat "$WORK/$name/rc" 2>/dev/null)" != 0 ]; then bad "$name: q did not end make watch with status 0 (rc: $(cat "$WORK/$name/rc" 2>/dev/null || echo none))"; return; fi
+  if [ ! -f "$WORK/$name/rc" ] || { [ "$key" = q ] && [ "$(cat "$WORK/$name/rc")" != 0 ]; }; then
+    bad "$name: $key did not end make watch (status 0 for q; rc: $(cat "$WORK/$name/rc" 2>/dev/null || echo none))"
+    return
+  fi
   files=$(diff <(cd "$WORK/$name/labs" && find . -type f | sort) "$WORK/$name/files.before"; ls -d "$BUILD"/tmp/watch.* 2>/dev/null)
-  if [ -z "$left" ] && [ -z "$files" ]; then ok "$name: q quits (status 0), no process and no file left behind"
+  if [ -z "$left" ] && [ -z "$files" ]; then ok "$name: $key quits (status $(cat "$WORK/$name/rc")), no process and no file left behind"
   else bad "$name: left behind after q: $left $files"; fi
 }
+
+# A typo in LAB is said at once, terminal or not, and leaves nothing.
+if LAB=99 "$ROOT/common/student.sh" watch </dev/null >"$WORK/typo.log" 2>&1; then bad "make watch LAB=99 did not fail"
+elif grep -q "no lab '99'" "$WORK/typo.log" && ! ls -d "$BUILD"/tmp/watch.* >/dev/null 2>&1; then ok "make watch LAB=99: a clear error, nothing left"
+else bad "make watch LAB=99: $(cat "$WORK/typo.log")"; fi
 
 if ! err=$("$ROOT/common/deps.sh" tmux=tmux inotifywait=inotify-tools 2>&1); then
   bad "make watch is not tested: $err"
@@ -193,7 +204,7 @@ elif has_lab 01; then
   tmx send-keys -t watch n
   if wait_for 'Lab 02' 10; then ok "inotify: n opens lab 02"; else bad "inotify: n did not open lab 02"; fi
   wait_for 'points' 60
-  watch_quit inotify
+  watch_quit inotify q
 
   watch_run poll 1
   if wait_for 'FAIL 0/' 60 && screen | grep -q 'polling every'; then ok "polling: WATCH_POLL=1 says it polls, and grades the skeleton"
@@ -205,7 +216,7 @@ elif has_lab 01; then
   else
     bad "polling: no full marks 30 s after copying the solution in"
   fi
-  watch_quit poll
+  watch_quit poll C-c
 fi
 
 # --- TRACE=1 on lab 04's write-then-read variant: the blocked write, and who holds the read end --

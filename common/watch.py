@@ -201,8 +201,7 @@ class App:
             prog = load_progress()
             self.lab = next((l for l in self.labs if not prog.get(l, {}).get("completed")), self.labs[0])
         self.screen = Screen()
-        self.tmp = os.path.join(BUILD, "tmp", "watch.%d" % os.getpid())
-        os.makedirs(self.tmp, exist_ok=True)
+        self.tmp = os.path.join(BUILD, "tmp", "watch.%d" % os.getpid())  # made by loop()
         self.run = None  # the grading in progress
         self.watcher = None
         self.message = ""
@@ -462,6 +461,7 @@ class App:
 
     # --- the loop -------------------------------------------------------------------------
     def loop(self):
+        os.makedirs(self.tmp, exist_ok=True)
         self.start_lab(self.lab)
         while True:
             waits = [self.watcher.timeout()]
@@ -517,9 +517,9 @@ class App:
 
 
 def main():
+    app = App()  # checks LAB and LABS_DIR first: a typo is said before anything else
     if not sys.stdin.isatty():
         die("make watch needs a terminal (for scripts: make check LAB=NN)")
-    app = App()
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
 
