@@ -234,6 +234,10 @@ class App:
         if trace:
             env["TRACE"] = "1"
             env["REPORT"] = os.path.join(self.tmp, "trace.json")
+        try:  # a run that dies before its report must not show the previous one
+            os.unlink(env["REPORT"])
+        except FileNotFoundError:
+            pass
         log = open(os.path.join(self.tmp, "trace.log" if trace else "check.log"), "w")
         self.run = (subprocess.Popen([os.path.join(ROOT, "common", "ipclab.sh"), "check"], env=env, stdout=log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True),
