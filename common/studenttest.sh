@@ -203,7 +203,18 @@ elif has_lab 01; then
   fi
   tmx send-keys -t watch n
   if wait_for 'Lab 02' 10; then ok "inotify: n opens lab 02"; else bad "inotify: n did not open lab 02"; fi
-  wait_for 'points' 60
+  wait_for 'graded in' 60
+  tmx send-keys -t watch r
+  if wait_for 'grading\.\.\.' 10 && wait_for 'graded in' 60; then ok "inotify: r re-runs the lab"
+  else bad "inotify: r started no run"; fi
+  tmx send-keys -t watch l
+  if wait_for 'Labs: j/k' 10 && screen | grep -Eq '01-fork-clone +26/26 +done' && screen | grep -Eq '> 02-shm-race'; then
+    tmx send-keys -t watch q
+    if wait_for 'ipclab watch  Lab 02' 10; then ok "inotify: l lists the labs (01 done, 26/26; 02 selected), q goes back"
+    else bad "inotify: q in the list did not go back"; fi
+  else
+    bad "inotify: l shows no list of labs: $(screen | head -n 4 | tr '\n' '|')"
+  fi
   watch_quit inotify q
 
   watch_run poll 1
