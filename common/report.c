@@ -131,10 +131,37 @@ void report_print(FILE *out, const lab_result *r)
 		score, max, off, r->elapsed);
 }
 
+/* The length of the valid UTF-8 sequence at P, or 0. */
+static int utf8_len(const unsigned char *p)
+{
+	int n = *p >= 0xc2 && *p <= 0xdf   ? 2
+		: *p >= 0xe0 && *p <= 0xef ? 3
+		: *p >= 0xf0 && *p <= 0xf4 ? 4
+					   : 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0) ||
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* A JSON string. What a student's code printed may be any bytes: those that are not UTF-8
+   become U+FFFD, so that every JSON parser still reads the report. */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p >= 0x80) {
+			int n = utf8_len(p);
+			if (n)
+				fwrite(p, 1, n, f), p += n - 1;
+			else
+				fputs("\\ufffd", f);
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;

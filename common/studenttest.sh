@@ -52,6 +52,17 @@ else
   bad "hint levels in make check (see $WORK/hint1.log, hint-cmd.log, hint2.log)"
 fi
 
+# What a student's code prints may be any bytes; the JSON report must stay valid UTF-8 JSON.
+mkdir -p "$WORK/bytes"
+cp -r "$ROOT/labs/01-fork-clone" "$WORK/bytes/"
+sed -i '/^pid_t spawn_fork(/,/^{/ s/^{$/{ fputs("bytes: \\377\\376 \\303\\251\\n", stdout); fflush(stdout);/' "$WORK/bytes/01-fork-clone/forkclone.c"
+LAB=01 TEST=spawn_runs_program LABS_DIR="$WORK/bytes" REPORT="$WORK/bytes.json" "$ROOT/common/ipclab.sh" check >"$WORK/bytes.log" 2>&1
+if python3 -c 'import json, sys; t = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))["labs"][0]["tests"][0]; sys.exit("\ufffd\ufffd \u00e9" not in t["output"])' "$WORK/bytes.json"; then
+  ok "output that is not UTF-8 reaches the JSON report as U+FFFD, and valid UTF-8 stays as it is"
+else
+  bad "the JSON report of output with invalid UTF-8 (see $WORK/bytes.json, $WORK/bytes.log)"
+fi
+
 # --- progress ---------------------------------------------------------------------------------
 printf 'lab 01-fork-clone 10 26 graded 0.5\nlab 02-shm-race 0 40 compile-error 0.1\n' >"$WORK/a.sum"
 printf 'lab 01-fork-clone 26 26 graded 0.5\n' >"$WORK/b.sum"

@@ -269,7 +269,7 @@ class App:
             self.show_trace()
             return
         try:
-            with open(os.path.join(self.tmp, "report.json")) as f:
+            with open(os.path.join(self.tmp, "report.json"), errors="replace") as f:
                 rep = json.load(f)
             self.report = next(l for l in rep["labs"] if l["lab"] == self.lab)
         except (OSError, ValueError, StopIteration, KeyError):
