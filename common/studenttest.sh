@@ -267,6 +267,19 @@ if has_lab 04; then
     else
       bad "TRACE=1 on 04 filter-write-then-read: the first screen lacks the blocked write or its reader (see $WORK/trace/out.txt)"
     fi
+    # Where strace cannot run (no ptrace), the kernel's own view: a stand-in strace that fails.
+    mkdir -p "$WORK/trace/nostrace"
+    printf '#!/bin/sh\necho "strace: ptrace(PTRACE_SEIZE): Operation not permitted" >&2\nexit 1\n' >"$WORK/trace/nostrace/strace"
+    chmod +x "$WORK/trace/nostrace/strace"
+    PATH=$WORK/trace/nostrace:$PATH LAB=04 TEST=filter_no_deadlock TRACE=1 LABS_DIR=$tree REPORT="$WORK/trace/kernel.json" \
+      "$ROOT/common/ipclab.sh" check >"$WORK/trace/kernel.txt" 2>&1
+    if grep -q "the kernel's own view instead" "$WORK/trace/kernel.txt" &&
+       grep -Eq 'its read end is held by pid [0-9]+ \(cat\) fd 0' "$WORK/trace/kernel.txt" &&
+       grep -q 'deadlock' "$WORK/trace/kernel.txt" && grep -q '^  FAIL .*filter_no_deadlock' "$WORK/trace/kernel.txt"; then
+      ok "TRACE=1 without ptrace: the kernel's view shows both blocked writes, cat holding the read end, the deadlock"
+    else
+      bad "TRACE=1 without ptrace (see $WORK/trace/kernel.txt)"
+    fi
     # The same test on the reference solution: nothing blocks, so no deadlock is claimed.
     LAB=04 TEST=filter_no_deadlock TRACE=1 SOLUTIONS=1 REPORT="$WORK/trace/ref.json" \
       "$ROOT/common/ipclab.sh" check >"$WORK/trace/ref.txt" 2>&1
