@@ -6,7 +6,7 @@ BUILD := $(ROOT)/build
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS HOSTS HOSTS_ROOT
-export N SLUG NAME TITLE LINT_BASE VISIBILITY
+export N SLUG NAME TITLE LINT_BASE VISIBILITY TRACE WATCH_POLL LEVEL
 
 .PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report lint new-lab
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "  make check                 grade every lab in labs/; the last line is the result"
 	@echo "    LAB=01                   one lab (01, 1 or fork-clone); LAB=01,03 for several"
 	@echo "    TEST=name                one test (every failure prints its own re-run command)"
+	@echo "    TEST=name TRACE=1        strace the test: blocked calls, who holds the other end, calls per process"
 	@echo "    SOLUTIONS=1              grade the reference solutions"
 	@echo "    LABS_DIR=path            grade a submission that mirrors labs/ (path/01-fork-clone/...)"
 	@echo "    SUBMISSIONS=path         grade a class: every folder in path is one student; writes build/submissions/"
@@ -23,6 +24,9 @@ help:
 	@echo "      HOSTS=h1,h2            spread the students over machines with GNU parallel (ssh)"
 	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
 	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"
+	@echo "  make watch [LAB=01]        re-grade a lab on every save, one screen; keys h n l r t q (WATCH_POLL=1: poll)"
+	@echo "  make hint LAB=01 TEST=name the next hint level of a test (make check shows the levels asked for)"
+	@echo "  make progress              your best score, attempts and completion time per lab (build/progress.json)"
 	@echo "  make run LAB=01            build and run the lab's demo with your code (SOLUTIONS=1, ARGS=...)"
 	@echo "  make bench LAB=04          the lab's benchmark, with ratios measured in the same run"
 	@echo "  make bench-class           a generated class of 300 (STUDENTS=N): students per minute, sequential vs parallel"
@@ -98,6 +102,16 @@ new-lab:
 
 clean:
 	rm -rf $(BUILD)
+
+.PHONY: watch hint progress
+watch:
+	@$(ROOT)/common/student.sh watch
+
+hint:
+	@$(ROOT)/common/student.sh hint
+
+progress:
+	@$(ROOT)/common/student.sh progress
 
 -include $(ROOT)/slides/slides.mk
 

@@ -11,6 +11,9 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${IPCLAB_BUILD:-$ROOT/build}
+# The student's state (common/student.sh): hint levels asked for, read by the report; progress.
+export IPCLAB_HINTS_DIR=${IPCLAB_HINTS_DIR:-$BUILD/hints}
+PROGRESS=${IPCLAB_PROGRESS:-$BUILD/progress.json}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
 WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill,--wrap=fork,--wrap=pipe,--wrap=pipe2,--wrap=socket,--wrap=socketpair)
@@ -160,9 +163,11 @@ grade_lab() {
     labtool ungraded "$conf" "$lab" compile-error "$work/warnings" "$outdir" "$shown" "$rerun"
     return
   fi
-  local only=()
+  local only=() tracer=()
   [ -n "${TEST:-}" ] && only=(--only "$TEST")
-  (cd "$work" && IPCLAB_SANITIZE=${SANITIZE:-} ./grader --lab "$lab" --conf "$conf" --out "$outdir" \
+  # TRACE=1: the grader runs under strace -f; the trace of the test comes before its report.
+  [ -n "${TRACE:-}" ] && tracer=(python3 "$ROOT/common/trace.py" "$lab" "$work/trace" --)
+  (cd "$work" && IPCLAB_SANITIZE=${SANITIZE:-} "${tracer[@]}" ./grader --lab "$lab" --conf "$conf" --out "$outdir" \
      --dir "$shown" --rerun "$rerun" --warnings "$work/warnings" "${only[@]}")
   local rc=$?
   case $rc in
@@ -283,6 +288,15 @@ cmd_check() {
     fi
     LABS=("${keep[@]}")
   fi
+  if [ -n "${TRACE:-}" ]; then
+    [ -n "${TEST:-}" ] || die "TRACE=1 traces one test: add TEST=name, e.g. make check LAB=04 TEST=filter_no_deadlock TRACE=1"
+    "$ROOT/common/deps.sh" strace=strace python3=python3-minimal || exit 2
+  fi
+  # A run is the student's own when REPORT is not set (scripts, the self-test, make mutants and
+  # SUBMISSIONS set it), or when IPCLAB_PROGRESS is given (make watch): only those touch the
+  # progress file and end with a pointer to make watch.
+  local INTERACTIVE=
+  { [ -z "${REPORT:-}" ] || [ -n "${IPCLAB_PROGRESS:-}" ]; } && INTERACTIVE=1
   local json
   # The per-lab fragments live under build/; a run killed with SIGKILL leaves its folder, which
   # the next run removes (its pid is in the name).
@@ -305,6 +319,16 @@ cmd_check() {
     grade_lab "$lab" "$TREE" "$outdir" "$(rerun_prefix "$lab")"
   done
   merge "$outdir" "$json"
+  # Progress counts the student's own attempts at whole labs: not the reference, not one test,
+  # not a sanitizer run (its maximum is smaller).
+  if [ -n "$INTERACTIVE" ] && [ -z "${SOLUTIONS:-}" ] && [ -z "${TEST:-}" ] && [ -z "${SANITIZE:-}" ] && [ -z "${SUBMISSIONS:-}" ]; then
+    labtool progress-update "$PROGRESS" "${json%.json}.sum" || echo "ipclab: could not update $(display_path "$PROGRESS") (the grades above stand)" >&2
+    if [ -z "${LAB:-}" ]; then
+      local confs=()
+      for lab in "${LABS[@]}"; do confs+=("$ROOT/tests/$lab/lab.conf"); done
+      labtool progress "$PROGRESS" "${confs[@]}"
+    fi
+  fi
   result_line "$outdir"
   [ "$TOTAL" -eq "$MAX" ]
 }
@@ -322,7 +346,12 @@ result_line() {
   else
     local list
     list=$(IFS=,; echo "${below[*]}" | sed 's/,/, /g')
-    echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. Fix the first failing test above, then run the same command again."
+    if [ ${#LABS[@]} -gt 1 ] && [ -n "$INTERACTIVE" ] && [ -z "${SOLUTIONS:-}" ]; then
+      # Many labs below full marks (a fresh clone: all of them): one lab at a time is the way in.
+      echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. One lab at a time: make watch LAB=${below[0]} re-grades it on every save and shows its first failing test."
+    else
+      echo "Result: $TOTAL/$MAX. ${#below[@]} lab(s) below full marks: $list. Fix the first failing test above, then run the same command again."
+    fi
   fi
 }
 

@@ -36,6 +36,17 @@ static int parse_seconds(const char *v, double *out)
 	return 0;
 }
 
+/* "hint" is level 1, "hint2" and "hint3" the next ones; 0 for any other key. */
+static int hint_level(const char *key)
+{
+	if (!strcmp(key, "hint"))
+		return 1;
+	if (!strncmp(key, "hint", 4) && key[4] >= '2' && key[4] < '1' + LABCONF_HINT_LEVELS &&
+	    !key[5])
+		return key[4] - '0';
+	return 0;
+}
+
 int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 {
 	memset(conf, 0, sizeof *conf);
@@ -96,9 +107,12 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 		} else {
 			if (!strcmp(key, "title"))
 				bad = store(t->title, sizeof t->title, value, continuing);
-			else if (!strcmp(key, "hint"))
-				bad = store(t->hint, sizeof t->hint, value, continuing);
-			else if (!strcmp(key, "points")) {
+			else if (hint_level(key) > 0) {
+				int lv = hint_level(key) - 1;
+				bad = store(t->hints[lv], sizeof t->hints[lv], value, continuing);
+				if (lv + 1 > t->nhints)
+					t->nhints = lv + 1;
+			} else if (!strcmp(key, "points")) {
 				char *end;
 				long p = strtol(value, &end, 10);
 				bad = (*end || p < 1 || p > 100) ? -1 : 0;
@@ -124,7 +138,7 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 	}
 	for (int i = 0; rc == 0 && i < conf->ntests; i++) {
 		t = &conf->tests[i];
-		if (!t->points || !*t->title || !*t->hint) {
+		if (!t->points || !*t->title || !*t->hints[0]) {
 			snprintf(err, errlen, "%s: test '%s' needs points, a title and a hint", path, t->name);
 			rc = -1;
 		}
@@ -132,6 +146,31 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 			t->timeout = conf->timeout;
 	}
 	return rc;
+}
+
+int labconf_lint(const lab_conf *conf, const char *path, char *err, size_t errlen)
+{
+	for (int i = 0; i < conf->ntests; i++) {
+		const lab_test *t = &conf->tests[i];
+		int given = 0;
+		for (int lv = 0; lv < t->nhints; lv++)
+			given += *t->hints[lv] != '\0';
+		if (given != t->nhints) {
+			snprintf(err, errlen,
+				 "%s: test '%s' skips a hint level (hint2: needs hint:, hint3: "
+				 "needs hint2:)",
+				 path, t->name);
+			return -1;
+		}
+		if (t->nhints < LABCONF_MIN_HINT_LEVELS) {
+			snprintf(err, errlen,
+				 "%s: test '%s' has %d hint level(s); give at least %d (hint:, "
+				 "hint2:, ...: a nudge, the man page section, the near-answer)",
+				 path, t->name, t->nhints, LABCONF_MIN_HINT_LEVELS);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 const lab_test *labconf_find(const lab_conf *conf, const char *name)

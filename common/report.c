@@ -5,6 +5,26 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How many hint levels the student has asked for on TEST of LAB (at least 1, at most what
+   lab.conf gives). The state is $IPCLAB_HINTS_DIR/LAB, lines "test level", written by
+   `make hint` and the watch screen's h key; without it only the first level shows. */
+int report_hint_level(const char *lab, const lab_test *test)
+{
+	int level = 1;
+	const char *dir = getenv("IPCLAB_HINTS_DIR");
+	char path[4096], name[64];
+	int lv;
+	if (dir && *dir && snprintf(path, sizeof path, "%s/%s", dir, lab) < (int)sizeof path) {
+		FILE *f = fopen(path, "r");
+		while (f && fscanf(f, "%63s %d", name, &lv) == 2)
+			if (!strcmp(name, test->name) && lv > level)
+				level = lv;
+		if (f)
+			fclose(f);
+	}
+	return level < test->nhints ? level : test->nhints > 0 ? test->nhints : 1;
+}
+
 static int use_colour(FILE *out)
 {
 	return isatty(fileno(out)) && !getenv("NO_COLOR");
@@ -89,9 +109,16 @@ void report_print(FILE *out, const lab_result *r)
 			if (pass)
 				continue;
 			print_block(out, "        ", t->message ? t->message : "", 12);
-			char hint[sizeof t->meta->hint + 8];
-			snprintf(hint, sizeof hint, "hint: %s", t->meta->hint);
-			print_block(out, "        ", hint, 8);
+			int shown = report_hint_level(r->lab, t->meta);
+			for (int lv = 0; lv < shown; lv++) {
+				char hint[sizeof t->meta->hints[lv] + 16];
+				snprintf(hint, sizeof hint, "hint %d/%d: %s", lv + 1,
+					 t->meta->nhints, t->meta->hints[lv]);
+				print_block(out, "        ", hint, 8);
+			}
+			if (shown < t->meta->nhints)
+				fprintf(out, "        next hint: make hint LAB=%.2s TEST=%s\n",
+					r->lab, t->meta->name);
 			if (t->output && *t->output) {
 				fprintf(out, "        your code printed:\n");
 				print_block(out, "          | ", t->output, 30);
@@ -104,10 +131,37 @@ void report_print(FILE *out, const lab_result *r)
 		score, max, off, r->elapsed);
 }
 
+/* The length of the valid UTF-8 sequence at P, or 0. */
+static int utf8_len(const unsigned char *p)
+{
+	int n = *p >= 0xc2 && *p <= 0xdf   ? 2
+		: *p >= 0xe0 && *p <= 0xef ? 3
+		: *p >= 0xf0 && *p <= 0xf4 ? 4
+					   : 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0) ||
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* A JSON string. What a student's code printed may be any bytes: those that are not UTF-8
+   become U+FFFD, so that every JSON parser still reads the report. */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p >= 0x80) {
+			int n = utf8_len(p);
+			if (n)
+				fwrite(p, 1, n, f), p += n - 1;
+			else
+				fputs("\\ufffd", f);
+			continue;
+		}
 		switch (*p) {
 		case '"': fputs("\\\"", f); break;
 		case '\\': fputs("\\\\", f); break;
@@ -192,8 +246,17 @@ int report_save(const char *outdir, const lab_result *r)
 		fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", pts, m->points,
 			status);
 		json_str(json, strcmp(status, "pass") ? msg : "");
+		/* "hint" is level 1 (as before levels); "hints" the levels the student has seen. */
 		fputs(",\"hint\":", json);
-		json_str(json, m->hint);
+		json_str(json, m->hints[0]);
+		int seen = report_hint_level(r->lab, m);
+		fprintf(json, ",\"hint_levels\":%d,\"hints\":[", m->nhints);
+		for (int lv = 0; lv < seen; lv++) {
+			fputs(lv ? "," : "", json);
+			json_str(json, m->hints[lv]);
+		}
+		fputs("],\"output\":", json);
+		json_str(json, t && strcmp(status, "pass") ? t->output : "");
 		fputs("}", json);
 
 		fprintf(sum, "test %s %s %d %d\n", m->name, status, pts, m->points);
@@ -219,7 +282,7 @@ int report_save(const char *outdir, const lab_result *r)
 			fprintf(xml, "<failure type=\"%s\" message=\"", t ? t->status : r->status);
 			xml_str(xml, test_message(r, t));
 			fputs("\">", xml);
-			xml_str(xml, r->conf->tests[i].hint);
+			xml_str(xml, r->conf->tests[i].hints[0]);
 			fputs("</failure>", xml);
 			if (t && t->output && *t->output) {
 				fputs("<system-out>", xml);

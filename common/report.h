@@ -30,6 +30,9 @@ typedef struct {
 
 int report_score(const lab_result *r);
 
+/* The number of hint levels of TEST the student has asked for (see report.c). */
+int report_hint_level(const char *lab, const lab_test *test);
+
 /* The human-readable section for one lab. */
 void report_print(FILE *out, const lab_result *r);
 

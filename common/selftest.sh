@@ -430,6 +430,14 @@ if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.m
   fi
 fi
 
+# --- (s) the student's loop: hint levels, progress, make watch in tmux, TRACE=1 ------------------
+section "(s) The student's loop: hint levels, progress, make watch (tmux), TRACE=1"
+"$ROOT/common/studenttest.sh" "$WORK/student" "${LABS[@]}" >"$WORK/student.log" 2>&1
+while read -r word rest; do
+  case $word in ok) ok "$rest" ;; FAIL) bad "$rest" ;; esac
+done <"$WORK/student.log"
+grep -Eq '^(ok|FAIL) ' "$WORK/student.log" || bad "common/studenttest.sh printed no result (see $WORK/student.log)"
+
 # --- (d) nothing left behind -------------------------------------------------------------------
 section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets, cgroups, run folders"
 sleep 0.2
