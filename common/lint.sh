@@ -128,6 +128,9 @@ check_lab() {
     [ -f "$p" ] || continue
     [[ $(basename "$p") =~ ^[a-z0-9]+(-[a-z0-9]+)*\.patch$ ]] || problems+=("buggy/$(basename "$p"): variant names are lower-case-with-dashes.patch")
   done
+  # Every test teaches in at least two hint levels (hint:, hint2:, hint3:), with no gap.
+  local levels
+  levels=$("$LABTOOL" lint "$conf" 2>&1) || problems+=("hint levels: $levels")
   # Labs from 09 on prefix their API with the file stem (stem_push); 01-08 predate the rule.
   if [ "$((10#${lab%%-*}))" -ge 9 ]; then
     for f in $files; do
