@@ -152,12 +152,10 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 {
 	fflush(NULL);
 	if (!returned_elsewhere) {
-		returned_elsewhere = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
-					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		ck_assert(returned_elsewhere != MAP_FAILED);
+		returned_elsewhere = child_shared(sizeof(int));
 	}
 	*returned_elsewhere = 0;
-	pid_t pid = fork();
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		pid_t server = getpid();
 		if (signalled) {
@@ -198,27 +196,25 @@ static pid_t start_server(int lfd, int nclients, int nofile)
 /* Waits for the server child (killing it after TIMEOUT s) and describes how it ended. */
 static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 {
-	int status = 0;
-	if (probe_wait(pid, &status, timeout) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	child_end e = child_wait(pid, timeout);
+	if (e.timed_out) {
 		snprintf(how, cap, "was still running %.0f s after its last client left", timeout);
 		return -1;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+	if (e.exited && e.code == 2) {
 		snprintf(how, cap, "is not implemented yet");
 		errno = ENOSYS;
 		return 2;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+	if (e.exited && e.code == 1) {
 		snprintf(how, cap, "returned -1");
 		return 1;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_EAGAIN) {
+	if (e.exited && e.code == SERVER_RETURNED_EAGAIN) {
 		snprintf(how, cap, "returned -1 with errno EAGAIN");
 		return SERVER_RETURNED_EAGAIN;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_CHILDREN) {
+	if (e.exited && e.code == SERVER_LEFT_CHILDREN) {
 		snprintf(
 		    how, cap,
 		    "returned while a process it had started was still running or not "
@@ -226,7 +222,7 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "and keep waiting when a signal interrupts the wait (EINTR)");
 		return SERVER_LEFT_CHILDREN;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_FDS) {
+	if (e.exited && e.code == SERVER_LEFT_FDS) {
 		snprintf(how, cap,
 			 "returned with more descriptors open than before it was called: every "
 			 "descriptor accept() gave it (and any other it opened) must be closed");
@@ -240,17 +236,17 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "session is over");
 		return SERVER_FORK_RETURNED;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_0) {
+	if (e.exited && e.code == SERVER_RETURNED_0) {
 		snprintf(how, cap, "returned 0");
 		return 0;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (e.exited && e.code == 0) {
 		snprintf(how, cap,
 			 "ended with exit(0) inside serve() instead of returning: only the "
 			 "helper processes serve forks may exit, never the process that called it");
 		return -1;
 	}
-	describe_status(status, how, cap);
+	describe_end(e, how, cap);
 	return -1;
 }
 
@@ -527,8 +523,7 @@ GRADER_TEST(send_blocks_when_full)
 {
 	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		close(sv[1]);
 		big_sender(&sv[0]);
@@ -578,8 +573,7 @@ GRADER_TEST(send_blocks_when_full)
    exits; the caller reaps it. */
 static pid_t raw_writer(int fd, int other, const void *buf, size_t n)
 {
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		close(other); /* the reader's end: when the reader closes it, we stop */
 		size_t done = 0;
@@ -664,8 +658,7 @@ GRADER_TEST(frame_exact_sizes)
 
 	/* 3. send_frame of exactly FRAME_MAX bytes: read the wire with our own code. */
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t snd = fork();
-	ck_assert(snd >= 0);
+	pid_t snd = child_fork();
 	if (snd == 0) {
 		close(sv[1]);
 		frame_max_sender(&sv[0]);
@@ -1796,8 +1789,7 @@ enum {
 /* A client process: connects to PATH, sends HELLO as a frame, and exits with what it saw. */
 static pid_t start_client(const char *path, const char *hello)
 {
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		int c = unix_connect(path);
 		if (c < 0 || raw_send_frame(c, hello, (uint32_t)strlen(hello)) < 0)
@@ -1943,9 +1935,7 @@ GRADER_TEST(auth_bad_hello)
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
 	/* A client of the allowed uid whose hello is not a frame: its header announces 0 bytes. */
-	fflush(NULL);
-	pid_t client = fork();
-	ck_assert(client >= 0);
+	pid_t client = child_fork();
 	if (client == 0) {
 		int c = unix_connect("auth.sock");
 		if (c < 0 || send(c, "\0\0\0\0", 4, MSG_NOSIGNAL) != 4)
