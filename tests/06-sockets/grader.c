@@ -129,32 +129,37 @@ static void count_signal(int sig)
 		__atomic_fetch_add(signals_caught, 1, __ATOMIC_SEQ_CST);
 }
 
+/* end_server()'s verdicts besides 0 (returned 0), 2 (not implemented) and -1 (anything else). */
 enum {
+	SERVER_RETURNED_ERROR = 1,
 	SERVER_LEFT_CHILDREN = 3,
 	SERVER_LEFT_FDS = 4,
-	SERVER_RETURNED_0 = 5,
 	SERVER_FORK_RETURNED = 6,
 	SERVER_RETURNED_EAGAIN = 7
 };
 
+/* What the server child saw when serve() came back: shared with the test (the child kit), so
+   it is there however the child ended. */
+typedef struct {
+	bool returned;           /* serve() returned in the process that called it */
+	int rc, err;             /* its result and errno */
+	bool left_children;      /* ... while a process it had started was still there */
+	bool left_fds;           /* ... with more descriptors open than before */
+	bool returned_elsewhere; /* a process serve() forked came back from serve() */
+} server_report;
+
+static server_report *server_rep;
+
 /* When > 0, the server child makes serve()'s Nth fork() fail with EAGAIN. */
 static unsigned fork_fail_nth;
 
-/* Set when a process that serve() forked returned from serve() into its caller. */
-static volatile int *returned_elsewhere;
-
 /* Forks a child that runs serve(LFD, NCLIENTS) (with RLIMIT_NOFILE = NOFILE if > 0; with a
-   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and exits 5 when serve returned 0,
-   2 when it is not implemented, 1 otherwise; 3 when serve returned while a process it started
-   was still there (running or unreaped), 4 when it left a descriptor open. (0 means that serve
-   itself called exit(0).) */
+   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and reports in server_rep. */
 static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 {
-	fflush(NULL);
-	if (!returned_elsewhere) {
-		returned_elsewhere = child_shared(sizeof(int));
-	}
-	*returned_elsewhere = 0;
+	if (!server_rep)
+		server_rep = child_shared(sizeof *server_rep);
+	memset(server_rep, 0, sizeof *server_rep);
 	pid_t pid = child_fork();
 	if (pid == 0) {
 		pid_t server = getpid();
@@ -171,19 +176,21 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		int rc = serve(lfd, nclients);
 		int e = errno;
 		if (getpid() != server) { /* a process serve forked came back here */
-			*returned_elsewhere = 1;
+			server_rep->returned_elsewhere = true;
 			_exit(0);
 		}
+		/* Not the runner's stray check: that one sees only processes still running when
+		   the test ends, by when these sessions have finished and been reaped by the
+		   namespace. serve() returning while a session runs (or is unreaped) breaks its
+		   own promise, which only this moment can see (serve-returns-early). */
 		pid_t left[64];
-		if (probe_descendants(getpid(), left, 64) > 0)
-			_exit(SERVER_LEFT_CHILDREN);
+		server_rep->left_children = probe_descendants(getpid(), left, 64) > 0;
 		int after[256], nafter = probe_fds(0, after, 256);
-		if (nafter > nbefore)
-			_exit(SERVER_LEFT_FDS);
-		_exit(rc == 0		? SERVER_RETURNED_0
-		      : e == ENOSYS	? 2
-		      : e == EAGAIN	? SERVER_RETURNED_EAGAIN
-					: 1);
+		server_rep->left_fds = nafter > nbefore;
+		server_rep->rc = rc;
+		server_rep->err = e;
+		server_rep->returned = true;
+		_exit(0);
 	}
 	return pid;
 }
@@ -201,20 +208,22 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		snprintf(how, cap, "was still running %.0f s after its last client left", timeout);
 		return -1;
 	}
-	if (e.exited && e.code == 2) {
+	const server_report *r = server_rep;
+	bool clean = r->returned && !r->left_children && !r->left_fds;
+	if (clean && r->rc != 0 && r->err == ENOSYS) {
 		snprintf(how, cap, "is not implemented yet");
 		errno = ENOSYS;
 		return 2;
 	}
-	if (e.exited && e.code == 1) {
+	if (clean && r->rc != 0 && r->err != EAGAIN) {
 		snprintf(how, cap, "returned -1");
-		return 1;
+		return SERVER_RETURNED_ERROR;
 	}
-	if (e.exited && e.code == SERVER_RETURNED_EAGAIN) {
+	if (clean && r->rc != 0) {
 		snprintf(how, cap, "returned -1 with errno EAGAIN");
 		return SERVER_RETURNED_EAGAIN;
 	}
-	if (e.exited && e.code == SERVER_LEFT_CHILDREN) {
+	if (r->returned && r->left_children) {
 		snprintf(
 		    how, cap,
 		    "returned while a process it had started was still running or not "
@@ -222,13 +231,13 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "and keep waiting when a signal interrupts the wait (EINTR)");
 		return SERVER_LEFT_CHILDREN;
 	}
-	if (e.exited && e.code == SERVER_LEFT_FDS) {
+	if (r->returned && r->left_fds) {
 		snprintf(how, cap,
 			 "returned with more descriptors open than before it was called: every "
 			 "descriptor accept() gave it (and any other it opened) must be closed");
 		return SERVER_LEFT_FDS;
 	}
-	if (returned_elsewhere && *returned_elsewhere) {
+	if (r->returned_elsewhere) {
 		snprintf(
 		    how, cap,
 		    "forked a process that RETURNED from serve() into its caller, which then "
@@ -236,11 +245,11 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "session is over");
 		return SERVER_FORK_RETURNED;
 	}
-	if (e.exited && e.code == SERVER_RETURNED_0) {
+	if (r->returned && e.exited && e.code == 0) {
 		snprintf(how, cap, "returned 0");
 		return 0;
 	}
-	if (e.exited && e.code == 0) {
+	if (!r->returned && e.exited && e.code == 0) {
 		snprintf(how, cap,
 			 "ended with exit(0) inside serve() instead of returning: only the "
 			 "helper processes serve forks may exit, never the process that called it");
@@ -1048,9 +1057,7 @@ GRADER_TEST(server_signal_while_waiting)
 	int lfd = sock_listen("unix:sig.sock");
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
-	signals_caught =
-	    mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(signals_caught != MAP_FAILED);
+	signals_caught = child_shared(sizeof(int));
 	pid_t srv = start_server_ex(lfd, 2, 0, 1);
 	close(lfd);
 	ck_assert(srv > 0);
@@ -1089,7 +1096,7 @@ GRADER_TEST(server_signal_while_waiting)
 			close(c[i]);
 	char how[300];
 	int rc = end_server(srv, 3.0, how, sizeof how);
-	munmap((void *)signals_caught, sizeof(int));
+	child_shared_free((void *)signals_caught, sizeof(int));
 	signals_caught = NULL;
 	unlink("sig.sock");
 	require_implemented(rc == 2, "serve");
