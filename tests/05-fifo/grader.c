@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -174,10 +173,8 @@ static size_t read_until(int fd, void *buf, size_t cap, double timeout)
 
 static void stop(pid_t pid)
 {
-	if (pid <= 0)
-		return;
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	if (pid > 0)
+		child_wait(pid, 0); /* kills it at once, and reaps it */
 }
 
 /* Has PID ended (without reaping it)? */
@@ -277,9 +274,7 @@ static void server_start(server_h *h, int max, bool gated)
 	memset(h, 0, sizeof *h);
 	int go[2], rep[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0);
-	fflush(NULL);
-	h->pid = fork();
-	ck_assert(h->pid >= 0);
+	h->pid = child_fork();
 	if (h->pid == 0) {
 		close(go[1]);
 		close(rep[0]);
@@ -504,9 +499,7 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 	}
 	int go[2], res[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
-	fflush(NULL);
-	f->client = fork();
-	ck_assert(f->client >= 0);
+	f->client = child_fork();
 	if (f->client == 0) {
 		close(go[1]);
 		close(res[0]);
@@ -755,30 +748,22 @@ static const char *alone_dir; /* NULL: svc_dir() */
 
 static void request_alone(void *arg)
 {
-	struct fifo_reply r;
-	int *out = arg;
-	out[2] = count_fds();
+	struct fifo_reply reply;
+	no_server_result *r = arg;
+	r->fds_before = count_fds();
 	errno = 0;
-	out[0] = fifo_request(alone_dir ? alone_dir : svc_dir(), FIFO_OP_UPPER, alone_text, &r);
-	out[1] = errno;
-	out[3] = count_fds();
+	r->rc = fifo_request(alone_dir ? alone_dir : svc_dir(), FIFO_OP_UPPER, alone_text, &reply);
+	r->err = errno;
+	r->fds_after = count_fds();
 }
 
-/* Runs fifo_request in a child with a 2 s deadline; results through a shared page. */
+/* Runs fifo_request in a child (the child kit) with a 2 s deadline. */
 static no_server_result request_without_server(void)
 {
-	no_server_result r = {0};
+	no_server_result r = {.rc = 1};
 	open_dir();
-	int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(shared != MAP_FAILED);
-	shared[0] = 1, shared[1] = 0;
-	child_end e = probe_in_child(request_alone, shared, 2.0);
+	child_end e = child_run(request_alone, &r, sizeof r, 2.0);
 	r.done = e.exited && e.code == 0;
-	r.rc = shared[0];
-	r.err = shared[1];
-	r.fds_before = shared[2];
-	r.fds_after = shared[3];
-	munmap(shared, 4096);
 	listing(r.left, sizeof r.left, FIFO_SERVER_NAME);
 	return r;
 }
@@ -1272,13 +1257,8 @@ static void open_nodir(void *arg)
 GRADER_TEST(server_open_fails_cleanly)
 {
 	open_dir();
-	open_nodir_result *nd = mmap(NULL, sizeof *nd, PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(nd != MAP_FAILED);
-	nd->rc = nd->long_rc = 1;
-	child_end e = probe_in_child(open_nodir, nd, 2.0);
-	open_nodir_result no_dir = *nd;
-	munmap(nd, sizeof *nd);
+	open_nodir_result no_dir = {.rc = 1, .long_rc = 1};
+	child_end e = child_run(open_nodir, &no_dir, sizeof no_dir, 2.0);
 	clear_dir();
 	errno = no_dir.err;
 	require_implemented(e.exited && no_dir.rc < 0, "fifo_server_open");
@@ -1353,10 +1333,8 @@ GRADER_TEST(many_clients)
 	int go[2], res[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
 	pid_t kids[NCLIENTS];
-	fflush(NULL);
 	for (int i = 0; i < NCLIENTS; i++) {
-		kids[i] = fork();
-		ck_assert(kids[i] >= 0);
+		kids[i] = child_fork();
 		if (kids[i] == 0) {
 			close(go[1]);
 			close(res[0]);
