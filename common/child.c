@@ -1,4 +1,4 @@
-/* child.c: the child-process kit: run a test's call in a forked child that reports back, wait with a deadline, collect output. */
+/* child.c: the child-process kit: run a call in a child that reports back, with a deadline. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
