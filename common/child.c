@@ -78,11 +78,6 @@ child_end child_wait(pid_t pid, double timeout)
 	return end_of(status);
 }
 
-child_end child_end_of(int status)
-{
-	return end_of(status);
-}
-
 void child_guard(void)
 {
 	/* Orphaned grandchildren are re-parented to us instead of to init, so that child_sweep()

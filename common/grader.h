@@ -143,13 +143,12 @@ void child_shared_free(void *p, size_t size);
 child_end child_run(void (*fn)(void *report), void *report, size_t size, double timeout);
 /* Forks a child that runs FN(ARG) and exits 0 when it returns, while the test goes on (to play
    the other side of the call); child_wait() then waits at most TIMEOUT s, killing it at the
-   deadline (timed_out). child_end_of() decodes a wait status. */
+   deadline (timed_out). */
 pid_t child_start(void (*fn)(void *arg), void *arg);
 /* fork() for a child written inline (pid 0: the child, which must end with _exit): flushes
    stdio first, and fails the test if fork fails. */
 pid_t child_fork(void);
 child_end child_wait(pid_t pid, double timeout);
-child_end child_end_of(int status);
 /* child_guard() makes the test a subreaper, so every process the student's code started stays
    below it; child_sweep() kills and reaps all of them (after a hang, before the verdict). */
 void child_guard(void);
