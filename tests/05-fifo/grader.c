@@ -266,12 +266,54 @@ static void ticks_stop(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* Set (in memory shared with the server child) right before it calls fifo_server_run. */
+static volatile int *server_running;
+/* The started, ungated server child that fake_request() lets settle first (0: none). */
+static pid_t settle_pid;
+
+/* The state letter of PID ('S' asleep in a call, 'R' running, 'Z' ended); 0 if it is gone. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Before a client opens server.fifo: gives the server child (at most 1 s) to get into
+   fifo_server_run and to its next read(), where a correct server sleeps (its own write end
+   keeps the FIFO open) and one that takes "no writer right now" for the end of the service has
+   already returned. Without it, whether such a server is still reading when the client comes
+   is luck, and so would be the verdict. */
+static void server_settle(void)
+{
+	double deadline = probe_now() + 1.0;
+	while (settle_pid > 0 && probe_now() < deadline) {
+		char st = proc_state(settle_pid);
+		if (st == 0 || st == 'Z' || st == 'X' || (*server_running && st == 'S'))
+			return;
+		usleep(1000);
+	}
+}
+
 /* Starts a server child: fifo_server_open, (wait for the go), fifo_server_run(MAX) unless
    MAX is NO_RUN, fifo_server_close. Returns once the open has returned (or 2 s have passed). */
 static void server_start(server_h *h, int max, bool gated)
 {
 	open_dir(); /* here, in the test's process: it becomes the subreaper */
 	memset(h, 0, sizeof *h);
+	if (!server_running)
+		server_running = child_shared(sizeof *server_running);
+	*server_running = 0;
+	settle_pid = 0;
 	int go[2], rep[2];
 	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0);
 	h->pid = child_fork();
@@ -298,6 +340,7 @@ static void server_start(server_h *h, int max, bool gated)
 		if (max != NO_RUN) {
 			if (server_with_signals)
 				ticks_start();
+			*server_running = 1;
 			r.run_rc = fifo_server_run(&srv, max);
 			r.run_err = errno;
 			ticks_stop();
@@ -323,6 +366,8 @@ static void server_start(server_h *h, int max, bool gated)
 	if (!gated) {
 		close(h->go);
 		h->go = -1;
+		if (h->opened && max != NO_RUN)
+			settle_pid = h->pid;
 	}
 }
 
@@ -336,6 +381,7 @@ static void server_release(server_h *h)
 /* Waits for the server child to finish (at most TIMEOUT s), then kills and reaps it. */
 static void server_finish(server_h *h, double timeout)
 {
+	settle_pid = 0;
 	server_release(h);
 	if (h->pid > 0 && h->opened) {
 		ssize_t n = probe_read_all(h->report, &h->res, sizeof h->res, timeout);
@@ -397,6 +443,7 @@ static int fake_request(long name, uint32_t op, const char *text, struct fifo_re
 	struct fifo_request req = {.pid = (int32_t)name, .op = op, .len = (uint32_t)strlen(text)};
 	memcpy(req.text, text, req.len);
 	ck_assert(mkfifo(mine, 0600) == 0);
+	server_settle();
 	int s = open(server, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (s < 0) {
 		snprintf(why, cap, "the client could not open %s for writing (%s): %s", FIFO_SERVER_NAME,
