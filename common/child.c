@@ -1,6 +1,7 @@
 /* child.c: the child-process kit: run a call in a child that reports back, with a deadline. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,6 +77,22 @@ child_end child_wait(pid_t pid, double timeout)
 		return e;
 	}
 	return end_of(status);
+}
+
+char child_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *rp = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	return rp && rp[1] == ' ' ? rp[2] : 0;
 }
 
 void child_guard(void)

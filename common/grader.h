@@ -149,6 +149,9 @@ pid_t child_start(void (*fn)(void *arg), void *arg);
    stdio first, and fails the test if fork fails. */
 pid_t child_fork(void);
 child_end child_wait(pid_t pid, double timeout);
+/* PID's state letter from /proc: 'S' asleep in a blocking call, 'R' running, 'Z' ended but not
+   reaped; 0 when it is gone. */
+char child_state(pid_t pid);
 /* child_guard() makes the test a subreaper, so every process the student's code started stays
    below it; child_sweep() kills and reaps all of them (after a hang, before the verdict). */
 void child_guard(void);

@@ -271,23 +271,6 @@ static volatile int *server_running;
 /* The started, ungated server child that fake_request() lets settle first (0: none). */
 static pid_t settle_pid;
 
-/* The state letter of PID ('S' asleep in a call, 'R' running, 'Z' ended); 0 if it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
-}
-
 /* Before a client opens server.fifo: gives the server child (at most 1 s) to get into
    fifo_server_run and to its next read(), where a correct server sleeps (its own write end
    keeps the FIFO open) and one that takes "no writer right now" for the end of the service has
@@ -297,7 +280,7 @@ static void server_settle(void)
 {
 	double deadline = probe_now() + 1.0;
 	while (settle_pid > 0 && probe_now() < deadline) {
-		char st = proc_state(settle_pid);
+		char st = child_state(settle_pid);
 		if (st == 0 || st == 'Z' || st == 'X' || (*server_running && st == 'S'))
 			return;
 		usleep(1000);

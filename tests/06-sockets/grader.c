@@ -856,31 +856,13 @@ GRADER_TEST(frame_bad_lengths)
 
 /* ---- the server ------------------------------------------------------------------------- */
 
-/* The state letter of PID's main thread ('S' sleeping in a call, 'R' running, 'Z', ...); 0 if gone.
- */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
-}
-
 /* Waits (at most TIMEOUT s) until PID sleeps in a blocking call; 0, or -1 when it ended or the
    deadline passed. */
 static int wait_asleep(pid_t pid, double timeout)
 {
 	double deadline = probe_now() + timeout;
 	for (;;) {
-		char st = proc_state(pid);
+		char st = child_state(pid);
 		if (st == 'S')
 			return 0;
 		if (st == 0 || st == 'Z' || st == 'X' || probe_now() > deadline)
@@ -1092,7 +1074,7 @@ GRADER_TEST(server_signal_while_waiting)
 		int seen = *signals_caught;
 		kill(srv, SIGUSR1);
 		double deadline = probe_now() + 3.0;
-		while (*signals_caught == seen && probe_now() < deadline && proc_state(srv) != 'Z')
+		while (*signals_caught == seen && probe_now() < deadline && child_state(srv) != 'Z')
 			usleep(1000);
 		delivered += *signals_caught > seen;
 		survived = wait_asleep(srv, 3.0) == 0;
