@@ -128,4 +128,36 @@ ssize_t probe_read_all(int fd, void *buf, size_t cap, double timeout);
 void probe_signal_storm(void (*handler)(int), long interval_us);
 void probe_signal_storm_stop(void);
 
+/*
+ * The child-process kit (child.c): run the student's call in a forked child that reports back.
+ * A crash, a hang or an exit() in the call then costs one check, and the test still says what
+ * happened. The child reports through memory it shares with the test, so what it wrote before
+ * it crashed or was killed at the deadline is still there to explain the verdict.
+ */
+/* Zeroed memory shared with every child forked after this call; fails the test if none. */
+void *child_shared(size_t size);
+void child_shared_free(void *p, size_t size);
+/* Runs FN(REPORT) in a forked child, which exits 0 when FN returns; waits at most TIMEOUT s,
+   then kills it. REPORT (SIZE bytes, set up by the caller, e.g. with "not returned" markers)
+   goes to the child and comes back with whatever FN had written, however it ended. */
+child_end child_run(void (*fn)(void *report), void *report, size_t size, double timeout);
+/* Forks a child that runs FN(ARG) and exits 0 when it returns, while the test goes on (to play
+   the other side of the call); child_wait() then waits at most TIMEOUT s, killing it at the
+   deadline (timed_out). */
+pid_t child_start(void (*fn)(void *arg), void *arg);
+/* fork() for a child written inline (pid 0: the child, which must end with _exit): flushes
+   stdio first, and fails the test if fork fails. */
+pid_t child_fork(void);
+child_end child_wait(pid_t pid, double timeout);
+/* PID's state letter from /proc: 'S' asleep in a blocking call, 'R' running, 'Z' ended but not
+   reaped; 0 when it is gone. */
+char child_state(pid_t pid);
+/* child_guard() makes the test a subreaper, so every process the student's code started stays
+   below it; child_sweep() kills and reaps all of them (after a hang, before the verdict). */
+void child_guard(void);
+void child_sweep(void);
+/* Collects a child's output: reads FD until EOF, CAP bytes or TIMEOUT s (*TIMED_OUT), and
+   keeps what arrived. */
+ssize_t child_collect(int fd, void *buf, size_t cap, double timeout, bool *timed_out);
+
 #endif

@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -187,30 +185,12 @@ static int descendants(pid_t root, pid_t *out, int max)
 	return 1 + probe_descendants(root, out + 1, max - 1);
 }
 
-static void sweep(void)
-{
-	pid_t v[256];
-	for (int round = 0; round < 100; round++) {
-		int n = descendants(getpid(), v, 256);
-		for (int i = 1; i < n; i++)
-			kill(v[i], SIGKILL);
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
-		if (n == 1 && waitpid(-1, NULL, WNOHANG) < 0)
-			return;
-		usleep(2000);
-	}
-}
-
 /* Forks the process that will call the student's code. Orphaned grandchildren come back to us,
-   so nothing survives the test. */
+   so child_sweep() leaves nothing behind. */
 static pid_t guard_fork(void)
 {
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	fflush(NULL);
-	pid_t pid = fork();
-	ck_assert_msg(pid >= 0, "fork failed: %s", strerror(errno));
-	return pid;
+	child_guard();
+	return child_fork();
 }
 
 /* One pipe end held by a process: for the diagnosis of a hang. */
@@ -322,7 +302,7 @@ static bool guard_wait(pid_t pid, int *status, double timeout, char *diag, size_
 	if (probe_wait(pid, status, timeout) == 0)
 		return true;
 	diagnose(pid, diag, cap);
-	sweep();
+	child_sweep();
 	return false;
 }
 
@@ -343,31 +323,6 @@ static const char *leftover_words(pid_t pid, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "a child was still running, and nobody waited for it");
 	return buf;
-}
-
-/* Reads until EOF, CAP bytes or the deadline; keeps what arrived. *TIMED_OUT tells which. */
-static ssize_t read_some(int fd, char *buf, size_t cap, double timeout, bool *timed_out)
-{
-	size_t have = 0;
-	*timed_out = false;
-	int left = (int)(timeout * 1000);
-	while (have < cap) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int r = poll(&pf, 1, 50);
-		if (r == 0 && (left -= 50) <= 0) {
-			*timed_out = true;
-			break;
-		}
-		if (r <= 0)
-			continue;
-		ssize_t n = read(fd, buf + have, cap - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
 }
 
 static int nonblocking(int fd)
@@ -458,13 +413,9 @@ static void capacity_no_fds(void *arg)
 
 GRADER_TEST(capacity_refused)
 {
-	long *nofd = mmap(NULL, 2 * sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			  -1, 0);
-	ck_assert(nofd != MAP_FAILED);
-	nofd[0] = 12345;
-	child_end e = probe_in_child(capacity_no_fds, nofd, 2.0);
+	long nofd[2] = {12345, 0};
+	child_end e = child_run(capacity_no_fds, nofd, sizeof nofd, 2.0);
 	long no_rc = nofd[0], no_err = nofd[1];
-	munmap(nofd, 2 * sizeof(long));
 	char how[160];
 	ck_assert_msg(!(no_rc < 0 && no_err == ENOSYS), "pipe_capacity() is not implemented yet.");
 	ck_assert_msg(e.exited && no_rc == -1 && no_err == EMFILE,
@@ -574,7 +525,7 @@ GRADER_TEST(write_all_eagain)
 	int status = 0;
 	char diag[2048];
 	bool ended = guard_wait(pid, &status, 3.0, diag, sizeof diag);
-	sweep();
+	child_sweep();
 	ck_assert_msg(r == N,
 		      "write_all() of 64 KiB into a full non-blocking pipe (4 KiB, drained slowly) "
 		      "returned %zd (%s). EAGAIN only means \"full right now\": poll() for POLLOUT, "
@@ -688,13 +639,8 @@ static void poll_eintr_child(void *arg)
 
 GRADER_TEST(poll_eintr)
 {
-	poll_eintr_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
-				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(rep != MAP_FAILED);
-	rep->rd = rep->wr = -2;
-	child_end e = probe_in_child(poll_eintr_child, rep, 2.0);
-	poll_eintr_report r = *rep;
-	munmap(rep, sizeof *rep);
+	poll_eintr_report r = {.rd = -2, .wr = -2};
+	child_end e = child_run(poll_eintr_child, &r, sizeof r, 2.0);
 	char how[160];
 	errno = r.rd_err;
 	require_implemented(r.rd < 0 && r.rd != -2, "read_full");
@@ -754,13 +700,8 @@ static void rw_errors_child(void *arg)
 
 GRADER_TEST(rw_errors)
 {
-	rw_errors_report *rep = mmap(NULL, sizeof *rep, PROT_READ | PROT_WRITE,
-				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(rep != MAP_FAILED);
-	rep->w = rep->r = rep->r10 = -2;
-	child_end e = probe_in_child(rw_errors_child, rep, 2.0);
-	rw_errors_report r = *rep;
-	munmap(rep, sizeof *rep);
+	rw_errors_report r = {.w = -2, .r = -2, .r10 = -2};
+	child_end e = child_run(rw_errors_child, &r, sizeof r, 2.0);
 	char how[160];
 	errno = r.w_err;
 	require_implemented(r.w == -1, "write_all");
@@ -834,10 +775,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 		     pipeline_report *rep, char *diag, size_t dcap)
 {
 	cloexec_all();
-	pipeline_report *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
-				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(shared != MAP_FAILED);
-	memset(shared, 0, sizeof *shared);
+	pipeline_report *shared = child_shared(sizeof *shared);
 	int o[2];
 	ck_assert(pipe2(o, O_CLOEXEC) == 0);
 	pid_t pid = guard_fork();
@@ -879,7 +817,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 	}
 	close(o[1]);
 	bool timed_out;
-	*outlen = read_some(o[0], out, cap, 2.0, &timed_out);
+	*outlen = child_collect(o[0], out, cap, 2.0, &timed_out);
 	int status;
 	bool ok;
 	if (timed_out) { /* explain while the processes are still stuck */
@@ -890,8 +828,8 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 	}
 	close(o[0]);
 	*rep = *shared;
-	munmap(shared, sizeof *shared);
-	sweep();
+	child_shared_free(shared, sizeof *shared);
+	child_sweep();
 	return ok;
 }
 
@@ -1074,8 +1012,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 {
 	cloexec_all();
 	size_t size = sizeof(filter_report) + job.cap + CANARY;
-	filter_report *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(r != MAP_FAILED);
+	filter_report *r = child_shared(size);
 	r->ret = -2;
 	memset(r->out + job.cap, 0xa5, CANARY);
 	pid_t pid = guard_fork();
@@ -1124,7 +1061,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 	int status;
 	bool ok = guard_wait(pid, &status, 2.0, diag, dcap);
 	filter_hung = !ok;
-	sweep();
+	child_sweep();
 	*rep = r;
 	if (ok && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		char how[160];
@@ -1143,7 +1080,7 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 
 static void unmap_report(filter_report *r, size_t cap)
 {
-	munmap(r, sizeof *r + cap + CANARY);
+	child_shared_free(r, sizeof *r + cap + CANARY);
 }
 
 /* The common checks: finished, implemented, no zombie, no SIGPIPE change. */

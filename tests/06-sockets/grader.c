@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -129,35 +128,38 @@ static void count_signal(int sig)
 		__atomic_fetch_add(signals_caught, 1, __ATOMIC_SEQ_CST);
 }
 
+/* end_server()'s verdicts besides 0 (returned 0), 2 (not implemented) and -1 (anything else). */
 enum {
+	SERVER_RETURNED_ERROR = 1,
 	SERVER_LEFT_CHILDREN = 3,
 	SERVER_LEFT_FDS = 4,
-	SERVER_RETURNED_0 = 5,
 	SERVER_FORK_RETURNED = 6,
 	SERVER_RETURNED_EAGAIN = 7
 };
 
+/* What the server child saw when serve() came back: shared with the test (the child kit), so
+   it is there however the child ended. */
+typedef struct {
+	bool returned;           /* serve() returned in the process that called it */
+	int rc, err;             /* its result and errno */
+	bool left_children;      /* ... while a process it had started was still there */
+	bool left_fds;           /* ... with more descriptors open than before */
+	bool returned_elsewhere; /* a process serve() forked came back from serve() */
+} server_report;
+
+static server_report *server_rep;
+
 /* When > 0, the server child makes serve()'s Nth fork() fail with EAGAIN. */
 static unsigned fork_fail_nth;
 
-/* Set when a process that serve() forked returned from serve() into its caller. */
-static volatile int *returned_elsewhere;
-
 /* Forks a child that runs serve(LFD, NCLIENTS) (with RLIMIT_NOFILE = NOFILE if > 0; with a
-   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and exits 5 when serve returned 0,
-   2 when it is not implemented, 1 otherwise; 3 when serve returned while a process it started
-   was still there (running or unreaped), 4 when it left a descriptor open. (0 means that serve
-   itself called exit(0).) */
+   SIGUSR1 handler installed WITHOUT SA_RESTART if SIGNALLED) and reports in server_rep. */
 static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 {
-	fflush(NULL);
-	if (!returned_elsewhere) {
-		returned_elsewhere = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
-					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		ck_assert(returned_elsewhere != MAP_FAILED);
-	}
-	*returned_elsewhere = 0;
-	pid_t pid = fork();
+	if (!server_rep)
+		server_rep = child_shared(sizeof *server_rep);
+	memset(server_rep, 0, sizeof *server_rep);
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		pid_t server = getpid();
 		if (signalled) {
@@ -173,19 +175,21 @@ static pid_t start_server_ex(int lfd, int nclients, int nofile, int signalled)
 		int rc = serve(lfd, nclients);
 		int e = errno;
 		if (getpid() != server) { /* a process serve forked came back here */
-			*returned_elsewhere = 1;
+			server_rep->returned_elsewhere = true;
 			_exit(0);
 		}
+		/* Not the runner's stray check: that one sees only processes still running when
+		   the test ends, by when these sessions have finished and been reaped by the
+		   namespace. serve() returning while a session runs (or is unreaped) breaks its
+		   own promise, which only this moment can see (serve-returns-early). */
 		pid_t left[64];
-		if (probe_descendants(getpid(), left, 64) > 0)
-			_exit(SERVER_LEFT_CHILDREN);
+		server_rep->left_children = probe_descendants(getpid(), left, 64) > 0;
 		int after[256], nafter = probe_fds(0, after, 256);
-		if (nafter > nbefore)
-			_exit(SERVER_LEFT_FDS);
-		_exit(rc == 0		? SERVER_RETURNED_0
-		      : e == ENOSYS	? 2
-		      : e == EAGAIN	? SERVER_RETURNED_EAGAIN
-					: 1);
+		server_rep->left_fds = nafter > nbefore;
+		server_rep->rc = rc;
+		server_rep->err = e;
+		server_rep->returned = true;
+		_exit(0);
 	}
 	return pid;
 }
@@ -198,27 +202,27 @@ static pid_t start_server(int lfd, int nclients, int nofile)
 /* Waits for the server child (killing it after TIMEOUT s) and describes how it ended. */
 static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 {
-	int status = 0;
-	if (probe_wait(pid, &status, timeout) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
+	child_end e = child_wait(pid, timeout);
+	if (e.timed_out) {
 		snprintf(how, cap, "was still running %.0f s after its last client left", timeout);
 		return -1;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+	const server_report *r = server_rep;
+	bool clean = r->returned && !r->left_children && !r->left_fds;
+	if (clean && r->rc != 0 && r->err == ENOSYS) {
 		snprintf(how, cap, "is not implemented yet");
 		errno = ENOSYS;
 		return 2;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 1) {
+	if (clean && r->rc != 0 && r->err != EAGAIN) {
 		snprintf(how, cap, "returned -1");
-		return 1;
+		return SERVER_RETURNED_ERROR;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_EAGAIN) {
+	if (clean && r->rc != 0) {
 		snprintf(how, cap, "returned -1 with errno EAGAIN");
 		return SERVER_RETURNED_EAGAIN;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_CHILDREN) {
+	if (r->returned && r->left_children) {
 		snprintf(
 		    how, cap,
 		    "returned while a process it had started was still running or not "
@@ -226,13 +230,13 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "and keep waiting when a signal interrupts the wait (EINTR)");
 		return SERVER_LEFT_CHILDREN;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_LEFT_FDS) {
+	if (r->returned && r->left_fds) {
 		snprintf(how, cap,
 			 "returned with more descriptors open than before it was called: every "
 			 "descriptor accept() gave it (and any other it opened) must be closed");
 		return SERVER_LEFT_FDS;
 	}
-	if (returned_elsewhere && *returned_elsewhere) {
+	if (r->returned_elsewhere) {
 		snprintf(
 		    how, cap,
 		    "forked a process that RETURNED from serve() into its caller, which then "
@@ -240,17 +244,17 @@ static int end_server(pid_t pid, double timeout, char *how, size_t cap)
 		    "session is over");
 		return SERVER_FORK_RETURNED;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == SERVER_RETURNED_0) {
+	if (r->returned && e.exited && e.code == 0) {
 		snprintf(how, cap, "returned 0");
 		return 0;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	if (!r->returned && e.exited && e.code == 0) {
 		snprintf(how, cap,
 			 "ended with exit(0) inside serve() instead of returning: only the "
 			 "helper processes serve forks may exit, never the process that called it");
 		return -1;
 	}
-	describe_status(status, how, cap);
+	describe_end(e, how, cap);
 	return -1;
 }
 
@@ -527,8 +531,7 @@ GRADER_TEST(send_blocks_when_full)
 {
 	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		close(sv[1]);
 		big_sender(&sv[0]);
@@ -578,8 +581,7 @@ GRADER_TEST(send_blocks_when_full)
    exits; the caller reaps it. */
 static pid_t raw_writer(int fd, int other, const void *buf, size_t n)
 {
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		close(other); /* the reader's end: when the reader closes it, we stop */
 		size_t done = 0;
@@ -664,8 +666,7 @@ GRADER_TEST(frame_exact_sizes)
 
 	/* 3. send_frame of exactly FRAME_MAX bytes: read the wire with our own code. */
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t snd = fork();
-	ck_assert(snd >= 0);
+	pid_t snd = child_fork();
 	if (snd == 0) {
 		close(sv[1]);
 		frame_max_sender(&sv[0]);
@@ -855,6 +856,30 @@ GRADER_TEST(frame_bad_lengths)
 
 /* ---- the server ------------------------------------------------------------------------- */
 
+/* Waits (at most TIMEOUT s) until PID sleeps in a blocking call; 0, or -1 when it ended or the
+   deadline passed. */
+static int wait_asleep(pid_t pid, double timeout)
+{
+	double deadline = probe_now() + timeout;
+	for (;;) {
+		char st = child_state(pid);
+		if (st == 'S')
+			return 0;
+		if (st == 0 || st == 'Z' || st == 'X' || probe_now() > deadline)
+			return -1;
+		usleep(1000);
+	}
+}
+
+/* Called before the clients hang up: gives the server child (at most 1 s) to get past its last
+   accept(), to where a correct serve() sleeps waiting for its sessions and one that does not
+   wait has already returned and seen them still running. Without it a loaded machine may run
+   the sessions to their end before such a serve() even returns: it would pass by luck. */
+static void server_settle(pid_t srv)
+{
+	wait_asleep(srv, 1.0);
+}
+
 static void echo_clients(const char *spec)
 {
 	int tcp = !strncmp(spec, "tcp:", 4);
@@ -893,6 +918,7 @@ static void echo_clients(const char *spec)
 					 n > 0 ? (int)n : 0, got, n > 0 ? "\"" : "");
 		}
 	}
+	server_settle(srv);
 	for (int i = 0; i < N; i++)
 		if (c[i] >= 0)
 			close(c[i]);
@@ -944,6 +970,7 @@ GRADER_TEST(server_slow_client)
 			: -1;
 	int timed_out = n < 0 && errno == ETIMEDOUT;
 	double waited = probe_now() - t0;
+	server_settle(srv);
 	if (a >= 0)
 		close(a); /* A hangs up in the middle of its frame */
 	if (b >= 0)
@@ -1017,47 +1044,12 @@ GRADER_TEST(server_closes_fds)
 		      CLIENTS, CLIENTS, how);
 }
 
-/* The state letter of PID's main thread ('S' sleeping in a call, 'R' running, 'Z', ...); 0 if gone.
- */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' ? rp[2] : 0;
-}
-
-/* Waits (at most TIMEOUT s) until PID sleeps in a blocking call; 0, or -1 when it ended or the
-   deadline passed. */
-static int wait_asleep(pid_t pid, double timeout)
-{
-	double deadline = probe_now() + timeout;
-	for (;;) {
-		char st = proc_state(pid);
-		if (st == 'S')
-			return 0;
-		if (st == 0 || st == 'Z' || st == 'X' || probe_now() > deadline)
-			return -1;
-		usleep(1000);
-	}
-}
-
 GRADER_TEST(server_signal_while_waiting)
 {
 	int lfd = sock_listen("unix:sig.sock");
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
-	signals_caught =
-	    mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(signals_caught != MAP_FAILED);
+	signals_caught = child_shared(sizeof(int));
 	pid_t srv = start_server_ex(lfd, 2, 0, 1);
 	close(lfd);
 	ck_assert(srv > 0);
@@ -1082,7 +1074,7 @@ GRADER_TEST(server_signal_while_waiting)
 		int seen = *signals_caught;
 		kill(srv, SIGUSR1);
 		double deadline = probe_now() + 3.0;
-		while (*signals_caught == seen && probe_now() < deadline && proc_state(srv) != 'Z')
+		while (*signals_caught == seen && probe_now() < deadline && child_state(srv) != 'Z')
 			usleep(1000);
 		delivered += *signals_caught > seen;
 		survived = wait_asleep(srv, 3.0) == 0;
@@ -1096,7 +1088,7 @@ GRADER_TEST(server_signal_while_waiting)
 			close(c[i]);
 	char how[300];
 	int rc = end_server(srv, 3.0, how, sizeof how);
-	munmap((void *)signals_caught, sizeof(int));
+	child_shared_free((void *)signals_caught, sizeof(int));
 	signals_caught = NULL;
 	unlink("sig.sock");
 	require_implemented(rc == 2, "serve");
@@ -1796,8 +1788,7 @@ enum {
 /* A client process: connects to PATH, sends HELLO as a frame, and exits with what it saw. */
 static pid_t start_client(const char *path, const char *hello)
 {
-	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = child_fork();
 	if (pid == 0) {
 		int c = unix_connect(path);
 		if (c < 0 || raw_send_frame(c, hello, (uint32_t)strlen(hello)) < 0)
@@ -1943,9 +1934,7 @@ GRADER_TEST(auth_bad_hello)
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
 	/* A client of the allowed uid whose hello is not a frame: its header announces 0 bytes. */
-	fflush(NULL);
-	pid_t client = fork();
-	ck_assert(client >= 0);
+	pid_t client = child_fork();
 	if (client == 0) {
 		int c = unix_connect("auth.sock");
 		if (c < 0 || send(c, "\0\0\0\0", 4, MSG_NOSIGNAL) != 4)

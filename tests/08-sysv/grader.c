@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -117,8 +116,7 @@ static size_t flip_reply(const void *req, size_t len, void *reply, size_t cap, v
  */
 static pid_t start_server(int q, int nreq, sv_handler fn)
 {
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
+	pid_t pid = child_fork();
 	if (pid)
 		return pid;
 	static struct sv_msg reqs[NCLIENTS];
@@ -146,13 +144,8 @@ static pid_t start_server(int q, int nreq, sv_handler fn)
 /* Ends the grader's server and says how it ended (0: it served everyone). */
 static int stop_server(pid_t pid)
 {
-	int status;
-	if (probe_wait(pid, &status, 0.5) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	child_end e = child_wait(pid, 0.5);
+	return e.exited ? e.code : -1;
 }
 
 static int make_queue(int n)
@@ -254,15 +247,11 @@ GRADER_TEST(call_concurrent_clients)
 		ssize_t n;
 		int err;
 		char reply[96];
-	} *res = mmap(NULL, sizeof(struct result) * NCLIENTS, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(res != MAP_FAILED);
-	memset(res, 0, sizeof(struct result) * NCLIENTS);
+	} *res = child_shared(sizeof(struct result) * NCLIENTS);
 	pid_t kids[NCLIENTS];
 	for (int i = 0; i < NCLIENTS; i++) {
 		res[i].n = -2; /* never returned */
-		kids[i] = fork();
-		ck_assert(kids[i] >= 0);
+		kids[i] = child_fork();
 		if (kids[i] == 0) {
 			char req[64];
 			int len = snprintf(req, sizeof req, "client %d", (int)getpid());
@@ -276,19 +265,13 @@ GRADER_TEST(call_concurrent_clients)
 	   there, then answers in reverse order. Only msgtyp = own pid picks the right one. */
 	pid_t server = start_server(q, NCLIENTS, echo_reply);
 	int hung = 0;
-	for (int i = 0; i < NCLIENTS; i++) {
-		int status;
-		if (probe_wait(kids[i], &status, 2.0) < 0) {
-			kill(kids[i], SIGKILL);
-			waitpid(kids[i], &status, 0);
-			hung++;
-		}
-	}
+	for (int i = 0; i < NCLIENTS; i++)
+		hung += child_wait(kids[i], 2.0).timed_out;
 	int how = stop_server(server);
 	msgctl(q, IPC_RMID, NULL);
 	struct result r[NCLIENTS];
 	memcpy(r, res, sizeof r);
-	munmap(res, sizeof(struct result) * NCLIENTS);
+	child_shared_free(res, sizeof(struct result) * NCLIENTS);
 	for (int i = 0; i < NCLIENTS; i++) {
 		errno = r[i].err;
 		require_implemented(r[i].n == -1, "sv_call");
@@ -403,14 +386,6 @@ static bool signals_reach(int n)
 	return true;
 }
 
-static int *shared_page(void)
-{
-	int *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(p != MAP_FAILED);
-	memset(p, 0, 4096);
-	return p;
-}
-
 /* Client under signals: exit 0 with the right reply, 1 EINTR, 2 another error, 3 wrong reply. */
 static void call_with_signals(void *arg)
 {
@@ -437,14 +412,8 @@ GRADER_TEST(call_survives_signals)
 	char filler[52];
 	memset(filler, 'f', sizeof filler);
 	ck_assert(put(q, DECOY_TYPE, DECOY_TYPE, filler, sizeof filler) == 0); /* 60 of 64 bytes */
-	shared_signals = shared_page();
-	fflush(NULL);
-	pid_t client = fork();
-	ck_assert(client >= 0);
-	if (client == 0) {
-		call_with_signals(&q);
-		_exit(99);
-	}
+	shared_signals = child_shared(4096);
+	pid_t client = child_start(call_with_signals, &q);
 	/* The grader's server: after 8 signals make room, after 8 more answer. */
 	static struct sv_msg m;
 	bool room = signals_reach(8) && take(q, DECOY_TYPE, &m) >= 0;
@@ -452,11 +421,11 @@ GRADER_TEST(call_survives_signals)
 	bool ok = got == 5 && signals_reach(__atomic_load_n(shared_signals, __ATOMIC_SEQ_CST) + 8);
 	if (ok)
 		ok = put(q, m.client, getpid(), "re:hello", 8) == 0;
-	int status;
-	bool hung = probe_finish(client, &status, 1.0) < 0;
+	child_end end = child_wait(client, 1.0);
+	bool hung = end.timed_out;
 	msgctl(q, IPC_RMID, NULL);
-	munmap((void *)shared_signals, 4096);
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	child_shared_free((void *)shared_signals, 4096);
+	int code = end.exited ? end.code : -1;
 	errno = ENOSYS;
 	require_implemented(code == 38, "sv_call");
 	ck_assert_msg(!(code == 1 && got < 0),
@@ -496,20 +465,14 @@ static void call_lost_queue(void *arg)
 GRADER_TEST(call_queue_removed)
 {
 	int q = make_queue(20);
-	fflush(NULL);
-	pid_t client = fork();
-	ck_assert(client >= 0);
-	if (client == 0) {
-		call_lost_queue(&q);
-		_exit(99);
-	}
+	pid_t client = child_start(call_lost_queue, &q);
 	/* Take the request, then remove the queue while the client waits for its reply. */
 	static struct sv_msg m;
 	ssize_t got = take_within(q, SV_REQUEST, &m, 2.0);
 	msgctl(q, IPC_RMID, NULL);
-	int status;
-	bool hung = probe_finish(client, &status, 1.5) < 0;
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	child_end end = child_wait(client, 1.5);
+	bool hung = end.timed_out;
+	int code = end.exited ? end.code : -1;
 	errno = ENOSYS;
 	require_implemented(code == 38, "sv_call");
 	ck_assert_msg(got >= 0 || hung, "The grader never received sv_call()'s request.");
@@ -540,27 +503,22 @@ GRADER_TEST(call_queue_removed)
 struct serve_job {
 	int q, n;
 	sv_handler fn;
-	int *rc, *err; /* in shared memory */
+	int rc, err; /* the report: rc stays -2 unless sv_serve returned */
 };
 
 static void serve_in_child(void *p)
 {
 	struct serve_job *j = p;
-	*j->rc = sv_serve(j->q, j->n, j->fn, NULL);
-	*j->err = errno;
+	j->rc = sv_serve(j->q, j->n, j->fn, NULL);
+	j->err = errno;
 }
 
 static child_end run_serve(int q, int n, sv_handler fn, int *rc, int *err)
 {
-	int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(shared != MAP_FAILED);
-	shared[0] = -2;
-	shared[1] = 0;
-	struct serve_job j = {q, n, fn, &shared[0], &shared[1]};
-	child_end e = probe_in_child(serve_in_child, &j, 2.0);
-	*rc = shared[0];
-	*err = shared[1];
-	munmap(shared, 4096);
+	struct serve_job j = {q, n, fn, -2, 0};
+	child_end e = child_run(serve_in_child, &j, sizeof j, 2.0);
+	*rc = j.rc;
+	*err = j.err;
 	return e;
 }
 
@@ -892,8 +850,7 @@ GRADER_TEST(sem_open_waits_for_init)
 	drop_key(key);
 	int id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600); /* created, not initialised yet */
 	ck_assert(id >= 0);
-	pid_t creator = fork();
-	ck_assert(creator >= 0);
+	pid_t creator = child_fork();
 	if (creator == 0) { /* a slow creator: initialises 300 ms later */
 		pause_ms(300);
 		struct sembuf up = {0, 1, 0};
@@ -902,8 +859,7 @@ GRADER_TEST(sem_open_waits_for_init)
 	int got = sv_sem_open(key);
 	int err = errno;
 	time_t ot = sem_otime(id);
-	int status;
-	probe_finish(creator, &status, 2.0);
+	child_wait(creator, 2.0);
 	int val = sem_value(id);
 	semctl(id, 0, IPC_RMID);
 	errno = err;
@@ -958,8 +914,7 @@ GRADER_TEST(sem_open_gives_up)
 	/* The creator removes the set instead of initialising it: fail at once, not at 1 s. */
 	id = semget(key, 1, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert(id >= 0);
-	pid_t remover = fork();
-	ck_assert(remover >= 0);
+	pid_t remover = child_fork();
 	if (remover == 0) {
 		pause_ms(100);
 		_exit(semctl(id, 0, IPC_RMID) == 0 ? 0 : 1);
@@ -969,8 +924,7 @@ GRADER_TEST(sem_open_gives_up)
 	int got = sv_sem_open(key);
 	int err = errno;
 	took = probe_now() - t0;
-	int status;
-	probe_finish(remover, &status, 2.0);
+	child_wait(remover, 2.0);
 	drop_key(key);
 	ck_assert_msg(got < 0 && (err == EIDRM || err == EINVAL),
 		      "The set sv_sem_open() was waiting on was removed after 100 ms; it %s%s (after "
@@ -1004,8 +958,7 @@ GRADER_TEST(lock_survives_killed_holder)
 	int id = grader_lock(11);
 	int p[2];
 	ck_assert(pipe(p) == 0);
-	pid_t holder = fork();
-	ck_assert(holder >= 0);
+	pid_t holder = child_fork();
 	if (holder == 0) {
 		close(p[0]);
 		hold_forever(id, p[1]);
@@ -1086,22 +1039,16 @@ GRADER_TEST(lock_survives_signals)
 	int id = grader_lock(21);
 	struct sembuf down = {0, -1, 0}, up = {0, 1, 0};
 	ck_assert(semop(id, &down, 1) == 0); /* the grader holds the lock */
-	shared_signals = shared_page();
-	fflush(NULL);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		lock_with_signals(&id);
-		_exit(99);
-	}
+	shared_signals = child_shared(4096);
+	pid_t pid = child_start(lock_with_signals, &id);
 	bool seen = signals_reach(12); /* it has been interrupted a dozen times while waiting */
 	semop(id, &up, 1);             /* now the lock is free */
-	int status;
-	bool hung = probe_finish(pid, &status, 1.0) < 0;
+	child_end end = child_wait(pid, 1.0);
+	bool hung = end.timed_out;
 	int val = sem_value(id);
 	semctl(id, 0, IPC_RMID);
-	munmap((void *)shared_signals, 4096);
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	child_shared_free((void *)shared_signals, 4096);
+	int code = end.exited ? end.code : -1;
 	errno = ENOSYS;
 	require_implemented(code == 38, "sv_lock");
 	ck_assert_msg(code != 1,
@@ -1198,24 +1145,16 @@ GRADER_TEST(counter_locked)
 	race_set(RACE_SLEEP); /* widen the gap between reading and writing the counter */
 	struct counter_job j = {shmid, semid};
 	pid_t kids[4];
-	for (int i = 0; i < 4; i++) {
-		kids[i] = fork();
-		ck_assert(kids[i] >= 0);
-		if (kids[i] == 0) {
-			add_500(&j);
-			_exit(0);
-		}
-	}
+	for (int i = 0; i < 4; i++)
+		kids[i] = child_start(add_500, &j);
 	int bad = 0, hung = 0, nosys = 0;
 	for (int i = 0; i < 4; i++) {
-		int status;
-		if (probe_wait(kids[i], &status, 3.0) < 0) {
-			kill(kids[i], SIGKILL);
-			waitpid(kids[i], &status, 0);
+		child_end e = child_wait(kids[i], 3.0);
+		if (e.timed_out) {
 			hung++;
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		} else if (!e.exited || e.code != 0) {
 			bad++;
-			nosys += WIFEXITED(status) && WEXITSTATUS(status) == 38;
+			nosys += e.exited && e.code == 38;
 		}
 	}
 	race_set(RACE_OFF);
