@@ -1024,6 +1024,8 @@ GRADER_TEST(server_closes_fds)
 			why = "got no answer within 2 s";
 		else if (n != 2)
 			why = "saw the connection close without an answer";
+		if (n == 2 && served == CLIENTS - 1)
+			server_settle(srv); /* the last session is still open: see server_settle */
 		if (c >= 0)
 			close(c);
 		if (n != 2)
