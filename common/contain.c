@@ -43,6 +43,7 @@ static bool root_private;    /* the runner could make "/" private in its mount n
 static bool drop_uid;        /* root without a fork limit: tests run as an unprivileged uid */
 static char description[1536];
 static char cgroup_dir[2048];
+static char cpu_cgroup_dir[2048]; /* cgroup v1: the run's own cpu group, or "" */
 static char run_dir[64];
 static pid_t inner_pid;
 static volatile sig_atomic_t got_signal;
@@ -213,6 +214,8 @@ static void find_own_cgroups(char *rel_v1, char *rel_v2, size_t cap)
 	fclose(f);
 }
 
+static void make_cpu_cgroup(const char *mount_v2, const char *rel_v2);
+
 /* Creates a pids cgroup next to ours (cgroup v1 or v2); returns 0 and fills cgroup_dir. */
 static int make_pids_cgroup(char *why, size_t cap)
 {
@@ -252,15 +255,82 @@ static int make_pids_cgroup(char *why, size_t cap)
 		cgroup_dir[0] = '\0';
 		return -1;
 	}
+	make_cpu_cgroup(mount_v2, rel_v2);
 	return 0;
+}
+
+/* Whether the comma-separated OPTS has the word W ("cpu" is not "cpuset"). */
+static bool has_option(const char *opts, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = opts; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, w, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* A run's processes share the CPU with other runs as one group, however many it forks: with
+ * several students graded at once, one student's fork bomb then slows only that student.
+ * cgroup v2 does it with the cpu controller on the pids group's parent; v1 needs a group in its
+ * cpu hierarchy. Best effort: without it, a run competes process by process, as before. */
+static void make_cpu_cgroup(const char *mount_v2, const char *rel_v2)
+{
+	char line[1024], mnt[512] = "", rel[512] = "/";
+	if (*mount_v2 && !strncmp(cgroup_dir, mount_v2, strlen(mount_v2))) {
+		char probe[1100];
+		snprintf(probe, sizeof probe, "%s%s/cgroup.subtree_control", mount_v2, rel_v2);
+		write_file(probe, "+cpu");
+		return;
+	}
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	while (f && fgets(line, sizeof line, f)) {
+		char m[512], fstype[64], opts[512];
+		char *dash = strstr(line, " - ");
+		if (dash && sscanf(line, "%*s %*s %*s %*s %511s", m) == 1 &&
+		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) == 2 &&
+		    !strcmp(fstype, "cgroup") && has_option(opts, "cpu"))
+			snprintf(mnt, sizeof mnt, "%s", m);
+	}
+	if (f)
+		fclose(f);
+	f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 && (*c2 = '\0', has_option(c1 + 1, "cpu")))
+			snprintf(rel, sizeof rel, "%s", c2 + 1);
+	}
+	if (f)
+		fclose(f);
+	if (!*mnt)
+		return;
+	char parent[1100];
+	snprintf(parent, sizeof parent, "%s%s", mnt, strcmp(rel, "/") ? rel : "");
+	remove_stale_cgroups(parent);
+	snprintf(cpu_cgroup_dir, sizeof cpu_cgroup_dir, "%s/ipclab-%d", parent, (int)getpid());
+	if (mkdir(cpu_cgroup_dir, 0755) < 0)
+		cpu_cgroup_dir[0] = '\0';
 }
 
 static int join_cgroup(pid_t pid)
 {
 	char path[2200], value[32];
-	snprintf(path, sizeof path, "%s/cgroup.procs", cgroup_dir);
 	snprintf(value, sizeof value, "%d", (int)pid);
+	if (*cpu_cgroup_dir) {
+		snprintf(path, sizeof path, "%s/cgroup.procs", cpu_cgroup_dir);
+		write_file(path, value);
+	}
+	snprintf(path, sizeof path, "%s/cgroup.procs", cgroup_dir);
 	return write_file(path, value);
+}
+
+static void remove_cgroups(void)
+{
+	if (*cgroup_dir)
+		empty_and_remove_cgroup(cgroup_dir);
+	if (*cpu_cgroup_dir)
+		empty_and_remove_cgroup(cpu_cgroup_dir);
+	cgroup_dir[0] = cpu_cgroup_dir[0] = '\0';
 }
 
 /* Counts the processes that belong to UID (RLIMIT_NPROC counts them all). */
@@ -390,8 +460,7 @@ static void supervise(void)
 		;
 	inner_pid = 0;
 	sweep_descendants(); /* orphans of a runner that died are ours: we are a subreaper too */
-	if (*cgroup_dir)
-		empty_and_remove_cgroup(cgroup_dir);
+	remove_cgroups();
 	remove_tree(run_dir);
 	if (got_signal) {
 		signal(got_signal, SIG_DFL);
@@ -502,7 +571,10 @@ static void limit_forks(bool root, char *limit, size_t cap)
 		else
 			snprintf(limit, cap, "no fork limit available");
 	} else if (make_pids_cgroup(cg_why, sizeof cg_why) == 0) {
-		snprintf(limit, cap, "at most %d processes (pids cgroup)", FORK_LIMIT);
+		snprintf(limit, cap, "at most %d processes (pids cgroup)%s", FORK_LIMIT,
+			 *cpu_cgroup_dir
+			     ? ", the CPU shared with other runs as one group (cpu cgroup)"
+			     : "");
 	} else if (reachable_by_others(grader_exe())) {
 		drop_uid = true;
 		snprintf(limit, cap,
@@ -556,10 +628,8 @@ static void start_as_subreaper(void)
 	if (pid > 0) {
 		close(sync[0]);
 		inner_pid = pid;
-		if (*cgroup_dir && join_cgroup(pid) < 0) {
-			empty_and_remove_cgroup(cgroup_dir);
-			cgroup_dir[0] = '\0';
-		}
+		if (*cgroup_dir && join_cgroup(pid) < 0)
+			remove_cgroups();
 		if (write(sync[1], "g", 1) != 1)
 			raw_kill(pid, SIGKILL);
 		close(sync[1]);
