@@ -60,6 +60,8 @@ scaffold() {
     fill "buggy/$(basename "$p")" "tests/$lab/buggy/$(basename "$p" .in)"
   done
   # Long names move line breaks: format what no patch applies to (the solution is kept short).
+  # As root a missing clang-format is installed first (lint needs it next, in a fresh root too).
+  "$ROOT/common/deps.sh" clang-format=clang-format >/dev/null 2>&1 || true
   if command -v clang-format >/dev/null; then
     (cd "$stage" && clang-format -i --style="file:$ROOT/.clang-format" "labs/$lab"/*.[ch] "tests/$lab/grader.c") ||
       die "clang-format failed on the new files"
