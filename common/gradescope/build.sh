@@ -51,7 +51,7 @@ with zipfile.ZipFile(part, "w") as z:
     z.writestr(info, "# gradescope.conf: what this upload grades (written by make gradescope).\n"
                f"LABS='{' '.join(labs)}'\nVISIBILITY={vis}\n")
     add(z, os.path.join(root, "ipclab"), "ipclab")
-    tree(z, "common")
+    tree(z, "common", skip=("templates",))  # make new-lab's templates (with their buggy/) are not for grading
     for lab in labs:
         for part_dir in ("labs", "tests", "solutions"):
             tree(z, os.path.join(part_dir, lab), skip=("buggy",))
