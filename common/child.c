@@ -57,18 +57,6 @@ pid_t child_start(void (*fn)(void *arg), void *arg)
 	return pid;
 }
 
-static child_end end_of(int status)
-{
-	child_end e = {false, 0, 0, false};
-	if (WIFEXITED(status)) {
-		e.exited = true;
-		e.code = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
-		e.sig = WTERMSIG(status);
-	}
-	return e;
-}
-
 child_end child_wait(pid_t pid, double timeout)
 {
 	int status = 0;
@@ -76,7 +64,7 @@ child_end child_wait(pid_t pid, double timeout)
 		child_end e = {false, 0, 0, true};
 		return e;
 	}
-	return end_of(status);
+	return child_end_of(status);
 }
 
 char child_state(pid_t pid)

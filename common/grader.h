@@ -113,6 +113,8 @@ typedef struct {
 } child_end;
 /* Runs FN(ARG) in a forked child, which exits 0 when FN returns; waits at most TIMEOUT s. */
 child_end probe_in_child(void (*fn)(void *), void *arg, double timeout);
+/* A wait status as a child_end (exited and its code, or the signal that killed it). */
+child_end child_end_of(int status);
 /* waitpid with a deadline: 0 when reaped (status in *STATUS), -1 with errno (ETIMEDOUT). */
 int probe_wait(pid_t pid, int *status, double timeout);
 /* Like probe_wait, but a child still running at the deadline is killed (SIGKILL) and reaped.

@@ -272,6 +272,12 @@ child_end probe_in_child(void (*fn)(void *), void *arg, double timeout)
 		e.timed_out = true;
 		return e;
 	}
+	return child_end_of(status);
+}
+
+child_end child_end_of(int status)
+{
+	child_end e = {false, 0, 0, false};
 	if (WIFEXITED(status)) {
 		e.exited = true;
 		e.code = WEXITSTATUS(status);
