@@ -168,10 +168,22 @@ grade_on_hosts() {
     RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-400%}" --workdir ... --transferfile {} --return {//} --cleanup \
       --joblog "$OUT/hosts.joblog" "$cmd")
   for i in "${TODO[@]}"; do
-    rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) || rc=3
+    rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) ||
+      { rc=3; nothing_back "${STUDENTS[$i]}"; }
     [ -f "$OUT/students/${STUDENTS[$i]}/report.sum" ] || [ "$rc" -gt 1 ] || rc=3
     record "$i" "$rc"
   done
+}
+
+nothing_back() { # NAME: the student's log says that no result came back, and what the joblog knows
+  local log=$OUT/students/$1/log.txt
+  [ -s "$log" ] && return
+  {
+    echo "ipclab: nothing came back from the host that graded $1 (no status, no report)."
+    echo "Its line in $(display "$OUT/hosts.joblog") (Host, Exitval, Signal):"
+    awk -F'\t' -v s="$1/" 'index($0, s) {print "  " $2 ", exit " $7 ", signal " $8}' "$OUT/hosts.joblog" 2>/dev/null
+    echo "Check that the host has the repository at ${HOSTS_ROOT:-$ROOT}, and try: ${IPCLAB_SSH:-ssh} HOST true"
+  } >"$log"
 }
 
 if [ -n "${HOSTS:-}" ]; then

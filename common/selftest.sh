@@ -18,6 +18,8 @@ section() { printf '\n== %s ==\n' "$*"; }
 
 # Everything the self-test will need, asked for at once: one install line for a new machine.
 needs=(cc=gcc file:/usr/include/stdio.h=libc6-dev make=make pkg-config=pkg-config pc:check=check patch=patch)
+# The student's loop (s) drives make watch in tmux, watches with inotifywait and traces with strace.
+needs+=(tmux=tmux inotifywait=inotify-tools strace=strace)
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   needs+=(pandoc=pandoc dot=graphviz node=nodejs npm=npm chromium=chromium pdfinfo=poppler-utils
     file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
@@ -387,7 +389,7 @@ if [ -z "${LAB:-}" ]; then
     left_over=$(find "$C/hosts-home" -mindepth 2 2>/dev/null | head -n 3)
     if [ $rc -le 1 ] && cmp -s "$C/seq/grades.csv" "$C/hosts/grades.csv" && [ -z "$left_over" ]; then
       ok "HOSTS=h1,h2 (GNU parallel, loopback): the same grades.csv ($spread students; $(awk -v a="$t0" -v b="$t3" 'BEGIN{printf "%.0f", b - a}') s vs $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", b - a}') s locally), nothing left on the hosts"
-    else bad "HOSTS=h1,h2: status $rc, left on the hosts: ${left_over:-nothing}; diff $C/seq/grades.csv $C/hosts/grades.csv"; fi
+    else bad "HOSTS=h1,h2: status $rc, left on the hosts: ${left_over:-nothing}; first difference: $(diff "$C/seq/grades.csv" "$C/hosts/grades.csv" 2>&1 | sed -n 2p); see $C/hosts.log"; fi
   fi
   # Interrupt a run once two students are done, then run it again: it resumes.
   env --default-signal=INT SUBMISSIONS="$C/in" LAB=$K_LABS CLASS_OUT="$C/res" JOBS=2 "$IPCLAB" check >"$C/res-1.log" 2>&1 &
