@@ -141,33 +141,33 @@ static void classify(int rtype, const char *msg, const lab_test *meta, test_resu
 	int sig;
 	int code;
 	if (rtype == CK_PASS && shared->completed) {
-		r->status = "pass";
+		r->status = TEST_PASS;
 		r->points = meta->points;
 		r->message = NULL;
 		return;
 	}
 	r->points = 0;
 	if (rtype == CK_PASS) {
-		r->status = "error";
+		r->status = TEST_ERROR;
 		r->message = "The test process ended before the grader finished checking: your code "
 			     "called exit() (or _exit) in the process that called it. A library function "
 			     "must return to its caller; only a child you forked may exit.";
 		return;
 	}
 	if (rtype == CK_FAILURE) {
-		r->status = "fail";
+		r->status = TEST_FAIL;
 		r->message = strdup(msg ? msg : "");
 		return;
 	}
 	if (msg && strstr(msg, "timeout")) {
-		r->status = "timeout";
+		r->status = TEST_TIMEOUT;
 		snprintf(text, sizeof text,
 			 "Timed out after %g s: your code blocked forever or looped without end "
 			 "(every process of the test was killed).",
 			 meta->timeout * timeout_scale());
 	} else if (msg && sscanf(msg, "Received signal %d", &sig) == 1) {
 		char what[200];
-		r->status = "error";
+		r->status = TEST_ERROR;
 		describe_status(sig & 0x7f, what, sizeof what); /* a raw signal number is a wait status */
 		if ((sig & 0x7f) == SIGXFSZ)
 			snprintf(text, sizeof text,
@@ -177,13 +177,13 @@ static void classify(int rtype, const char *msg, const lab_test *meta, test_resu
 		else
 			snprintf(text, sizeof text, "The test process crashed: it %s.", what);
 	} else if (msg && sscanf(msg, "Early exit with return value %d", &code) == 1) {
-		r->status = "error";
+		r->status = TEST_ERROR;
 		snprintf(text, sizeof text,
 			 "The test process exited with status %d in the middle of the test: your code "
 			 "called exit() where it should have returned an error to its caller.%s",
 			 code, code == 66 ? " (66 is ThreadSanitizer's exit status: read its report below.)" : "");
 	} else {
-		r->status = "error";
+		r->status = TEST_ERROR;
 		snprintf(text, sizeof text, "%s", msg ? msg : "the test did not complete");
 	}
 	r->message = strdup(text);
@@ -219,7 +219,7 @@ static SRunner *check_runner(const registered_test *t, const lab_test *meta, TTe
 /* A test that passed but left processes running (NSTRAYS, named in STRAYS) fails after all. */
 static void fail_on_strays(int nstrays, const char *strays, test_result *r)
 {
-	if (!nstrays || strcmp(r->status, "pass"))
+	if (!nstrays || r->status != TEST_PASS)
 		return;
 	char text[1200];
 	snprintf(text, sizeof text,
@@ -228,7 +228,7 @@ static void fail_on_strays(int nstrays, const char *strays, test_result *r)
 		 "(waitpid), and a process that detaches (setsid, double fork) outlives its caller "
 		 "and is never cleaned up. The grader killed them.",
 		 nstrays, strays);
-	r->status = "fail";
+	r->status = TEST_FAIL;
 	r->points = 0;
 	r->message = strdup(text);
 }
@@ -257,7 +257,7 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 
 	r->meta = meta;
 	if (srunner_ntests_run(sr) != 1) {
-		r->status = "error";
+		r->status = TEST_ERROR;
 		r->points = 0;
 		r->message = "internal error: Check ran no test";
 	} else {
@@ -393,11 +393,11 @@ static void run_all(const lab_conf *conf, const char *only, const char *rundir,
 		const lab_test *meta = &conf->tests[i];
 		test_result *r = &results[i];
 		if (only && strcmp(only, meta->name)) {
-			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
+			*r = (test_result){meta, TEST_SKIPPED, 0, NULL, NULL, 0};
 			continue;
 		}
 		if (skipped_under_sanitizer(meta)) {
-			*r = (test_result){meta, "skipped", 0, NULL, NULL, 0};
+			*r = (test_result){meta, TEST_SKIPPED, 0, NULL, NULL, 0};
 			size_t used = strlen(unsanitized);
 			snprintf(unsanitized + used, unsanitized_cap - used, "%s%s (%s)",
 				 used ? "; " : "", meta->name, strchr(meta->skip_under, ' ') + 1);
@@ -421,14 +421,14 @@ static int report_run(const options *o, const lab_conf *conf, const test_result 
 	shown = *conf;
 	shown.ntests = 0;
 	for (int i = 0; i < conf->ntests; i++)
-		if (strcmp(results[i].status, "skipped")) {
+		if (results[i].status != TEST_SKIPPED) {
 			shown.tests[shown.ntests] = conf->tests[i];
 			shown_results[shown.ntests] = results[i];
 			shown_results[shown.ntests].meta = &shown.tests[shown.ntests];
 			shown.ntests++;
 		}
 	char *warn_text = o->warnings ? slurp(o->warnings, 3000) : NULL;
-	lab_result lr = {o->lab,       &shown,	     o->dir ? o->dir : o->lab,		 "graded",
+	lab_result lr = {o->lab,       &shown,	     o->dir ? o->dir : o->lab,		 LAB_GRADED,
 			 warn_text,    sandbox_text, o->rerun ? o->rerun : "make check", elapsed,
 			 shown.ntests, shown_results};
 	report_print(stdout, &lr);

@@ -191,36 +191,12 @@ display_path() {
 }
 
 # --- merging --------------------------------------------------------------------------------
-# merge OUTDIR JSON: one report from the per-lab fragments; prints the summary; sets TOTAL/MAX.
+# merge OUTDIR JSON: report.c joins the per-lab parts and prints the summary; sets TOTAL/MAX.
 merge() {
-  local outdir=$1 json=$2 base=${2%.json} lab score max status elapsed first=1
-  TOTAL=0 MAX=0
+  local outdir=$1 json=$2
   mkdir -p "$(dirname "$json")"
-  echo
-  echo "== Summary =="
-  for lab in "${LABS[@]}"; do
-    read -r _ _ score max status elapsed <"$outdir/$lab.sum" || internal "no result for $lab"
-    TOTAL=$((TOTAL + score)) MAX=$((MAX + max))
-    printf '  %-24s %3d/%-3d  %-14s %6.2f s\n' "$lab" "$score" "$max" "$status" "$elapsed"
-  done
-  printf '  %-24s %3d/%-3d\n' "total" "$TOTAL" "$MAX"
-  {
-    printf '{"score":%d,"max":%d,"labs":[' "$TOTAL" "$MAX"
-    for lab in "${LABS[@]}"; do
-      [ -n "$first" ] || printf ','
-      first=
-      cat "$outdir/$lab.json"
-    done
-    printf ']}\n'
-  } >"$json"
-  cat "$outdir"/*.tap | awk '/^(ok|not ok) /{n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ")} {print} END{print "1.." n}' >"$base.tap"
-  {
-    echo '<?xml version="1.0" encoding="UTF-8"?>'
-    echo "<testsuites name=\"ipclab\">"
-    for lab in "${LABS[@]}"; do cat "$outdir/$lab.xml"; done
-    echo "</testsuites>"
-  } >"$base.xml"
-  for lab in "${LABS[@]}"; do cat "$outdir/$lab.sum"; done >"$base.sum"
+  labtool merge "$outdir" "$json" "${LABS[@]}" || internal "the report could not be written to $(display_path "$json")"
+  read -r TOTAL MAX < <(awk '$1 == "lab" {s += $3; m += $4} END {print s + 0, m + 0}' "${json%.json}.sum")
   echo "  report: $(display_path "$json") (also .tap, .xml, and .sum for scripts)"
 }
 

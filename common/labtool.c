@@ -262,12 +262,15 @@ int main(int argc, char **argv)
 			"usage: labtool get CONF KEY | tests CONF | check CONF | lint CONF\n"
 			"       labtool ungraded CONF LAB STATUS DETAIL_FILE OUTDIR DIR RERUN\n"
 			"       labtool hint CONF LAB STATEDIR TEST [LEVEL]\n"
+			"       labtool merge OUTDIR REPORT_JSON LAB...\n"
 			"       labtool progress-update PROGRESS_JSON SUMFILE\n"
 			"       labtool progress PROGRESS_JSON CONF...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "progress-update") && argc == 4)
 		return progress_update(argv[2], argv[3]);
+	if (!strcmp(argv[1], "merge") && argc >= 4)
+		return report_merge(argv[2], argc - 4, argv + 4, argv[3]) < 0 ? 3 : 0;
 	if (!strcmp(argv[1], "progress"))
 		return progress_print(argv[2], argc - 3, argv + 3);
 	if (labconf_load(argv[2], &conf, err, sizeof err) < 0) {
@@ -308,7 +311,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "ungraded") && argc == 9) {
-		lab_result r = {argv[3], &conf, argv[7], argv[4], slurp(argv[5]), NULL, argv[8], 0, 0, NULL};
+		int status = lab_status_parse(argv[4]);
+		if (status < 0 || status == LAB_GRADED) {
+			fprintf(stderr, "labtool: '%s' is not a status of an ungraded lab\n",
+				argv[4]);
+			return 2;
+		}
+		lab_result r = {.lab = argv[3],
+				.conf = &conf,
+				.dir = argv[7],
+				.status = status,
+				.detail = slurp(argv[5]),
+				.rerun = argv[8]};
 		report_print(stdout, &r);
 		return report_save(argv[6], &r) < 0 ? 3 : 0;
 	}

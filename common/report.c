@@ -35,6 +35,27 @@ static const char *paint(FILE *out, const char *code)
 	return use_colour(out) ? code : "";
 }
 
+static const char *const test_names[] = {"pass", "fail", "error", "timeout", "skipped"};
+static const char *const lab_names[] = {"graded", "compile-error", "not-submitted"};
+
+const char *test_status_name(test_status s)
+{
+	return s < sizeof test_names / sizeof *test_names ? test_names[s] : "error";
+}
+
+const char *lab_status_name(lab_status s)
+{
+	return s < sizeof lab_names / sizeof *lab_names ? lab_names[s] : "graded";
+}
+
+int lab_status_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof lab_names / sizeof *lab_names; i++)
+		if (!strcmp(name, lab_names[i]))
+			return (int)i;
+	return -1;
+}
+
 int report_score(const lab_result *r)
 {
 	int s = 0;
@@ -85,9 +106,9 @@ void report_print(FILE *out, const lab_result *r)
 		   *green = paint(out, "\033[32m"), *yellow = paint(out, "\033[33m"),
 		   *off = paint(out, "\033[0m");
 	fprintf(out, "\n%s== Lab %.2s: %s ==%s  (%s)\n", bold, r->lab, r->conf->title, off, r->dir);
-	if (!strcmp(r->status, "not-submitted")) {
+	if (r->status == LAB_NOT_SUBMITTED) {
 		fprintf(out, "  %sNOT SUBMITTED%s  %s\n", yellow, off, r->detail ? r->detail : "");
-	} else if (!strcmp(r->status, "compile-error")) {
+	} else if (r->status == LAB_COMPILE_ERROR) {
 		fprintf(out, "  %sDOES NOT COMPILE%s: every test scores 0. The compiler said:\n", red, off);
 		print_block(out, "    | ", r->detail ? r->detail : "", 40);
 		fprintf(out, "  Fix the first error first; later ones often follow from it.\n");
@@ -100,10 +121,11 @@ void report_print(FILE *out, const lab_result *r)
 		}
 		for (int i = 0; i < r->ntests; i++) {
 			const test_result *t = &r->tests[i];
-			int pass = !strcmp(t->status, "pass");
-			const char *word = pass ? "PASS" : !strcmp(t->status, "fail") ? "FAIL"
-						 : !strcmp(t->status, "timeout")	 ? "TIME"
-											 : "CRASH";
+			/* The word a student sees for each test_status. */
+			static const char *const words[] = {"PASS", "FAIL", "CRASH", "TIME",
+							    "SKIP"};
+			int pass = t->status == TEST_PASS;
+			const char *word = words[t->status];
 			fprintf(out, "  %s%-5s%s %2d/%-2d  %-24s %s\n", pass ? green : red, word, off,
 				t->points, t->meta->points, t->meta->name, t->meta->title);
 			if (pass)
@@ -199,8 +221,8 @@ static void xml_str(FILE *f, const char *s)
 static const char *test_message(const lab_result *r, const test_result *t)
 {
 	if (!r->tests)
-		return !strcmp(r->status, "compile-error") ? "the lab does not compile"
-							    : "the lab was not submitted";
+		return r->status == LAB_COMPILE_ERROR ? "the lab does not compile"
+						      : "the lab was not submitted";
 	return t->message ? t->message : "";
 }
 
@@ -221,13 +243,15 @@ int report_save(const char *outdir, const lab_result *r)
 	if (!json || !tap || !xml || !sum)
 		return -1;
 	int score = report_score(r), max = labconf_max(r->conf), failures = 0;
-	fprintf(sum, "lab %s %d %d %s %.3f\n", r->lab, score, max, r->status, r->elapsed);
+	const char *lab_status = lab_status_name(r->status);
+	fprintf(sum, "lab %s %d %d %s %.3f\n", r->lab, score, max, lab_status, r->elapsed);
 	fputs("{\"lab\":", json);
 	json_str(json, r->lab);
 	fputs(",\"title\":", json);
 	json_str(json, r->conf->title);
-	fprintf(json, ",\"score\":%d,\"max\":%d,\"status\":\"%s\",\"elapsed\":%.3f,\"sandbox\":", score,
-		max, r->status, r->elapsed);
+	fprintf(json,
+		",\"score\":%d,\"max\":%d,\"status\":\"%s\",\"elapsed\":%.3f,\"sandbox\":", score,
+		max, lab_status, r->elapsed);
 	json_str(json, r->sandbox);
 	fputs(",\"detail\":", json);
 	json_str(json, r->detail);
@@ -235,17 +259,18 @@ int report_save(const char *outdir, const lab_result *r)
 	for (int i = 0; i < r->conf->ntests; i++) {
 		const lab_test *m = &r->conf->tests[i];
 		const test_result *t = r->tests ? &r->tests[i] : NULL;
-		const char *status = t ? t->status : "error";
+		int pass = t && t->status == TEST_PASS;
+		const char *status = test_status_name(t ? t->status : TEST_ERROR);
 		const char *msg = test_message(r, t);
 		int pts = t ? t->points : 0;
-		failures += strcmp(status, "pass") != 0;
+		failures += !pass;
 		fprintf(json, "%s{\"name\":", i ? "," : "");
 		json_str(json, m->name);
 		fputs(",\"title\":", json);
 		json_str(json, m->title);
 		fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", pts, m->points,
 			status);
-		json_str(json, strcmp(status, "pass") ? msg : "");
+		json_str(json, pass ? "" : msg);
 		/* "hint" is level 1 (as before levels); "hints" the levels the student has seen. */
 		fputs(",\"hint\":", json);
 		json_str(json, m->hints[0]);
@@ -256,15 +281,15 @@ int report_save(const char *outdir, const lab_result *r)
 			json_str(json, m->hints[lv]);
 		}
 		fputs("],\"output\":", json);
-		json_str(json, t && strcmp(status, "pass") ? t->output : "");
+		json_str(json, t && !pass ? t->output : "");
 		fputs("}", json);
 
 		fprintf(sum, "test %s %s %d %d\n", m->name, status, pts, m->points);
 
 		/* TAP numbers are assigned when the labs are merged. */
-		fprintf(tap, "%s - %s: %s (%d/%d)\n", strcmp(status, "pass") ? "not ok" : "ok", r->lab,
-			m->name, pts, m->points);
-		if (strcmp(status, "pass")) {
+		fprintf(tap, "%s - %s: %s (%d/%d)\n", pass ? "ok" : "not ok", r->lab, m->name, pts,
+			m->points);
+		if (!pass) {
 			fprintf(tap, "  ---\n  status: %s\n  message: ", status);
 			json_str(tap, msg); /* a JSON string is valid YAML */
 			fprintf(tap, "\n  rerun: \"%s TEST=%s\"\n  ...\n", r->rerun, m->name);
@@ -278,8 +303,9 @@ int report_save(const char *outdir, const lab_result *r)
 		const test_result *t = r->tests ? &r->tests[i] : NULL;
 		fprintf(xml, "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">", r->lab,
 			r->conf->tests[i].name, t ? t->seconds : 0.0);
-		if (!t || strcmp(t->status, "pass")) {
-			fprintf(xml, "<failure type=\"%s\" message=\"", t ? t->status : r->status);
+		if (!t || t->status != TEST_PASS) {
+			fprintf(xml, "<failure type=\"%s\" message=\"",
+				t ? test_status_name(t->status) : lab_status);
 			xml_str(xml, test_message(r, t));
 			fputs("\">", xml);
 			xml_str(xml, r->conf->tests[i].hints[0]);
@@ -294,6 +320,116 @@ int report_save(const char *outdir, const lab_result *r)
 	}
 	fputs("  </testsuite>\n", xml);
 	int bad = ferror(json) | ferror(tap) | ferror(xml) | ferror(sum);
+	bad |= fclose(json) | fclose(tap) | fclose(xml) | fclose(sum);
+	return bad ? -1 : 0;
+}
+
+/* Copies the file at PATH to OUT; -1 when it cannot be read. */
+static int append_file(FILE *out, const char *path)
+{
+	FILE *in = fopen(path, "r");
+	if (!in)
+		return -1;
+	char buf[8192];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	return 0;
+}
+
+/* One lab's part: OUTDIR/LAB.EXT */
+static const char *part(char *buf, size_t cap, const char *outdir, const char *lab, const char *ext)
+{
+	snprintf(buf, cap, "%s/%s.%s", outdir, lab, ext);
+	return buf;
+}
+
+/* The TAP parts hold "ok - ..." lines; here they are numbered across the labs. */
+static int merge_tap(FILE *tap, const char *outdir, int nlabs, char *const labs[])
+{
+	char path[4096], line[8192];
+	int n = 0;
+	for (int i = 0; i < nlabs; i++) {
+		FILE *in = fopen(part(path, sizeof path, outdir, labs[i], "tap"), "r");
+		if (!in)
+			return -1;
+		while (fgets(line, sizeof line, in)) {
+			if (!strncmp(line, "ok - ", 5))
+				fprintf(tap, "ok %d%s", ++n, line + 2);
+			else if (!strncmp(line, "not ok - ", 9))
+				fprintf(tap, "not ok %d%s", ++n, line + 6);
+			else
+				fputs(line, tap);
+		}
+		fclose(in);
+	}
+	fprintf(tap, "1..%d\n", n);
+	return 0;
+}
+
+/* JSON_PATH with .EXT instead of .json, opened for writing. */
+static FILE *open_beside(const char *json_path, const char *ext)
+{
+	char path[4096];
+	size_t len = strlen(json_path);
+	if (len > 5 && !strcmp(json_path + len - 5, ".json"))
+		len -= 5;
+	snprintf(path, sizeof path, "%.*s.%s", (int)len, json_path, ext);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		perror(path);
+	return f;
+}
+
+/* The summary line of one lab, from its .sum part; its score and maximum are added up. */
+static int summarise(const char *path, const char *lab, int *total, int *total_max)
+{
+	char name[64], status[32];
+	int score, max;
+	double elapsed;
+	FILE *in = fopen(path, "r");
+	int n =
+	    in ? fscanf(in, "lab %63s %d %d %31s %lf", name, &score, &max, status, &elapsed) : 0;
+	if (in)
+		fclose(in);
+	if (n != 5) {
+		fprintf(stderr, "ipclab: no result for %s\n", lab);
+		return -1;
+	}
+	printf("  %-24s %3d/%-3d  %-14s %6.2f s\n", lab, score, max, status, elapsed);
+	*total += score, *total_max += max;
+	return 0;
+}
+
+int report_merge(const char *outdir, int nlabs, char *const labs[], const char *json_path)
+{
+	char path[4096];
+	int total = 0, total_max = 0, bad = 0;
+	FILE *json = fopen(json_path, "w"), *tap = open_beside(json_path, "tap"),
+	     *xml = open_beside(json_path, "xml"), *sum = open_beside(json_path, "sum");
+	if (!json)
+		perror(json_path);
+	if (!json || !tap || !xml || !sum)
+		return -1;
+	printf("\n== Summary ==\n");
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ipclab\">\n", xml);
+	for (int i = 0; i < nlabs; i++) {
+		part(path, sizeof path, outdir, labs[i], "sum");
+		bad |= summarise(path, labs[i], &total, &total_max) < 0;
+		bad |= append_file(sum, path) < 0;
+		bad |= append_file(xml, part(path, sizeof path, outdir, labs[i], "xml")) < 0;
+	}
+	printf("  %-24s %3d/%-3d\n", "total", total, total_max);
+	fputs("</testsuites>\n", xml);
+	fprintf(json, "{\"score\":%d,\"max\":%d,\"labs\":[", total, total_max);
+	for (int i = 0; i < nlabs; i++) {
+		fputs(i ? "," : "", json);
+		bad |= append_file(json, part(path, sizeof path, outdir, labs[i], "json")) < 0;
+	}
+	fputs("]}\n", json);
+	bad |= merge_tap(tap, outdir, nlabs, labs) < 0;
+	bad |= ferror(json) | ferror(tap) | ferror(xml) | ferror(sum);
 	bad |= fclose(json) | fclose(tap) | fclose(xml) | fclose(sum);
 	return bad ? -1 : 0;
 }
