@@ -165,7 +165,7 @@ grade_on_hosts() {
   # RSYNC_OLD_ARGS: parallel quotes --return paths for the remote shell itself, and rsync 3.2.4+
   # would quote them again (a student called "fork bomb" came back as "'./fork bomb'").
   (cd "$OUT/students" && for i in "${TODO[@]}"; do printf '%s/files\0' "${STUDENTS[$i]}"; done |
-    RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-400%}" --workdir ... --transferfile {} --return {//} --cleanup \
+    RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-400%}" --workdir ... --transferfile '{}' --return '{//}' --cleanup \
       --joblog "$OUT/hosts.joblog" "$cmd")
   for i in "${TODO[@]}"; do
     rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) ||

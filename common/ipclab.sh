@@ -16,6 +16,8 @@ export IPCLAB_HINTS_DIR=${IPCLAB_HINTS_DIR:-$BUILD/hints}
 PROGRESS=${IPCLAB_PROGRESS:-$BUILD/progress.json}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
+# One linker option: the commas separate the functions that common/wrap.c intercepts.
+# shellcheck disable=SC2054
 WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill,--wrap=fork,--wrap=pipe,--wrap=pipe2,--wrap=socket,--wrap=socketpair)
 
 die() { echo "ipclab: $*" >&2; exit 2; }
@@ -61,6 +63,9 @@ list_labs() {
 need_tools() {
   "$ROOT/common/deps.sh" "$CC=gcc" file:/usr/include/stdio.h=libc6-dev make=make \
     pkg-config=pkg-config pc:check=check || exit 2
+  # Asked once a run: a class run grades each student's labs with the same flags.
+  read -ra CHECK_CFLAGS <<<"$(pkg-config --cflags check)"
+  read -ra CHECK_LIBS <<<"$(pkg-config --libs check)"
 }
 
 # True when TARGET is missing or older than any of the other files.
@@ -74,23 +79,24 @@ stale() {
 
 sanitize_flags=()
 build_common() {
-  local out=$BUILD/common${SANITIZE:+-$SANITIZE} src obj objs=()
-  mkdir -p "$out"
+  local libdir=$BUILD/common${SANITIZE:+-$SANITIZE} src obj
+  local objs=()
+  mkdir -p "$libdir"
   for src in "$ROOT"/common/*.c; do
     [ "$(basename "$src")" = labtool.c ] && continue
-    obj=$out/$(basename "${src%.c}").o
+    obj=$libdir/$(basename "${src%.c}").o
     if stale "$obj" "$src" "$ROOT"/common/*.h; then
       # Built aside and renamed: runs in parallel (make mutants) never see half a file.
-      "$CC" "${CFLAGS_BASE[@]}" -Werror "${sanitize_flags[@]}" $(pkg-config --cflags check) \
+      "$CC" "${CFLAGS_BASE[@]}" -Werror "${sanitize_flags[@]}" "${CHECK_CFLAGS[@]}" \
         -c "$src" -o "$obj.$BASHPID" && mv -f "$obj.$BASHPID" "$obj" || internal "common/$(basename "$src") does not compile"
     fi
     objs+=("$obj")
   done
-  if stale "$out/libgrader.a" "${objs[@]}"; then
-    rm -f "$out/libgrader.a.$BASHPID"
-    ar rcs "$out/libgrader.a.$BASHPID" "${objs[@]}" && mv -f "$out/libgrader.a.$BASHPID" "$out/libgrader.a" || internal "ar failed"
+  if stale "$libdir/libgrader.a" "${objs[@]}"; then
+    rm -f "$libdir/libgrader.a.$BASHPID"
+    ar rcs "$libdir/libgrader.a.$BASHPID" "${objs[@]}" && mv -f "$libdir/libgrader.a.$BASHPID" "$libdir/libgrader.a" || internal "ar failed"
   fi
-  LIBGRADER=$out/libgrader.a
+  LIBGRADER=$libdir/libgrader.a
 }
 
 LABTOOL=$BUILD/common/labtool
@@ -111,7 +117,7 @@ build_grader_obj() {
   if stale "$obj" "$ROOT/tests/$lab/grader.c" "$ROOT/labs/$lab"/*.h "$ROOT"/common/*.h; then
     mkdir -p "$(dirname "$obj")"
     "$CC" "${CFLAGS_BASE[@]}" "${sanitize_flags[@]}" -I"$ROOT/labs/$lab" -I"$ROOT/common" -Werror \
-      $(pkg-config --cflags check) -c "$ROOT/tests/$lab/grader.c" -o "$obj.$BASHPID" &&
+      "${CHECK_CFLAGS[@]}" -c "$ROOT/tests/$lab/grader.c" -o "$obj.$BASHPID" &&
       mv -f "$obj.$BASHPID" "$obj" || internal "tests/$lab/grader.c does not compile"
   fi
   echo "$obj"
@@ -122,8 +128,8 @@ build_grader_obj() {
 grade_lab() {
   local lab=$1 tree=$2 outdir=$3 rerun=$4
   local conf=$ROOT/tests/$lab/lab.conf src=$tree/$lab shown
-  local work=$BUILD/grade/$(tree_tag "$tree")${SANITIZE:+-$SANITIZE}/$lab
-  local files f missing=() found
+  local work files f missing=() found ldlibs
+  work=$BUILD/grade/$(tree_tag "$tree")${SANITIZE:+-$SANITIZE}/$lab
   shown=$(display_path "$src")
   files=$(labtool get "$conf" files) || internal "bad $conf"
   rm -rf "$work"
@@ -152,10 +158,11 @@ grade_lab() {
   done
   local tests_o
   tests_o=$(build_grader_obj "$lab") || exit 3
+  read -ra ldlibs <<<"$(labtool get "$conf" ldlibs)"
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
-    if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" $(pkg-config --libs check) \
-         $(labtool get "$conf" ldlibs) "${WRAP[@]}" -o "$work/grader" >>"$work/warnings" 2>&1; then
+    if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" "${CHECK_LIBS[@]}" \
+         "${ldlibs[@]}" "${WRAP[@]}" -o "$work/grader" >>"$work/warnings" 2>&1; then
       ok=
     fi
   fi
@@ -234,7 +241,8 @@ resolve_tree() {
 }
 
 rerun_prefix() {
-  local lab=$1 p="make check LAB=${lab%%-*}"
+  local lab=$1
+  local p="make check LAB=${lab%%-*}"
   [ -n "${SOLUTIONS:-}" ] && p+=" SOLUTIONS=1"
   [ -n "${LABS_DIR:-}" ] && p+=" LABS_DIR=$LABS_DIR"
   [ -n "${SANITIZE:-}" ] && p+=" SANITIZE=$SANITIZE"
@@ -311,9 +319,9 @@ cmd_check() {
 
 # The last line of a run: a result, worded so that it never reads like a build failure.
 result_line() {
-  local outdir=$1 lab score max status below=()
+  local outdir=$1 lab score max below=()
   for lab in "${LABS[@]}"; do
-    read -r _ _ score max status _ <"$outdir/$lab.sum"
+    read -r _ _ score max _ <"$outdir/$lab.sum"
     [ "$score" -lt "$max" ] && below+=("${lab%%-*}")
   done
   echo
@@ -342,15 +350,16 @@ cmd_prepare() {
 
 # Builds a program from the lab's own sources (demo.c or bench.c) plus the tree's student files.
 build_program() {
-  local lab=$1 main=$2 tree=$3 exe=$4 f srcs=()
+  local lab=$1 main=$2 tree=$3 exe=$4 f srcs=() ldlibs
   local conf=$ROOT/tests/$lab/lab.conf
   for f in $(labtool get "$conf" files); do
     [ -f "$tree/$lab/$f" ] || die "$(display_path "$tree/$lab/$f") is missing"
     srcs+=("$tree/$lab/$f")
   done
   mkdir -p "$(dirname "$exe")"
+  read -ra ldlibs <<<"$(labtool get "$conf" ldlibs)"
   "$CC" "${CFLAGS_BASE[@]}" ${STRICT:+-Werror} -O2 "${sanitize_flags[@]}" -pthread -I"$ROOT/labs/$lab" -I"$ROOT/common" \
-    "$main" "${srcs[@]}" "$ROOT/common/race.c" $(labtool get "$conf" ldlibs) -lrt -o "$exe" ||
+    "$main" "${srcs[@]}" "$ROOT/common/race.c" "${ldlibs[@]}" -lrt -o "$exe" ||
     die "the $(basename "$main" .c) of lab $lab does not compile (see above)"
 }
 
@@ -362,7 +371,8 @@ cmd_run() {
   local lab
   lab=$(select_labs "$LAB") || exit 2
   [ "$(echo "$lab" | wc -l)" -eq 1 ] || die "make run takes one lab"
-  local exe=$BUILD/run/$(tree_tag "$TREE")/$lab/demo
+  local exe
+  exe=$BUILD/run/$(tree_tag "$TREE")/$lab/demo
   build_program "$lab" "$ROOT/labs/$lab/demo.c" "$TREE" "$exe"
   [ -n "${BUILD_ONLY:-}" ] && return 0
   echo "ipclab: running the demo of $lab (with the code in $(display_path "$TREE")/$lab)"
@@ -379,7 +389,8 @@ cmd_bench() {
   [ -f "$ROOT/tests/$lab/bench.c" ] || die "lab $lab has no benchmark (tests/$lab/bench.c)"
   [ -n "${LABS_DIR:-}" ] || [ -n "${SOLUTIONS:-}" ] || SOLUTIONS=1 # measure the reference by default
   resolve_tree
-  local exe=$BUILD/bench/$(tree_tag "$TREE")/$lab/bench
+  local exe
+  exe=$BUILD/bench/$(tree_tag "$TREE")/$lab/bench
   build_program "$lab" "$ROOT/tests/$lab/bench.c" "$TREE" "$exe"
   # shellcheck disable=SC2086
   exec "$exe" ${ARGS:-}

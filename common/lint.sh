@@ -228,6 +228,24 @@ else
   check_copies
 fi
 
+# --- the shell scripts: shellcheck at warning level, on every script of the tree ---------------
+# A script is a file with a shell's #! line, or one that says "# shellcheck shell=bash" (sourced).
+check_scripts() {
+  local scripts=() f
+  "$ROOT/common/deps.sh" shellcheck=shellcheck || exit 2
+  while IFS= read -r -d '' f; do
+    if head -n 2 "$f" | grep -Eq '^#!.*(bash|/sh)|^# shellcheck shell='; then scripts+=("$f"); fi
+  done < <(cd "$ROOT" && find . -path ./build -prune -o -path ./slides/node_modules -prune -o -path ./.git -prune \
+    -o -type f ! -name '*.c' ! -name '*.h' ! -name '*.md' ! -name '*.py' ! -name '*.patch' -size -200k -print0 | sort -z)
+  if (cd "$ROOT" && shellcheck -S warning -f gcc "${scripts[@]}") >"$OUT/shellcheck.log" 2>&1; then
+    ok "shellcheck: the ${#scripts[@]} shell scripts have no warning"
+  else
+    bad "shellcheck: $(grep -c ': \(warning\|error\):' "$OUT/shellcheck.log") warning(s) in the shell scripts (see $OUT/shellcheck.log); the first:"
+    head -n 3 "$OUT/shellcheck.log" | sed 's/^/        /'
+  fi
+}
+check_scripts
+
 # --- the demos, built in the background above --------------------------------------------------
 wait "$demos_pid"
 broken=0

@@ -103,19 +103,21 @@ prove() {
     bad "make lint rejects the new lab: see $dir/lint.log"
     grep FAIL "$dir/lint.log" | sed 's/^/      /'
   fi
-  # Lint must also say no: three planted mistakes, each named (then the lab is put back).
+  # Lint must also say no: four planted mistakes, each named (then the lab is put back).
   local saved=$dir/saved
   cp -a "$copy/tests/$lab" "$saved" && cp "$copy/labs/$lab/roundtrip.h" "$saved.h"
   sed -i 's/^Must fail: echo_eintr$/Must fail: echo_eintr_typo/' "$copy/tests/$lab/buggy/eintr-is-fatal.patch"
   sed -i 's/^GRADER_TEST(echo_exact_fit)/GRADER_TEST(echo_exact_fits)/' "$copy/tests/$lab/grader.c"
   sed -i 's/LAB[0-9]*_ROUNDTRIP_H/ROUNDTRIP_H/' "$copy/labs/$lab/roundtrip.h"
+  printf '#!/usr/bin/env bash\n# planted.sh: hides the status of date behind local.\nf() { local when=$(date); echo "$when"; }\n' >"$copy/common/planted.sh"
   IPCLAB_BUILD=$build "$copy/common/lint.sh" "$lab" >"$dir/lint-broken.log" 2>&1
   local found=0 want
-  for want in 'Must fail: echo_eintr_typo is not a test' 'GRADER_TEST(echo_exact_fits), which has no' 'include guard is not'; do
+  for want in 'Must fail: echo_eintr_typo is not a test' 'GRADER_TEST(echo_exact_fits), which has no' 'include guard is not' 'shellcheck: 1 warning'; do
     grep -q "FAIL.*$want" "$dir/lint-broken.log" && found=$((found + 1))
   done
-  if [ $found -eq 3 ]; then ok "make lint names each of 3 planted mistakes (a Must fail: typo, a test missing from lab.conf, a wrong include guard)"
-  else bad "make lint named $found of 3 planted mistakes: see $dir/lint-broken.log"; fi
+  if [ $found -eq 4 ]; then ok "make lint names each of 4 planted mistakes (a Must fail: typo, a test missing from lab.conf, a wrong include guard, a shell warning)"
+  else bad "make lint named $found of 4 planted mistakes: see $dir/lint-broken.log"; fi
+  rm -f "$copy/common/planted.sh"
   rm -rf "$copy/tests/$lab" && mv "$saved" "$copy/tests/$lab" && mv "$saved.h" "$copy/labs/$lab/roundtrip.h" ||
     die "cannot restore $copy/tests/$lab"
   local tree s m

@@ -121,7 +121,7 @@ done <"$WORK/lint.log"
 # A lab made by make new-lab must pass lint and grade as it should: proved in a copy of the
 # tree (about 10 s, so also when LAB= narrows the run).
 if "$ROOT/common/newlab.sh" --prove "$WORK/new-lab" >"$WORK/new-lab.log" 2>&1; then
-  ok "make new-lab: a new lab in a copy of the tree passes lint (which names 3 planted mistakes), its solution scores full marks, its skeleton less"
+  ok "make new-lab: a new lab in a copy of the tree passes lint (which names 4 planted mistakes), its solution scores full marks, its skeleton less"
 else
   bad "make new-lab: its round trip failed: $(grep -m1 FAIL "$WORK/new-lab.log" | sed 's/^ *//'); see $WORK/new-lab.log"
 fi
