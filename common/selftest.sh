@@ -20,6 +20,8 @@ section() { printf '\n== %s ==\n' "$*"; }
 needs=(cc=gcc file:/usr/include/stdio.h=libc6-dev make=make pkg-config=pkg-config pc:check=check patch=patch)
 # The student's loop (s) drives make watch in tmux, watches with inotifywait and traces with strace.
 needs+=(tmux=tmux inotifywait=inotify-tools strace=strace)
+# Lint (the first section) runs shellcheck, and make new-lab's round trip formats with clang-format.
+needs+=(shellcheck=shellcheck clang-format=clang-format)
 if [ -z "${SKIP_SLIDES:-}" ] && [ -z "${LAB:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
   needs+=(pandoc=pandoc dot=graphviz node=nodejs npm=npm chromium=chromium pdfinfo=poppler-utils
     file:/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
