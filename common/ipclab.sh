@@ -291,9 +291,13 @@ cmd_check() {
   OUTDIR=$BUILD/tmp/report.$BASHPID
   rm -rf "$OUTDIR"
   mkdir -p "$OUTDIR" || internal "cannot create $OUTDIR"
-  trap 'rm -rf "$OUTDIR"' EXIT
-  trap 'rm -rf "$OUTDIR"; trap - INT; kill -INT $$' INT
-  trap 'rm -rf "$OUTDIR"; trap - TERM; kill -TERM $$' TERM
+  # A submission's build folder (any tree but labs/ and solutions/) goes with the run, so a
+  # class leaves no copy of the graders per student behind.
+  GRADE_TMP=
+  case $(tree_tag "$TREE") in tree-*) GRADE_TMP=$BUILD/grade/$(tree_tag "$TREE")${SANITIZE:+-$SANITIZE} ;; esac
+  trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}' EXIT
+  trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - INT; kill -INT $$' INT
+  trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - TERM; kill -TERM $$' TERM
   local outdir=$OUTDIR
   json=${REPORT:-$BUILD/report.json}
   case $json in /*) ;; *) json=$PWD/$json ;; esac

@@ -65,6 +65,8 @@ snapshot() {
       [ -f "$d/.lock" ] && flock -n "$d/.lock" true && echo "run-dir $d"
     done
     ls -d "$BUILD"/tmp/report.* 2>/dev/null | sed 's/^/report-dir /'
+    # A submission's build folder goes with its run (labs/ and solutions/ keep theirs).
+    find "$BUILD/grade" -mindepth 1 -maxdepth 1 -name 'tree-*' -newer "$WORK/.start" 2>/dev/null | sed 's/^/build-dir /'
     # Processes started from our build tree (graders, probes, and whatever they forked).
     for p in /proc/[0-9]*; do
       exe=$(readlink "$p/exe" 2>/dev/null) || continue
@@ -448,11 +450,11 @@ done <"$WORK/student.log"
 grep -Eq '^(ok|FAIL) ' "$WORK/student.log" || bad "common/studenttest.sh printed no result (see $WORK/student.log)"
 
 # --- (d) nothing left behind -------------------------------------------------------------------
-section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets, cgroups, run folders"
+section "(d) Nothing is left behind: processes, shm, queues, SysV objects, FIFOs, sockets, cgroups, run and build folders"
 sleep 0.2
 snapshot >"$WORK/after"
 left=$(comm -13 "$WORK/before" "$WORK/after")
-if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO, socket, cgroup or run folder left"
+if [ -z "$left" ]; then ok "no process, /dev/shm object, queue, SysV object, FIFO, socket, cgroup, run or build folder left"
 else bad "left behind:"; echo "$left" | sed 's/^/        /'; fi
 
 if [ "$REPEAT" -gt 1 ]; then
