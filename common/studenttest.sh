@@ -189,7 +189,7 @@ elif has_lab 01; then
   fi
   # A save that does not compile: the compiler's first error, on screen.
   printf 'int broken(void) { return nope; }\n' >>"$WORK/inotify/labs/01-fork-clone/forkclone.c"
-  if wait_for 'DOES NOT COMPILE' 30 && screen | grep -q "error: .nope. undeclared"; then ok "inotify: a save that does not compile shows the compiler's first error"
+  if wait_for 'DOES NOT COMPILE' 30 && screen | grep -q "error: .*nope.* undeclared"; then ok "inotify: a save that does not compile shows the compiler's first error"
   else bad "inotify: no compile error on screen: $(screen | head -n 8 | tr '\n' '|')"; fi
   t0=$(date +%s%N)
   cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/inotify/labs/01-fork-clone/forkclone.c"
