@@ -524,10 +524,9 @@ static void log_cb_check(const void *data, uint32_t len, void *ctx)
 			   len, data, (const void *)s->base, (const void *)(s->base + s->size));
 }
 
-static void fuzz_child(void *arg)
+/* 500 lists of 3 to 14 strings in R, each with 1 to 6 random words or bytes overwritten, walked. */
+static void list_walk_survives_random_damage(char *r)
 {
-	(void)arg;
-	char *r = guarded();
 	for (long seed = 1; seed <= 500; seed++) {
 		V->progress = seed;
 		rng = 0x9e3779b97f4a7c15ull * (uint64_t)seed;
@@ -559,6 +558,11 @@ static void fuzz_child(void *arg)
 			child_fail("Seed %ld: on random damage list_walk() failed with %s, not EINVAL.", seed,
 				   strerrorname_np(errno) ? strerrorname_np(errno) : "errno 0");
 	}
+}
+
+/* 500 logs (steps 1001..) of 3 to 14 records in R, each with 1 to 6 random words overwritten. */
+static void log_walk_survives_random_damage(char *r)
+{
 	for (long seed = 1; seed <= 500; seed++) {
 		V->progress = 1000 + seed;
 		rng = 0x9e3779b97f4a7c15ull * (uint64_t)(seed + 7777);
@@ -588,6 +592,14 @@ static void fuzz_child(void *arg)
 	}
 }
 
+static void fuzz_child(void *arg)
+{
+	(void)arg;
+	char *r = guarded();
+	list_walk_survives_random_damage(r);
+	log_walk_survives_random_damage(r);
+}
+
 GRADER_TEST(walk_fuzz)
 {
 	run_child(fuzz_child, NULL, 4.0,
@@ -610,10 +622,9 @@ static ssize_t walk_into(const char *r, size_t size, struct seen *s)
 	return list_walk(r, size, collect, s);
 }
 
-static void list_limits_child(void *arg)
+/* The header alone: a list with no room for a node. The guard page starts at r + LHDR. */
+static void list_of_exactly_the_header_is_empty_and_full(void)
 {
-	(void)arg;
-	/* The header alone: a list with no room for a node. The guard page starts at r + LHDR. */
 	char *r = at_guard(LHDR);
 	memset(r, 0xa5, LHDR);
 	child_doing("list_init(), list_walk() and list_push() ran on a region of exactly the header's "
@@ -644,10 +655,13 @@ static void list_limits_child(void *arg)
 		child_fail("list_push(\"\") onto a list with no free byte (alloc == size) returned %d (%s); it "
 			   "should fail with ENOSPC. alloc == size is a FULL list, not a corrupt one: only "
 			   "alloc > size is EINVAL.", rc, rc ? errname(errno) : "success");
+}
 
-	/* Room for exactly one empty string, over old garbage. */
+/* Room for exactly one empty string, over old garbage. */
+static void one_empty_string_fills_a_list_exactly(void)
+{
 	size_t size = LHDR + LNODE0;
-	r = at_guard(size);
+	char *r = at_guard(size);
 	child_doing("list_push(\"\") filled a region exactly (its node ends at the region's last byte), "
 		    "then the list was walked");
 	memset(r, 0xa5, size);
@@ -660,16 +674,19 @@ static void list_limits_child(void *arg)
 		child_fail("A second list_push(\"\") into a full %zu-byte region should fail with ENOSPC "
 			   "(it %s).", size, errno == EINVAL ? "failed with EINVAL: a full list is not corrupt"
 							     : "did not");
-	s = new_seen(r, size);
-	n = walk_into(r, size, s);
+	struct seen *s = new_seen(r, size);
+	ssize_t n = walk_into(r, size, s);
 	if (n != 1 || s->n != 1 || s->text[0][0])
 		child_fail("A list filled exactly by one empty string (alloc == size) walks as %zd node(s) "
 			   "(%s), expected 1 empty string.", n, n < 0 ? errname(errno) : "no error");
+}
 
-	/* A text whose '\0' is the very last byte of the region, then one byte too long. */
+/* A text whose '\0' is the very last byte of the region, then one byte too long. */
+static void a_text_ending_at_the_last_byte_fits_one_more_does_not(void)
+{
 	const char *word = "abcdefghij"; /* 12 + 10 + 1 = 23 bytes: a 24-byte node */
-	size = LHDR + 24;
-	r = at_guard(size);
+	size_t size = LHDR + 24;
+	char *r = at_guard(size);
 	child_doing("list_push(\"abcdefghij\") filled a region exactly (its '\\0' is the region's last "
 		    "byte, and the string's '\\0' the last readable byte of the caller's buffer), then "
 		    "the list was walked");
@@ -678,8 +695,8 @@ static void list_limits_child(void *arg)
 	if (list_push(r, size, guarded_str(word)) < 0)
 		child_fail("list_push(\"%s\") failed with %s, though its node (24 bytes) fills the free space "
 			   "exactly.", word, errname(errno));
-	s = new_seen(r, size);
-	n = walk_into(r, size, s);
+	struct seen *s = new_seen(r, size);
+	ssize_t n = walk_into(r, size, s);
 	if (n != 1 || strcmp(s->text[0], word))
 		child_fail("A list whose only node ends exactly at the end of the region walks as %zd "
 			   "node(s) (%s), expected \"%s\".", n, n < 0 ? errname(errno) : "no error", word);
@@ -693,42 +710,51 @@ static void list_limits_child(void *arg)
 			   "list_walk() returned %zd (%s) instead of -1 with EINVAL. The text and its '\\0' "
 			   "must end inside the region: len < size - (offset of the text).", n,
 			   n < 0 ? errname(errno) : "no error");
+}
 
-	/* As many smallest nodes as fit: the loop guard must not stop a real list early. */
+/* As many smallest nodes as fit: the loop guard must not stop a real list early. */
+static void as_many_smallest_nodes_as_fit_walk(void)
+{
 	enum { K = 12 };
-	size = LHDR + K * LNODE0;
-	r = at_guard(size);
+	size_t size = LHDR + K * LNODE0;
+	char *r = at_guard(size);
 	child_doing("12 empty strings were pushed into a region made to hold exactly 12, then walked");
 	list_init(r, size);
 	for (int i = 0; i < K; i++)
 		if (list_push(r, size, "") < 0)
 			child_fail("Push %d of %d empty strings into a region made to hold exactly %d failed "
 				   "with %s.", i + 1, K, K, errname(errno));
-	n = walk_into(r, size, new_seen(r, size));
+	ssize_t n = walk_into(r, size, new_seen(r, size));
 	if (n != K)
 		child_fail("A region holding exactly %d smallest nodes (%d bytes each) walks as %zd (%s). A "
 			   "list of size bytes holds at most (size - header) / %d nodes; that many is a real "
 			   "list, only MORE is a loop.", K, (int)LNODE0, n, n < 0 ? errname(errno) : "no error",
 			   (int)LNODE0);
+}
 
-	/* Regions too small for the header, with a list-like start: the walk must not read past. */
+/* Regions too small for the header, with a list-like start: the walk must not read past. */
+static void list_walk_refuses_a_region_smaller_than_the_header(void)
+{
 	for (size_t small = 0; small < LHDR; small += 8) {
 		static char what[160];
 		snprintf(what, sizeof what, "list_walk() ran on a region of %zu bytes, too small for the "
 			 "header (check SIZE before reading any field)", small);
 		child_doing(what);
-		r = at_guard(small);
+		char *r = at_guard(small);
 		struct shml_header h = {SHML_MAGIC, 0, small, 0};
 		memcpy(r, &h, small);
-		n = walk_into(r, small, new_seen(r, small));
+		ssize_t n = walk_into(r, small, new_seen(r, small));
 		if (n >= 0 || errno != EINVAL)
 			child_fail("list_walk(base, %zu) on a region too small for the %d-byte header returned "
 				   "%zd (%s); it should fail with EINVAL before reading the header.", small,
 				   (int)LHDR, n, n < 0 ? errname(errno) : "no error");
 	}
+}
 
-	/* alloc pointing into the header itself: a push there would overwrite the header. */
-	r = guarded();
+/* alloc pointing into the header itself: a push there would overwrite the header. */
+static void list_push_refuses_alloc_inside_the_header(void)
+{
+	char *r = guarded();
 	list_init(r, REGION);
 	list_push(r, REGION, "kept");
 	struct shml_header *hdr = (void *)r;
@@ -737,7 +763,7 @@ static void list_limits_child(void *arg)
 		uint64_t saved = hdr->alloc;
 		hdr->alloc = bad;
 		errno = 0;
-		rc = list_push(r, REGION, "more");
+		int rc = list_push(r, REGION, "more");
 		int err = errno;
 		int kept = hdr->magic == SHML_MAGIC && hdr->alloc == bad;
 		hdr->alloc = saved;
@@ -748,19 +774,34 @@ static void list_limits_child(void *arg)
 				   (unsigned long long)bad, (int)LHDR, rc == 0 ? "succeeded" : "failed with ",
 				   rc == 0 ? "" : errname(err));
 	}
+}
 
+/* list_init over a region full of an old list: the new list is empty. */
+static void list_init_empties_an_old_list(void)
+{
 	child_doing("list_init() ran over a region that held an old list");
-	/* list_init over a region full of an old list: the new list is empty. */
-	r = guarded();
+	char *r = guarded();
 	list_init(r, REGION);
 	for (int i = 0; i < 5; i++)
 		list_push(r, REGION, "old");
 	list_init(r, REGION);
-	n = walk_into(r, REGION, new_seen(r, REGION));
+	ssize_t n = walk_into(r, REGION, new_seen(r, REGION));
 	if (n != 0)
 		child_fail("list_init() over a region that held a 5-node list left a list that walks as %zd "
 			   "(%s): list_init must set head to 0 (and alloc to the header's end) whatever the "
 			   "region held.", n, n < 0 ? errname(errno) : "no error");
+}
+
+static void list_limits_child(void *arg)
+{
+	(void)arg;
+	list_of_exactly_the_header_is_empty_and_full();
+	one_empty_string_fills_a_list_exactly();
+	a_text_ending_at_the_last_byte_fits_one_more_does_not();
+	as_many_smallest_nodes_as_fit_walk();
+	list_walk_refuses_a_region_smaller_than_the_header();
+	list_push_refuses_alloc_inside_the_header();
+	list_init_empties_an_old_list();
 }
 
 GRADER_TEST(list_limits)
@@ -791,10 +832,9 @@ static void log_count_cb(const void *data, uint32_t len, void *ctx)
 	c->n++;
 }
 
-static void log_limits_child(void *arg)
+/* log_init refuses a SIZE below the header, and one its 32-bit tail cannot reach. */
+static void log_init_refuses_sizes_it_cannot_hold(char *r)
 {
-	(void)arg;
-	char *r = at_guard(GHDR);
 	child_doing("log_init() was given a SIZE too small for the header");
 	errno = 0;
 	int rc = log_init(r, GHDR - 1);
@@ -809,83 +849,102 @@ static void log_limits_child(void *arg)
 	if (rc == 0 || errno != EINVAL)
 		child_fail("log_init(base, UINT32_MAX + 1) returned %d (%s); it should fail with EINVAL (tail "
 			   "is 32 bits), and before writing anything.", rc, rc ? errname(errno) : "success");
+}
 
-	/* The header alone: an empty log with no room for a record. */
+/* The header alone (in R): an empty log with no room for a record. */
+static void log_of_exactly_the_header_is_empty_and_full(char *r, struct log_count *c)
+{
 	memset(r, 0xa5, GHDR);
 	child_doing("log_init(), log_walk() and log_append() ran on a region of exactly the header's size");
 	if (log_init(r, GHDR) < 0)
-		child_fail("log_init(base, %d) failed with %s. A region of exactly the header's size is an "
-			   "empty log with no room for a record, not an error.", GHDR, errname(errno));
-	struct log_count c = {0};
+		child_fail("log_init(base, %d) failed with %s. A region of exactly the header's "
+			   "size is an "
+			   "empty log with no room for a record, not an error.",
+			   GHDR, errname(errno));
 	errno = 0;
-	ssize_t n = log_walk(r, GHDR, log_count_cb, &c);
+	ssize_t n = log_walk(r, GHDR, log_count_cb, c);
 	child_stub(n < 0, "log_walk");
-	if (n != 0 || c.n)
-		child_fail("An empty log of exactly %d bytes walks as %zd (%s), callback called %d times; "
-			   "expected 0 and no call.", GHDR, n, n < 0 ? errname(errno) : "no error", c.n);
+	if (n != 0 || c->n)
+		child_fail(
+		    "An empty log of exactly %d bytes walks as %zd (%s), callback called %d times; "
+		    "expected 0 and no call.",
+		    GHDR, n, n < 0 ? errname(errno) : "no error", c->n);
 	errno = 0;
-	rc = log_append(r, GHDR, "", 0);
+	int rc = log_append(r, GHDR, "", 0);
 	child_stub(rc < 0 && errno == ENOSYS, "log_append");
 	if (rc == 0 || errno != ENOSPC)
 		child_fail("log_append() of a 0-byte record (8 bytes with its header) into a log with no free "
 			   "byte returned %d (%s); it should fail with ENOSPC. tail == size is a FULL log, not "
 			   "a corrupt one.", rc, rc ? errname(errno) : "success");
+}
 
+/* An empty log over old garbage. */
+static void log_init_over_garbage_is_empty(struct log_count *c)
+{
 	child_doing("log_init() and log_walk() ran on a region full of garbage");
-	/* An empty log over old garbage. */
-	r = guarded();
+	char *r = guarded();
 	memset(r, 0xa5, REGION);
 	log_init(r, REGION);
-	memset(&c, 0, sizeof c);
-	n = log_walk(r, REGION, log_count_cb, &c);
-	if (n != 0 || c.n)
-		child_fail("A freshly initialised log (the region held garbage before) walks as %zd (%s) with "
-			   "%d callback(s); an empty log has no record.", n, n < 0 ? errname(errno) : "no error",
-			   c.n);
+	memset(c, 0, sizeof *c);
+	ssize_t n = log_walk(r, REGION, log_count_cb, c);
+	if (n != 0 || c->n)
+		child_fail("A freshly initialised log (the region held garbage before) walks as "
+			   "%zd (%s) with "
+			   "%d callback(s); an empty log has no record.",
+			   n, n < 0 ? errname(errno) : "no error", c->n);
+}
 
-	/* Filled exactly: 8 bytes of payload, then a zero-length record ending at the last byte. */
-	const char *eight = guarded_str("ABCDEFGH"); /* its '\0' is the last readable byte */
-	for (int variant = 0; variant < 2; variant++) {
-		size_t size = GHDR + 16 + (variant ? 16 : 8);
-		uint32_t second = variant ? 8 : 0;
-		child_doing(variant ? "two 8-byte records filled a log exactly (the last one ends at the "
-				      "region's last byte; each payload ends at the last readable byte of "
-				      "its buffer), then the log was walked"
-				    : "an 8-byte record and a 0-byte record filled a log exactly (the last "
-				      "one ends at the region's last byte), then the log was walked");
-		r = at_guard(size);
-		memset(r, 0xa5, size);
-		log_init(r, size);
-		if (log_append(r, size, eight, 8) < 0)
-			child_fail("log_append() of 8 bytes into an empty %zu-byte log failed with %s.", size,
-				   errname(errno));
-		if (log_append(r, size, eight, second) < 0)
-			child_fail("log_append() of a %u-byte record that fills the log exactly (%u bytes with "
-				   "its header, %u left) failed with %s. A record that fits exactly must be "
-				   "accepted: compare need > size - tail.", second, 8 + second, 8 + second,
-				   errname(errno));
-		uint32_t tail = ((const struct shlog_header *)r)->tail;
-		if (tail != size)
-			child_fail("After filling a %zu-byte log exactly, tail is %u.", size, tail);
-		memset(&c, 0, sizeof c);
-		errno = 0;
-		n = log_walk(r, size, log_count_cb, &c);
-		if (n != 2 || c.n != 2 || c.len[0] != 8 || memcmp(c.data[0], "ABCDEFGH", 8) ||
-		    c.len[1] != second || (second && memcmp(c.data[1], "ABCDEFGH", 8)))
-			child_fail("A log filled exactly (its last record, of %u bytes, ends at the last byte of "
-				   "the region) walks as %zd (%s) with %d callback(s), expected 2 records: 8 bytes "
-				   "\"ABCDEFGH\", then %u bytes. A record whose len reaches exactly tail is "
-				   "complete (len <= tail - off - 8), and the walk ends at tail.", second, n,
-				   n < 0 ? errname(errno) : "no error", c.n, second);
-		errno = 0;
-		if (log_append(r, size, "", 0) == 0 || errno != ENOSPC)
-			child_fail("log_append() into a log filled exactly should fail with ENOSPC (%s).",
-				   errno == EINVAL ? "it said EINVAL: tail == size is a full log, not a corrupt "
-						     "one" : "it did not");
-	}
+/* Filled exactly: 8 bytes of payload (EIGHT), then a record ending at the last byte: of 0 bytes
+   (VARIANT 0) or of 8 (VARIANT 1). */
+static void log_filled_exactly(const char *eight, int variant, struct log_count *c)
+{
+	size_t size = GHDR + 16 + (variant ? 16 : 8);
+	uint32_t second = variant ? 8 : 0;
+	child_doing(variant ? "two 8-byte records filled a log exactly (the last one ends at the "
+			      "region's last byte; each payload ends at the last readable byte of "
+			      "its buffer), then the log was walked"
+			    : "an 8-byte record and a 0-byte record filled a log exactly (the last "
+			      "one ends at the region's last byte), then the log was walked");
+	char *r = at_guard(size);
+	memset(r, 0xa5, size);
+	log_init(r, size);
+	if (log_append(r, size, eight, 8) < 0)
+		child_fail("log_append() of 8 bytes into an empty %zu-byte log failed with %s.",
+			   size, errname(errno));
+	if (log_append(r, size, eight, second) < 0)
+		child_fail(
+		    "log_append() of a %u-byte record that fills the log exactly (%u bytes with "
+		    "its header, %u left) failed with %s. A record that fits exactly must be "
+		    "accepted: compare need > size - tail.",
+		    second, 8 + second, 8 + second, errname(errno));
+	uint32_t tail = ((const struct shlog_header *)r)->tail;
+	if (tail != size)
+		child_fail("After filling a %zu-byte log exactly, tail is %u.", size, tail);
+	memset(c, 0, sizeof *c);
+	errno = 0;
+	ssize_t n = log_walk(r, size, log_count_cb, c);
+	if (n != 2 || c->n != 2 || c->len[0] != 8 || memcmp(c->data[0], "ABCDEFGH", 8) ||
+	    c->len[1] != second || (second && memcmp(c->data[1], "ABCDEFGH", 8)))
+		child_fail(
+		    "A log filled exactly (its last record, of %u bytes, ends at the last byte of "
+		    "the region) walks as %zd (%s) with %d callback(s), expected 2 records: 8 "
+		    "bytes "
+		    "\"ABCDEFGH\", then %u bytes. A record whose len reaches exactly tail is "
+		    "complete (len <= tail - off - 8), and the walk ends at tail.",
+		    second, n, n < 0 ? errname(errno) : "no error", c->n, second);
+	errno = 0;
+	if (log_append(r, size, "", 0) == 0 || errno != ENOSPC)
+		child_fail("log_append() into a log filled exactly should fail with ENOSPC (%s).",
+			   errno == EINVAL
+			       ? "it said EINVAL: tail == size is a full log, not a corrupt "
+				 "one"
+			       : "it did not");
+}
 
-	/* Record sizes: 8 bytes of header plus the payload, rounded UP to a multiple of 8. */
-	r = guarded();
+/* Record sizes: 8 bytes of header plus the payload, rounded UP to a multiple of 8. */
+static void record_sizes_round_up_to_8(struct log_count *c)
+{
+	char *r = guarded();
 	log_init(r, REGION);
 	const uint32_t lens[] = {1, 9, 7, 8, 0, 15, 16, 17};
 	uint32_t at = GHDR;
@@ -900,29 +959,48 @@ static void log_limits_child(void *arg)
 				   "record takes sizeof(struct shlog_record) + len = %u bytes, rounded UP to a "
 				   "multiple of 8 (%u).", lens[i], tail, at, 8 + lens[i], (8 + lens[i] + 7) / 8 * 8);
 	}
-	memset(&c, 0, sizeof c);
-	n = log_walk(r, REGION, log_count_cb, &c);
+	memset(c, 0, sizeof *c);
+	ssize_t n = log_walk(r, REGION, log_count_cb, c);
 	for (size_t i = 0; n == 8 && i < 8; i++)
-		if (c.len[i] != lens[i] || memcmp(c.data[i], "0123456789abcdefghij", lens[i] < 16 ? lens[i] : 16))
+		if (c->len[i] != lens[i] ||
+		    memcmp(c->data[i], "0123456789abcdefghij", lens[i] < 16 ? lens[i] : 16))
 			n = -2;
 	if (n != 8)
 		child_fail("Records of 1, 9, 7, 8, 0, 15, 16 and 17 bytes do not walk back as they were "
 			   "appended (log_walk() returned %zd).", n);
+}
 
-	/* Regions too small for the header: the walk must not read past them. */
+/* Regions too small for the header: the walk must not read past them. */
+static void log_walk_refuses_a_region_smaller_than_the_header(struct log_count *c)
+{
 	for (size_t small = 0; small < GHDR; small += 4) {
 		static char what[160];
 		snprintf(what, sizeof what, "log_walk() ran on a region of %zu bytes, too small for the "
 			 "header (check SIZE before reading any field)", small);
 		child_doing(what);
-		r = at_guard(small);
+		char *r = at_guard(small);
 		memset(r, 0, small);
-		n = log_walk(r, small, log_count_cb, &c);
+		ssize_t n = log_walk(r, small, log_count_cb, c);
 		if (n >= 0 || errno != EINVAL)
 			child_fail("log_walk(base, %zu) on a region too small for the %d-byte header returned "
 				   "%zd (%s); it should fail with EINVAL before reading the header.", small, GHDR,
 				   n, n < 0 ? errname(errno) : "no error");
 	}
+}
+
+static void log_limits_child(void *arg)
+{
+	(void)arg;
+	char *r = at_guard(GHDR);
+	log_init_refuses_sizes_it_cannot_hold(r);
+	struct log_count c = {0};
+	log_of_exactly_the_header_is_empty_and_full(r, &c);
+	log_init_over_garbage_is_empty(&c);
+	const char *eight = guarded_str("ABCDEFGH"); /* its '\0' is the last readable byte */
+	for (int variant = 0; variant < 2; variant++)
+		log_filled_exactly(eight, variant, &c);
+	record_sizes_round_up_to_8(&c);
+	log_walk_refuses_a_region_smaller_than_the_header(&c);
 }
 
 GRADER_TEST(log_limits)
@@ -1034,42 +1112,37 @@ struct shared_state {
 
 static void reader_loop(char *r, size_t size, struct shared_state *st);
 
-GRADER_TEST(log_concurrent)
+/* log_init and log_append are there (a zero-length record first), then a fresh log. */
+static void log_is_implemented(char *r, size_t size)
 {
-	size_t size = 256 * 1024;
-	char *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct shared_state *st = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ck_assert(r != MAP_FAILED && st != MAP_FAILED);
 	int rc = log_init(r, size);
 	require_implemented(rc < 0, "log_init");
 	struct rec probe = {0, 0, 0};
 	rc = log_append(r, size, &probe, 0); /* a zero-length record first: is append there at all? */
 	require_implemented(rc < 0, "log_append");
 	log_init(r, size);
+}
 
-	race_set(RACE_SLEEP); /* a pause between reading tail and publishing it */
-	pid_t pids[WRITERS + 1];
-	for (int w = 0; w <= WRITERS; w++) {
-		pids[w] = fork();
-		ck_assert(pids[w] >= 0);
-		if (pids[w] == 0 && w == WRITERS) {
-			reader_loop(r, size, st);
-			_exit(0);
-		}
-		if (pids[w] == 0) {
-			for (uint32_t q = 0; q < PER_WRITER; q++) {
-				if (q == YIELDED)
-					race_set(RACE_OFF);
-				struct rec x = {(uint32_t)w, q, rec_sum((uint32_t)w, q)};
-				if (log_append(r, size, &x, sizeof x) < 0) {
-					st->append_errno[w] = errno;
-					_exit(1);
-				}
-			}
-			_exit(0);
+/* Writer W: appends PER_WRITER records, the first YIELDED with a pause inside each append. */
+__attribute__((noreturn)) static void writer_child(int w, char *r, size_t size,
+						   struct shared_state *st)
+{
+	for (uint32_t q = 0; q < PER_WRITER; q++) {
+		if (q == YIELDED)
+			race_set(RACE_OFF);
+		struct rec x = {(uint32_t)w, q, rec_sum((uint32_t)w, q)};
+		if (log_append(r, size, &x, sizeof x) < 0) {
+			st->append_errno[w] = errno;
+			_exit(1);
 		}
 	}
-	race_set(RACE_OFF);
+	_exit(0);
+}
+
+/* Waits for the WRITERS writers and the reader (PIDS), under one deadline; fails the test (after
+   unmapping R and ST) if one failed or did not finish. */
+static void all_writers_finish(pid_t *pids, char *r, size_t size, struct shared_state *st)
+{
 	char how[WRITERS + 1][160];
 	int bad = -1;
 	/* One deadline for all of them, well inside the test's timeout: a loaded machine may need a
@@ -1099,8 +1172,16 @@ GRADER_TEST(log_concurrent)
 			     bad, WRITERS, how[bad], err ? ": log_append failed with " : "",
 			     err ? strerrorname_np(err) : "");
 	}
+}
 
-	/* Check the bytes ourselves, following the layout in shmlist.h. */
+/* What the log holds: intact, duplicated, garbled and never committed records, and tail. */
+struct log_tally {
+	long present, dup, garbled, open;
+	uint32_t tail;
+};
+
+static struct log_tally tally_records(char *r, size_t size)
+{
 	static unsigned char seen[WRITERS][PER_WRITER];
 	long present = 0, dup = 0, garbled = 0, open = 0;
 	uint32_t tail = ((struct shlog_header *)r)->tail;
@@ -1121,9 +1202,13 @@ GRADER_TEST(log_concurrent)
 			present++;
 		off += (sizeof *rec + (rec->len < 64 ? rec->len : 16) + 7) / 8 * 8;
 	}
-	long walked = log_walk(r, size, NULL, NULL);
-	long torn = st->torn, walks = st->reader_walks;
-	munmap(r, size), munmap(st, PAGE);
+	return (struct log_tally){present, dup, garbled, open, tail};
+}
+
+static void no_record_is_lost(struct log_tally t)
+{
+	long present = t.present, dup = t.dup, garbled = t.garbled, open = t.open;
+	uint32_t tail = t.tail;
 	long want = WRITERS * PER_WRITER;
 	CHECK(present == want && dup == 0 && garbled == 0 && open == 0,
 		      "%ld of %ld records were LOST. %d processes appended %d records each (%ld in all), at the same time, with "
@@ -1134,11 +1219,49 @@ GRADER_TEST(log_concurrent)
 		      "bytes. Reserve space atomically: compare-and-swap tail from the value you read to "
 		      "value + record size, and retry if someone else moved it first (or fetch-add).",
 		      want - present, want, WRITERS, PER_WRITER, want, (int)YIELDED, present, dup, garbled, open, tail);
+}
+
+static void no_reader_sees_a_torn_record(long torn, long walks)
+{
 	CHECK(torn == 0,
 		      "A reader walking the log while %d writers appended saw %ld records that were "
 		      "complete according to their commit word but whose payload was not (in %ld walks). "
 		      "Write the commit word LAST, with release ordering (atomic_store_explicit(..., "
 		      "memory_order_release)), and read it with acquire.", WRITERS, torn, walks);
+}
+
+GRADER_TEST(log_concurrent)
+{
+	size_t size = 256 * 1024;
+	char *r = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct shared_state *st =
+	    mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert(r != MAP_FAILED && st != MAP_FAILED);
+	log_is_implemented(r, size);
+
+	race_set(RACE_SLEEP); /* a pause between reading tail and publishing it */
+	pid_t pids[WRITERS + 1];
+	for (int w = 0; w <= WRITERS; w++) {
+		pids[w] = fork();
+		ck_assert(pids[w] >= 0);
+		if (pids[w] == 0 && w == WRITERS) {
+			reader_loop(r, size, st);
+			_exit(0);
+		}
+		if (pids[w] == 0)
+			writer_child(w, r, size, st);
+	}
+	race_set(RACE_OFF);
+	all_writers_finish(pids, r, size, st);
+
+	/* Check the bytes ourselves, following the layout in shmlist.h. */
+	struct log_tally t = tally_records(r, size);
+	long walked = log_walk(r, size, NULL, NULL);
+	long torn = st->torn, walks = st->reader_walks;
+	munmap(r, size), munmap(st, PAGE);
+	long want = WRITERS * PER_WRITER;
+	no_record_is_lost(t);
+	no_reader_sees_a_torn_record(torn, walks);
 	CHECK(walked == want, "All %ld records are in the log, but log_walk() counted %ld.", want, walked);
 }
 
@@ -1315,6 +1438,132 @@ static int mapped(void *p, size_t size)
 	return msync(p, size, MS_ASYNC) == 0; /* fails with ENOMEM where nothing is mapped */
 }
 
+/* In region_cleanup's child: attaches NAME (SIZE bytes of 0x5a), writes through it, detaches;
+   returns a letter for what went wrong ('k': nothing). */
+static char attach_write_detach(const char *name, size_t size)
+{
+	char verdict = 'k';
+	size_t got = 0;
+	int fds = fd_count();
+	char *other = region_attach(name, &got);
+	if (!other)
+		verdict = errno == ENOSYS ? 'n' : 'a';
+	else if (got != size)
+		verdict = 's';
+	else if (fd_count() != fds)
+		verdict = 'f';
+	else if (other[0] != 0x5a || other[size - 1] != 0x5a)
+		verdict = 'd';
+	else {
+		other[1] = 0x33; /* the creator must see this: one object, shared */
+		other[size - 2] = 0x44;
+		if (region_detach(other, got) != 0 || mapped(other, got))
+			verdict = 'u';
+	}
+	return verdict;
+}
+
+/* What became of the attaching child: its verdict letter ('?': none), how it ended. */
+struct attach_result {
+	char verdict;
+	int status;
+};
+
+static struct attach_result attach_in_another_process(const char *name, size_t size)
+{
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char verdict = attach_write_detach(name, size);
+		ssize_t ignored = write(p[1], &verdict, 1);
+		(void)ignored;
+		_exit(0);
+	}
+	close(p[1]);
+	struct attach_result a = {'?', 0};
+	probe_read_all(p[0], &a.verdict, 1, 2.0);
+	close(p[0]);
+	probe_finish(pid, &a.status, 2.0);
+	return a;
+}
+
+/* What region_destroy() left: its result, and whether the mapping or the name survived. */
+struct destroy_result {
+	int rc, err, still_mapped, name_left;
+};
+
+/* Destroys the region, then cleans up whatever the code under test left. */
+static struct destroy_result destroy_and_clean_up(const char *name, char *base, size_t size)
+{
+	struct destroy_result d;
+	d.rc = region_destroy(name, base, size);
+	d.err = errno;
+	d.still_mapped = mapped(base, size);
+	int fd = shm_open(name, O_RDONLY, 0);
+	d.name_left = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	/* Clean up whatever the code under test left, then say what it was. */
+	shm_unlink(name);
+	if (d.still_mapped)
+		munmap(base, size);
+	if (d.rc < 0 && d.err == ENOSYS) {
+		errno = ENOSYS;
+		require_implemented(1, "region_destroy");
+	}
+	return d;
+}
+
+static void create_closes_its_descriptor_and_refuses_an_existing_name(int before, int after,
+								      char *again, int again_err)
+{
+	CHECK(after == before,
+		      "region_create() left %d more descriptor(s) open. Once mmap() has mapped the "
+		      "object the descriptor is no longer needed: close it, or every region costs one "
+		      "descriptor until the process ends.", after - before);
+	CHECK(again == NULL && again_err == EEXIST,
+		      "region_create() on a name that already exists %s; it should fail with EEXIST "
+		      "(O_CREAT | O_EXCL), or a stale object left by a crash is silently reused.",
+		      again ? "succeeded" : "failed, but not with EEXIST");
+}
+
+static void attach_maps_the_same_object_shared(struct attach_result a, int sees)
+{
+	switch (a.verdict) {
+	case 'k': break;
+	case 'n': ABORT("region_attach() is not implemented yet (ENOSYS)."); break;
+	case 'a': ABORT("region_attach() in another process failed for an existing object."); break;
+	case 's': ABORT("region_attach() reported the wrong size (use fstat on the object)."); break;
+	case 'f': ABORT("region_attach() left a descriptor open: close it once the object is mapped."); break;
+	case 'd': ABORT("region_attach() in another process did not see the creator's bytes: is "
+			       "the mapping MAP_SHARED, of the same object?"); break;
+	case 'u': ABORT("After region_detach() the region was still mapped: munmap() it."); break;
+	default:
+		ABORT("The child that called region_attach() %s without answering.",
+		      describe_status(a.status, (char[160]){0}, 160));
+	}
+	CHECK(sees,
+	      "Another process wrote through the mapping region_attach() gave it, but the creator does "
+	      "not see those bytes: the attacher's stores went into a private copy. Map the object "
+	      "MAP_SHARED in region_attach() too (MAP_PRIVATE is copy-on-write: it reads the object "
+	      "but never writes back).");
+}
+
+static void destroy_unmaps_and_unlinks(struct destroy_result d, const char *name)
+{
+	CHECK(d.rc == 0, "region_destroy() failed: %s", strerror(d.err));
+	CHECK(!d.still_mapped, "After region_destroy() the region was still mapped: munmap() it.");
+	CHECK(!d.name_left,
+	      "After region_destroy() the name %s still exists in /dev/shm: the object (and its "
+	      "memory) outlives every process. The owner must shm_unlink() the name.",
+	      name);
+	char leaks[512];
+	CHECK(ledger_check(leaks, sizeof leaks) == 0, "After region_destroy(): %s", leaks);
+}
+
 GRADER_TEST(region_cleanup)
 {
 	char name[64];
@@ -1333,99 +1582,19 @@ GRADER_TEST(region_cleanup)
 	if (again)
 		region_detach(again, size);
 
-	int p[2];
-	ck_assert(pipe(p) == 0);
-	pid_t pid = fork();
-	ck_assert(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		char verdict = 'k';
-		size_t got = 0;
-		int fds = fd_count();
-		char *other = region_attach(name, &got);
-		if (!other)
-			verdict = errno == ENOSYS ? 'n' : 'a';
-		else if (got != size)
-			verdict = 's';
-		else if (fd_count() != fds)
-			verdict = 'f';
-		else if (other[0] != 0x5a || other[size - 1] != 0x5a)
-			verdict = 'd';
-		else {
-			other[1] = 0x33; /* the creator must see this: one object, shared */
-			other[size - 2] = 0x44;
-			if (region_detach(other, got) != 0 || mapped(other, got))
-				verdict = 'u';
-		}
-		ssize_t ignored = write(p[1], &verdict, 1);
-		(void)ignored;
-		_exit(0);
-	}
-	close(p[1]);
-	char verdict = '?';
-	probe_read_all(p[0], &verdict, 1, 2.0);
-	close(p[0]);
-	int status;
-	probe_finish(pid, &status, 2.0);
+	struct attach_result a = attach_in_another_process(name, size);
 	int sees = base[1] == 0x33 && base[size - 2] == 0x44;
+	struct destroy_result d = destroy_and_clean_up(name, base, size);
 
-	int rc = region_destroy(name, base, size);
-	int destroy_errno = errno;
-	int still_mapped = mapped(base, size);
-	int fd = shm_open(name, O_RDONLY, 0);
-	int name_left = fd >= 0;
-	if (fd >= 0)
-		close(fd);
-	/* Clean up whatever the code under test left, then say what it was. */
-	shm_unlink(name);
-	if (still_mapped)
-		munmap(base, size);
-	if (rc < 0 && destroy_errno == ENOSYS) {
-		errno = ENOSYS;
-		require_implemented(1, "region_destroy");
-	}
-
-	CHECK(after == before,
-		      "region_create() left %d more descriptor(s) open. Once mmap() has mapped the "
-		      "object the descriptor is no longer needed: close it, or every region costs one "
-		      "descriptor until the process ends.", after - before);
-	CHECK(again == NULL && again_err == EEXIST,
-		      "region_create() on a name that already exists %s; it should fail with EEXIST "
-		      "(O_CREAT | O_EXCL), or a stale object left by a crash is silently reused.",
-		      again ? "succeeded" : "failed, but not with EEXIST");
-	switch (verdict) {
-	case 'k': break;
-	case 'n': ABORT("region_attach() is not implemented yet (ENOSYS)."); break;
-	case 'a': ABORT("region_attach() in another process failed for an existing object."); break;
-	case 's': ABORT("region_attach() reported the wrong size (use fstat on the object)."); break;
-	case 'f': ABORT("region_attach() left a descriptor open: close it once the object is mapped."); break;
-	case 'd': ABORT("region_attach() in another process did not see the creator's bytes: is "
-			       "the mapping MAP_SHARED, of the same object?"); break;
-	case 'u': ABORT("After region_detach() the region was still mapped: munmap() it."); break;
-	default: ABORT("The child that called region_attach() %s without answering.",
-			      describe_status(status, (char[160]){0}, 160));
-	}
-	CHECK(sees,
-	      "Another process wrote through the mapping region_attach() gave it, but the creator does "
-	      "not see those bytes: the attacher's stores went into a private copy. Map the object "
-	      "MAP_SHARED in region_attach() too (MAP_PRIVATE is copy-on-write: it reads the object "
-	      "but never writes back).");
-	CHECK(rc == 0, "region_destroy() failed: %s", strerror(destroy_errno));
-	CHECK(!still_mapped, "After region_destroy() the region was still mapped: munmap() it.");
-	CHECK(!name_left,
-		      "After region_destroy() the name %s still exists in /dev/shm: the object (and its "
-		      "memory) outlives every process. The owner must shm_unlink() the name.", name);
-	char leaks[512];
-	CHECK(ledger_check(leaks, sizeof leaks) == 0, "After region_destroy(): %s", leaks);
+	create_closes_its_descriptor_and_refuses_an_existing_name(before, after, again, again_err);
+	attach_maps_the_same_object_shared(a, sees);
+	destroy_unmaps_and_unlinks(d, name);
 }
 
 /* ---- region_errors ------------------------------------------------------------------------- */
 
-GRADER_TEST(region_errors)
+static void attach_of_a_missing_name_is_enoent(const char *name)
 {
-	char name[64];
-	sb_name("err", name, sizeof name);
-	ledger_watch_shm(name);
 	size_t got = 0;
 	errno = 0;
 	void *p = region_attach(name, &got);
@@ -1436,16 +1605,18 @@ GRADER_TEST(region_errors)
 	require_implemented(!p, "region_attach");
 	CHECK(!p && err == ENOENT, "region_attach() of a name that does not exist %s%s; it should fail "
 				   "with ENOENT.", p ? "succeeded" : "failed with ", p ? "" : errname(err));
+}
 
-	/* An object nobody has sized yet (0 bytes) cannot be mapped: NULL, not MAP_FAILED. */
+/* An object nobody has sized yet (0 bytes) cannot be mapped: NULL, not MAP_FAILED. */
+static void attach_of_an_unsized_object_is_null(const char *name)
+{
 	int zfd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
 	CHECK(zfd >= 0, "grader: shm_open: %s", strerror(errno));
 	close(zfd);
-	got = 0;
+	size_t got = 0;
 	int zfds = fd_count();
 	errno = 0;
-	p = region_attach(name, &got);
-	err = errno;
+	void *p = region_attach(name, &got);
 	int zleaked = fd_count() - zfds;
 	if (p && p != MAP_FAILED)
 		munmap(p, got);
@@ -1455,12 +1626,15 @@ GRADER_TEST(region_errors)
 	      "object cannot be mapped: return NULL with errno set (mmap() reports failure as "
 	      "MAP_FAILED, not NULL), and close the descriptor.", p,
 	      zleaked ? " and left a descriptor open" : "");
+}
 
-	/* A region of 0 bytes cannot be mapped: the failure must not leave the object behind. */
+/* A region of 0 bytes cannot be mapped: the failure must not leave the object behind. */
+static void create_of_0_bytes_leaves_nothing(const char *name)
+{
 	int fds = fd_count();
 	errno = 0;
-	p = region_create(name, 0);
-	err = errno;
+	void *p = region_create(name, 0);
+	int err = errno;
 	int leaked = fd_count() - fds;
 	int fd = shm_open(name, O_RDONLY, 0);
 	if (fd >= 0)
@@ -1479,15 +1653,17 @@ GRADER_TEST(region_errors)
 	      "reboot. When a step after shm_open() fails, shm_unlink() the name before returning NULL.",
 	      name, errname(err), name);
 	CHECK(leaked == 0, "region_create(\"%s\", 0) failed and left %d descriptor(s) open.", name, leaked);
+}
 
-	/* A second creator must leave the existing object exactly as it was. And a process whose
-	   standard input is closed gets descriptor 0 from shm_open(): a valid descriptor. */
-	size_t size = 2 * PAGE;
+/* A process whose standard input is closed gets descriptor 0 from shm_open(): a valid
+   descriptor. Returns the region created there (SIZE bytes). */
+static char *create_and_attach_with_stdin_closed(const char *name, size_t size)
+{
 	int saved_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
 	close(STDIN_FILENO);
 	errno = 0;
 	char *base = region_create(name, size);
-	err = errno;
+	int err = errno;
 	size_t got0 = 0;
 	char *again0 = base ? region_attach(name, &got0) : NULL;
 	int err0 = errno;
@@ -1501,37 +1677,82 @@ GRADER_TEST(region_errors)
 	CHECK(again0 != NULL, "region_attach(\"%s\") failed with %s in a process whose standard input is "
 			      "closed. shm_open() then returns descriptor 0, which is valid: only a negative "
 			      "result is an error (fd < 0, not fd <= 0).", name, errname(err0));
+	return base;
+}
+
+/* What a second region_create() of a name in use did: did it succeed, is the object intact? */
+struct second_create {
+	int created, intact;
+};
+
+/* A second creator must leave the existing object (BASE, SIZE bytes) exactly as it was. */
+static struct second_create create_again_over(const char *name, char *base, size_t size)
+{
 	memset(base, 0x77, size);
 	errno = 0;
-	p = region_create(name, PAGE);
-	err = errno;
+	void *p = region_create(name, PAGE);
 	if (p)
 		munmap(p, PAGE);
 	struct stat st = {0};
-	fd = shm_open(name, O_RDONLY, 0);
+	int fd = shm_open(name, O_RDONLY, 0);
 	if (fd >= 0) {
 		fstat(fd, &st);
 		close(fd);
 	}
 	int intact = st.st_size == (off_t)size && base[0] == 0x77 && base[size - 1] == 0x77;
+	return (struct second_create){p != NULL, intact};
+}
 
-	/* The name is already gone: destroy still unmaps, and reports the failed unlink. */
-	shm_unlink(name);
+/* The name is already gone (NAME unlinked): destroy still unmaps, and reports the failed
+   unlink. */
+static struct destroy_result destroy_without_its_name(const char *name, char *base, size_t size)
+{
+	struct destroy_result d = {0};
 	errno = 0;
-	int rc = region_destroy(name, base, size);
-	err = errno;
-	int still = mapped(base, size);
-	if (still)
+	d.rc = region_destroy(name, base, size);
+	d.err = errno;
+	d.still_mapped = mapped(base, size);
+	if (d.still_mapped)
 		munmap(base, size);
-	CHECK(!p && intact,
-	      "region_create() of a name that already exists %s, and the existing object is %s. With "
-	      "O_CREAT | O_EXCL, shm_open() fails with EEXIST before anything is touched.",
-	      p ? "succeeded" : "failed", intact ? "intact" : "no longer as it was (ftruncate?)");
-	require_implemented(rc < 0 && err == ENOSYS, "region_destroy");
-	CHECK(!still, "region_destroy() of a region whose name was already removed left it mapped: "
-		      "unmap it whatever happens to the name.");
-	CHECK(rc == -1 && err == ENOENT,
-	      "region_destroy() of a region whose name someone had already removed returned %d (%s); "
-	      "it should report the failed shm_unlink() with -1 and ENOENT.", rc,
-	      rc < 0 ? errname(err) : "no error");
+	return d;
+}
+
+static void a_second_create_left_the_object_intact(struct second_create sc)
+{
+	CHECK(
+	    !sc.created && sc.intact,
+	    "region_create() of a name that already exists %s, and the existing object is %s. With "
+	    "O_CREAT | O_EXCL, shm_open() fails with EEXIST before anything is touched.",
+	    sc.created ? "succeeded" : "failed",
+	    sc.intact ? "intact" : "no longer as it was (ftruncate?)");
+}
+
+static void destroy_without_its_name_unmaps_and_says_enoent(struct destroy_result d)
+{
+	require_implemented(d.rc < 0 && d.err == ENOSYS, "region_destroy");
+	CHECK(!d.still_mapped,
+	      "region_destroy() of a region whose name was already removed left it mapped: "
+	      "unmap it whatever happens to the name.");
+	CHECK(
+	    d.rc == -1 && d.err == ENOENT,
+	    "region_destroy() of a region whose name someone had already removed returned %d (%s); "
+	    "it should report the failed shm_unlink() with -1 and ENOENT.",
+	    d.rc, d.rc < 0 ? errname(d.err) : "no error");
+}
+
+GRADER_TEST(region_errors)
+{
+	char name[64];
+	sb_name("err", name, sizeof name);
+	ledger_watch_shm(name);
+	attach_of_a_missing_name_is_enoent(name);
+	attach_of_an_unsized_object_is_null(name);
+	create_of_0_bytes_leaves_nothing(name);
+	size_t size = 2 * PAGE;
+	char *base = create_and_attach_with_stdin_closed(name, size);
+	struct second_create sc = create_again_over(name, base, size);
+	shm_unlink(name);
+	struct destroy_result d = destroy_without_its_name(name, base, size);
+	a_second_create_left_the_object_intact(sc);
+	destroy_without_its_name_unmaps_and_says_enoent(d);
 }

@@ -287,6 +287,43 @@ static void server_settle(void)
 	}
 }
 
+/* In server_start's child: fifo_server_open, a report, the go (from GO), fifo_server_run(MAX)
+   unless MAX is NO_RUN, fifo_server_close, a second report (both on REP). */
+__attribute__((noreturn)) static void server_child(int go, int rep, int max)
+{
+	if (server_room > 0)
+		squeeze_fds(server_room);
+	srv_result r = {.fds_before = count_fds()};
+	struct fifo_server srv;
+	memset(&srv, 0x5a, sizeof srv); /* the caller's memory: not zeroed for you */
+	r.open_rc = fifo_server_open(&srv, svc_dir());
+	r.open_err = errno;
+	if (r.open_rc < 0)
+		r.fds_after = count_fds();
+	else
+		r.fds_valid = fcntl(srv.fd, F_GETFD) >= 0 && fcntl(srv.keep_fd, F_GETFD) >= 0;
+	ssize_t ignored = write(rep, &r, sizeof r);
+	if (r.open_rc < 0)
+		_exit(0);
+	char c;
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
+	if (max != NO_RUN) {
+		if (server_with_signals)
+			ticks_start();
+		*server_running = 1;
+		r.run_rc = fifo_server_run(&srv, max);
+		r.run_err = errno;
+		ticks_stop();
+	}
+	r.close_rc = fifo_server_close(&srv);
+	r.close_err = errno;
+	r.fds_after = count_fds();
+	ignored = write(rep, &r, sizeof r);
+	(void)ignored;
+	_exit(0);
+}
+
 /* Starts a server child: fifo_server_open, (wait for the go), fifo_server_run(MAX) unless
    MAX is NO_RUN, fifo_server_close. Returns once the open has returned (or 2 s have passed). */
 static void server_start(server_h *h, int max, bool gated)
@@ -303,37 +340,7 @@ static void server_start(server_h *h, int max, bool gated)
 	if (h->pid == 0) {
 		close(go[1]);
 		close(rep[0]);
-		if (server_room > 0)
-			squeeze_fds(server_room);
-		srv_result r = {.fds_before = count_fds()};
-		struct fifo_server srv;
-		memset(&srv, 0x5a, sizeof srv); /* the caller's memory: not zeroed for you */
-		r.open_rc = fifo_server_open(&srv, svc_dir());
-		r.open_err = errno;
-		if (r.open_rc < 0)
-			r.fds_after = count_fds();
-		else
-			r.fds_valid = fcntl(srv.fd, F_GETFD) >= 0 && fcntl(srv.keep_fd, F_GETFD) >= 0;
-		ssize_t ignored = write(rep[1], &r, sizeof r);
-		if (r.open_rc < 0)
-			_exit(0);
-		char c;
-		while (read(go[0], &c, 1) < 0 && errno == EINTR)
-			;
-		if (max != NO_RUN) {
-			if (server_with_signals)
-				ticks_start();
-			*server_running = 1;
-			r.run_rc = fifo_server_run(&srv, max);
-			r.run_err = errno;
-			ticks_stop();
-		}
-		r.close_rc = fifo_server_close(&srv);
-		r.close_err = errno;
-		r.fds_after = count_fds();
-		ignored = write(rep[1], &r, sizeof r);
-		(void)ignored;
-		_exit(0);
+		server_child(go[0], rep[1], max);
 	}
 	close(go[0]);
 	close(rep[1]);
@@ -504,71 +511,54 @@ enum {
 	EMPTY_REPLY = 4,  /* the server opens the reply FIFO and closes it without writing */
 };
 
-/* Runs fifo_request(UPPER, TEXT) in a child against a stand-in server that replies seq 7.
-   STALE: a leftover reply FIFO (mode 0666) of the client's pid exists beforehand, and the test
-   holds it open (so its inode stays, and a reused one can be told from a new one).
-   MODE NEARLY_FULL: the server FIFO is a 4096-byte pipe with only 20 bytes free when the client
-   writes, so the request has to wait, and the test can see whether it arrives in pieces.
-   Other modes: see the enum above. */
-static void fake_server_run(fake_server *f, const char *text, bool stale, int mode)
+/* The stand-in server's FIFO, open at both ends; in the modes that need it, (nearly) full. */
+static void fake_server_fifo(int mode, int *rfd, int *wfd)
 {
-	bool nearly_full = mode == NEARLY_FULL || mode == SERVER_QUITS;
-	open_dir();
-	memset(f, 0, sizeof *f);
-	char server[PATH_MAX], mine[PATH_MAX];
+	char server[PATH_MAX];
 	in_dir(server, sizeof server, FIFO_SERVER_NAME);
 	ck_assert(mkfifo(server, 0600) == 0);
-	int rfd = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	int wfd = open(server, O_WRONLY | O_CLOEXEC);
-	ck_assert(rfd >= 0 && wfd >= 0);
-	if (nearly_full) {
-		ck_assert(probe_pipe_shrink(rfd) == 4096);
+	*rfd = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	*wfd = open(server, O_WRONLY | O_CLOEXEC);
+	ck_assert(*rfd >= 0 && *wfd >= 0);
+	if (mode == NEARLY_FULL || mode == SERVER_QUITS) {
+		ck_assert(probe_pipe_shrink(*rfd) == 4096);
 		static char fill[4096];
 		size_t len = mode == SERVER_QUITS ? 4096 : FILLER;
-		ck_assert(write(wfd, fill, len) == (ssize_t)len);
+		ck_assert(write(*wfd, fill, len) == (ssize_t)len);
 	}
-	int go[2], res[2];
-	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
-	f->client = child_fork();
-	if (f->client == 0) {
-		close(go[1]);
-		close(res[0]);
-		close(rfd);
-		close(wfd);
-		char c;
-		while (read(go[0], &c, 1) < 0 && errno == EINTR)
-			;
-		if (mode == SERVER_QUITS)
-			signal(SIGPIPE, SIG_IGN);
-		client_result r = {0};
-		r.fds_before = count_fds();
-		errno = 0; /* not whatever the test left in it */
-		r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
-		r.err = errno;
-		r.fds_after = count_fds();
-		ssize_t ignored = write(res[1], &r, sizeof r);
-		(void)ignored;
-		_exit(0);
-	}
-	close(go[0]);
-	close(res[1]);
-	reply_path(mine, sizeof mine, f->client);
-	int held = -1;
-	struct stat stale_st = {0};
-	if (stale) {
-		ck_assert(mkfifo(mine, 0666) == 0);
-		held = open(mine, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		ck_assert(held >= 0 && fstat(held, &stale_st) == 0);
-	}
-	close(go[1]); /* go */
+}
 
-	double deadline = probe_now() + 2.0;
-	if (nearly_full) {
+/* In fake_server_run's child: waits for the go (from GO), runs fifo_request(UPPER, TEXT) and
+   writes its client_result to RES. */
+__attribute__((noreturn)) static void fake_client_child(int go, int res, int mode, const char *text)
+{
+	char c;
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
+	if (mode == SERVER_QUITS)
+		signal(SIGPIPE, SIG_IGN);
+	client_result r = {0};
+	r.fds_before = count_fds();
+	errno = 0; /* not whatever the test left in it */
+	r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
+	r.err = errno;
+	r.fds_after = count_fds();
+	ssize_t ignored = write(res, &r, sizeof r);
+	(void)ignored;
+	_exit(0);
+}
+
+/* With a (nearly) full server FIFO: waits until the client sleeps in write() (or gives up) and
+   notes what got in, then goes away (SERVER_QUITS) or drains the filler (NEARLY_FULL). Returns
+   the deadline for the request (DEADLINE in the other modes). */
+static double fake_server_squeeze(fake_server *f, int mode, int *rfd, int *wfd, double deadline)
+{
+	if (mode == NEARLY_FULL || mode == SERVER_QUITS) {
 		/* Wait until the client sleeps in write() (or gives up), then look at what got in. */
 		char w[64];
 		int avail = FILLER;
 		while (probe_now() < deadline) {
-			ioctl(rfd, FIONREAD, &avail);
+			ioctl(*rfd, FIONREAD, &avail);
 			wchan(f->client, w, sizeof w);
 			if (strstr(w, "pipe_write") || !strcmp(w, "pipe_wait_writable") ||
 			    !strcmp(w, "wait_for_partner")) /* (stuck in an open: it will not write) */
@@ -577,23 +567,28 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 				break;
 			usleep(2000);
 		}
-		ioctl(rfd, FIONREAD, &avail);
+		ioctl(*rfd, FIONREAD, &avail);
 		f->piece = avail - FILLER;
 		if (mode == SERVER_QUITS) {
 			/* The server goes away: no reader is left, so the blocked write fails. */
-			close(rfd);
-			close(wfd);
-			rfd = wfd = -1;
+			close(*rfd);
+			close(*wfd);
+			*rfd = *wfd = -1;
 			f->piece = 0;
 			deadline = probe_now(); /* no request will come */
 		}
 	}
 	if (mode == NEARLY_FULL) {
 		static char drain[FILLER];
-		ck_assert(probe_read_all(rfd, drain, sizeof drain, 1.0) == (ssize_t)sizeof drain);
+		ck_assert(probe_read_all(*rfd, drain, sizeof drain, 1.0) == (ssize_t)sizeof drain);
 		deadline = probe_now() + 2.0;
 	}
-	/* The request. */
+	return deadline;
+}
+
+/* Reads the request from RFD until DEADLINE, or until the client has ended without sending. */
+static void fake_server_read_request(fake_server *f, int rfd, double deadline)
+{
 	size_t got = 0;
 	while (got < sizeof f->req && probe_now() < deadline) {
 		struct pollfd p = {rfd, POLLIN, 0};
@@ -606,32 +601,79 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 		}
 	}
 	f->got_request = got == sizeof f->req;
-	if (!f->got_request) {
+}
+
+/* Once the request is in: looks at the client's reply FIFO MINE (is it the STALE one?) and
+   answers through it, cut short in the modes that say so. */
+static void fake_server_answer(fake_server *f, const char *mine, bool stale,
+			       const struct stat *stale_st, int mode)
+{
+	struct stat st;
+	f->reply_existed = stat(mine, &st) == 0 && S_ISFIFO(st.st_mode);
+	f->reply_mode = st.st_mode & 07777;
+	f->stale_reused = stale && f->reply_existed && st.st_ino == stale_st->st_ino &&
+			  st.st_dev == stale_st->st_dev;
+	/* Open its reply FIFO for writing once it has opened it for reading. */
+	int fd = -1;
+	double deadline = probe_now() + 2.0;
+	while (f->reply_existed && probe_now() < deadline &&
+	       (fd = open(mine, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == ENXIO)
+		usleep(2000);
+	f->reply_opened = fd >= 0;
+	if (fd >= 0) {
+		struct fifo_reply r = {.seq = 7,
+				       .len = f->req.len <= FIFO_TEXT_MAX ? f->req.len : 0};
+		for (uint32_t i = 0; i < r.len; i++)
+			r.text[i] = (char)toupper((unsigned char)f->req.text[i]);
+		size_t len = mode == SHORT_REPLY ? 8 : mode == EMPTY_REPLY ? 0 : sizeof r;
+		ck_assert(len == 0 || write(fd, &r, len) == (ssize_t)len);
+		close(fd);
+	} else if (f->reply_existed) {
 		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
-	} else {
-		struct stat st;
-		f->reply_existed = stat(mine, &st) == 0 && S_ISFIFO(st.st_mode);
-		f->reply_mode = st.st_mode & 07777;
-		f->stale_reused = stale && f->reply_existed && st.st_ino == stale_st.st_ino &&
-				  st.st_dev == stale_st.st_dev;
-		/* Open its reply FIFO for writing once it has opened it for reading. */
-		int fd = -1;
-		deadline = probe_now() + 2.0;
-		while (f->reply_existed && probe_now() < deadline &&
-		       (fd = open(mine, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == ENXIO)
-			usleep(2000);
-		f->reply_opened = fd >= 0;
-		if (fd >= 0) {
-			struct fifo_reply r = {.seq = 7, .len = f->req.len <= FIFO_TEXT_MAX ? f->req.len : 0};
-			for (uint32_t i = 0; i < r.len; i++)
-				r.text[i] = (char)toupper((unsigned char)f->req.text[i]);
-			size_t len = mode == SHORT_REPLY ? 8 : mode == EMPTY_REPLY ? 0 : sizeof r;
-			ck_assert(len == 0 || write(fd, &r, len) == (ssize_t)len);
-			close(fd);
-		} else if (f->reply_existed) {
-			explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
-		}
 	}
+}
+
+/* Runs fifo_request(UPPER, TEXT) in a child against a stand-in server that replies seq 7.
+   STALE: a leftover reply FIFO (mode 0666) of the client's pid exists beforehand, and the test
+   holds it open (so its inode stays, and a reused one can be told from a new one).
+   MODE NEARLY_FULL: the server FIFO is a 4096-byte pipe with only 20 bytes free when the client
+   writes, so the request has to wait, and the test can see whether it arrives in pieces.
+   Other modes: see the enum above. */
+static void fake_server_run(fake_server *f, const char *text, bool stale, int mode)
+{
+	open_dir();
+	memset(f, 0, sizeof *f);
+	int rfd, wfd;
+	fake_server_fifo(mode, &rfd, &wfd);
+	int go[2], res[2];
+	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
+	f->client = child_fork();
+	if (f->client == 0) {
+		close(go[1]);
+		close(res[0]);
+		close(rfd);
+		close(wfd);
+		fake_client_child(go[0], res[1], mode, text);
+	}
+	close(go[0]);
+	close(res[1]);
+	char mine[PATH_MAX];
+	reply_path(mine, sizeof mine, f->client);
+	int held = -1;
+	struct stat stale_st = {0};
+	if (stale) {
+		ck_assert(mkfifo(mine, 0666) == 0);
+		held = open(mine, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		ck_assert(held >= 0 && fstat(held, &stale_st) == 0);
+	}
+	close(go[1]); /* go */
+
+	double deadline = fake_server_squeeze(f, mode, &rfd, &wfd, probe_now() + 2.0);
+	fake_server_read_request(f, rfd, deadline); /* the request */
+	if (!f->got_request)
+		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
+	else
+		fake_server_answer(f, mine, stale, &stale_st, mode);
 	ssize_t n = probe_read_all(res[0], &f->res, sizeof f->res,
 				   f->got_request || mode == SERVER_QUITS ? 2.0 : 0.1);
 	f->finished = n == (ssize_t)sizeof f->res;
@@ -1196,22 +1238,20 @@ GRADER_TEST(server_close_removes_fifo)
 		      strerrorname_np(h.res.close_err) ? strerrorname_np(h.res.close_err) : "an error");
 }
 
-GRADER_TEST(server_text_limits)
-{
-	server_h h;
-	server_start(&h, 0, false); /* 0: no limit */
-	require_server_open(&h);
-	/* Three requests that must be skipped. Their reply FIFOs exist and are open for reading,
-	   so a server that answers them anyway is seen (and not stuck in open). */
-	static const char *what[] = {"len 65 (more than FIFO_TEXT_MAX)", "op 3 (no such op)",
+/* The three requests server_text_limits sends first: each must be skipped. */
+static const char *skipped_what[] = {"len 65 (more than FIFO_TEXT_MAX)", "op 3 (no such op)",
 				     "op 0 (no such op)"};
+
+/* Sends the three requests to skip. Their reply FIFOs exist and are open for reading (in BFD),
+   so a server that answers them anyway is seen (and not stuck in open). */
+static void send_requests_to_skip(int bfd[3])
+{
 	struct fifo_request bad[3] = {
 		{.pid = 4000011, .op = FIFO_OP_UPPER, .len = FIFO_TEXT_MAX + 1},
 		{.pid = 4000012, .op = 3, .len = 4, .text = "oops"},
 		{.pid = 4000013, .op = 0, .len = 4, .text = "zero"},
 	};
 	memset(bad[0].text, 'x', FIFO_TEXT_MAX);
-	int bfd[3];
 	char server[PATH_MAX], path[PATH_MAX];
 	for (int i = 0; i < 3; i++) {
 		reply_path(path, sizeof path, bad[i].pid);
@@ -1225,15 +1265,11 @@ GRADER_TEST(server_text_limits)
 	for (int i = 0; i < 3; i++)
 		ck_assert(write(s, &bad[i], sizeof bad[i]) == (ssize_t)sizeof bad[i]);
 	close(s);
-	char text[FIFO_TEXT_MAX + 1];
-	for (int i = 0; i < FIFO_TEXT_MAX; i++)
-		text[i] = "sixty-four bytes, all of them "[i % 30];
-	text[FIFO_TEXT_MAX] = '\0';
-	struct fifo_reply r1, r2;
-	char why1[256] = "", why2[256] = "";
-	int rc1 = fake_request(4000001, FIFO_OP_UPPER, text, &r1, 2.0, why1, sizeof why1);
-	int rc2 = rc1 ? -1 : fake_request(4000002, FIFO_OP_SHUTDOWN, "bye", &r2, 2.0, why2, sizeof why2);
-	server_finish(&h, 2.0);
+}
+
+/* Closes the reply FIFOs of the requests to skip; returns the first that got a reply, or -1. */
+static int first_skipped_answered(const int bfd[3])
+{
 	int answered = -1;
 	for (int i = 0; i < 3; i++) {
 		char c;
@@ -1241,27 +1277,72 @@ GRADER_TEST(server_text_limits)
 			answered = i;
 		close(bfd[i]);
 	}
+	return answered;
+}
+
+static void bad_requests_get_no_reply(int answered)
+{
+	ck_assert_msg(
+	    answered < 0,
+	    "The server replied to a request with %s. A request with a bad op or len must be "
+	    "skipped: no reply (and with len > FIFO_TEXT_MAX, upper-casing len bytes would read "
+	    "and write past the end of the text arrays).",
+	    skipped_what[answered < 0 ? 0 : answered]);
+}
+
+/* The request of FIFO_TEXT_MAX bytes after the skipped ones: answered, as seq 1. */
+static void a_full_length_text_is_served_as_seq_1(int rc1, const struct fifo_reply *r1,
+						  const char *text, const char *why1,
+						  const server_h *h)
+{
+	ck_assert_msg(
+	    rc1 == 0,
+	    "After three requests that must be skipped, a client sent a text of exactly %d "
+	    "bytes (FIFO_TEXT_MAX) and got no answer: %s. %s A len of FIFO_TEXT_MAX is valid.",
+	    FIFO_TEXT_MAX, why1, h->why);
+	ck_assert_msg(
+	    r1->seq == 1,
+	    "The first reply, after three requests that were skipped, has seq %u instead of 1: "
+	    "skipped requests must not use up sequence numbers. Count a reply only once it "
+	    "has been sent.",
+	    r1->seq);
+	check_reply(r1, text, 1);
+}
+
+static void shutdown_is_answered_and_ends_the_run(int rc2, const char *why2, const server_h *h)
+{
+	ck_assert_msg(rc2 == 0, "A FIFO_OP_SHUTDOWN request got no answer: %s. %s", why2, h->why);
+	ck_assert_msg(h->finished && h->res.run_rc == 2,
+		      "fifo_server_run(0) (0: no limit) should return 2 after the FIFO_OP_SHUTDOWN "
+		      "reply; it %s%d.",
+		      h->finished ? "returned " : "did not return; ",
+		      h->finished ? h->res.run_rc : 0);
+}
+
+GRADER_TEST(server_text_limits)
+{
+	server_h h;
+	server_start(&h, 0, false); /* 0: no limit */
+	require_server_open(&h);
+	int bfd[3];
+	send_requests_to_skip(bfd);
+	char text[FIFO_TEXT_MAX + 1];
+	for (int i = 0; i < FIFO_TEXT_MAX; i++)
+		text[i] = "sixty-four bytes, all of them "[i % 30];
+	text[FIFO_TEXT_MAX] = '\0';
+	struct fifo_reply r1, r2;
+	char why1[256] = "", why2[256] = "";
+	int rc1 = fake_request(4000001, FIFO_OP_UPPER, text, &r1, 2.0, why1, sizeof why1);
+	int rc2 =
+	    rc1 ? -1 : fake_request(4000002, FIFO_OP_SHUTDOWN, "bye", &r2, 2.0, why2, sizeof why2);
+	server_finish(&h, 2.0);
+	int answered = first_skipped_answered(bfd);
 	clear_dir();
 	errno = h.res.run_err;
 	require_implemented(h.finished && h.res.run_rc < 0, "fifo_server_run");
-	ck_assert_msg(answered < 0,
-		      "The server replied to a request with %s. A request with a bad op or len must be "
-		      "skipped: no reply (and with len > FIFO_TEXT_MAX, upper-casing len bytes would read "
-		      "and write past the end of the text arrays).", what[answered < 0 ? 0 : answered]);
-	ck_assert_msg(rc1 == 0,
-		      "After three requests that must be skipped, a client sent a text of exactly %d "
-		      "bytes (FIFO_TEXT_MAX) and got no answer: %s. %s A len of FIFO_TEXT_MAX is valid.",
-		      FIFO_TEXT_MAX, why1, h.why);
-	ck_assert_msg(r1.seq == 1,
-		      "The first reply, after three requests that were skipped, has seq %u instead of 1: "
-		      "skipped requests must not use up sequence numbers. Count a reply only once it "
-		      "has been sent.", r1.seq);
-	check_reply(&r1, text, 1);
-	ck_assert_msg(rc2 == 0, "A FIFO_OP_SHUTDOWN request got no answer: %s. %s", why2, h.why);
-	ck_assert_msg(h.finished && h.res.run_rc == 2,
-		      "fifo_server_run(0) (0: no limit) should return 2 after the FIFO_OP_SHUTDOWN "
-		      "reply; it %s%d.", h.finished ? "returned " : "did not return; ",
-		      h.finished ? h.res.run_rc : 0);
+	bad_requests_get_no_reply(answered);
+	a_full_length_text_is_served_as_seq_1(rc1, &r1, text, why1, &h);
+	shutdown_is_answered_and_ends_the_run(rc2, why2, &h);
 }
 
 typedef struct {
@@ -1352,72 +1433,59 @@ static void client_text(int i, char *buf, size_t cap)
 	snprintf(buf, cap, "client %02d of the crowd, pid-free text %c%c", i, 'a' + i % 26, 'z' - i % 26);
 }
 
-GRADER_TEST(many_clients)
+/* In many_clients' child I: waits for the go (from GO), sends its request, writes its
+   many_result to RES. */
+__attribute__((noreturn)) static void many_client_child(int i, int go, int res)
 {
-	server_h h;
-	server_start(&h, NCLIENTS, true); /* opened, but waits for the go before reading */
-	require_server_open(&h);
-	char server[PATH_MAX];
-	in_dir(server, sizeof server, FIFO_SERVER_NAME);
-	int watch = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* only to look at FIONREAD */
-	int go[2], res[2];
-	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
-	pid_t kids[NCLIENTS];
-	for (int i = 0; i < NCLIENTS; i++) {
-		kids[i] = child_fork();
-		if (kids[i] == 0) {
-			close(go[1]);
-			close(res[0]);
-			close(h.go); /* or the server would wait for this client's exit to start */
-			close(h.report);
-			close(watch);
-			char c, text[FIFO_TEXT_MAX + 1];
-			while (read(go[0], &c, 1) < 0 && errno == EINTR)
-				;
-			client_text(i, text, sizeof text);
-			many_result r = {.index = i};
-			r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
-			r.err = errno;
-			ssize_t ignored = write(res[1], &r, sizeof r); /* < PIPE_BUF: atomic */
-			(void)ignored;
-			_exit(0);
-		}
-	}
-	close(go[0]);
-	close(res[1]);
-	close(go[1]); /* all clients at once */
-	/* Let every request arrive before the server reads any: 24 requests wait in the pipe. */
+	char c, text[FIFO_TEXT_MAX + 1];
+	while (read(go, &c, 1) < 0 && errno == EINTR)
+		;
+	client_text(i, text, sizeof text);
+	many_result r = {.index = i};
+	r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
+	r.err = errno;
+	ssize_t ignored = write(res, &r, sizeof r); /* < PIPE_BUF: atomic */
+	(void)ignored;
+	_exit(0);
+}
+
+/* Lets every request arrive before the server reads any (at most 2 s); returns how many
+   complete requests wait in the server FIFO, seen through WATCH. */
+static int requests_waiting(int watch)
+{
 	int avail = 0;
 	double deadline = probe_now() + 2.0;
 	while (probe_now() < deadline && ioctl(watch, FIONREAD, &avail) == 0 &&
 	       avail < (int)(NCLIENTS * sizeof(struct fifo_request)))
 		usleep(2000);
-	int arrived = avail / (int)sizeof(struct fifo_request);
-	server_release(&h);
-	static many_result got[NCLIENTS + 1];
-	int nres = (int)(read_until(res[0], got, sizeof got, 3.0) / sizeof(many_result));
+	return avail / (int)sizeof(struct fifo_request);
+}
+
+/* The first client with no result among GOT (-1: none), and in STUCK what it is doing. */
+static int first_unanswered(const many_result *got, int nres, const pid_t *kids, char *stuck,
+			    size_t cap)
+{
 	int answered[NCLIENTS] = {0}, first_missing = -1;
 	for (int k = 0; k < nres; k++)
 		if (got[k].index >= 0 && got[k].index < NCLIENTS)
 			answered[got[k].index] = 1;
-	char stuck[512] = "";
 	for (int i = 0; i < NCLIENTS && first_missing < 0; i++)
 		if (!answered[i]) {
 			first_missing = i;
 			char who[32];
 			snprintf(who, sizeof who, "Client %d", i);
-			explain_wait(kids[i], who, stuck, sizeof stuck);
+			explain_wait(kids[i], who, stuck, cap);
 		}
-	server_finish(&h, 1.0);
-	for (int i = 0; i < NCLIENTS; i++)
-		stop(kids[i]);
-	close(res[0]);
-	close(watch);
-	clear_dir();
+	return first_missing;
+}
 
+/* Every client that answered got its own text upper-cased, and a seq of its own; returns how
+   many did. */
+static int each_reply_is_the_clients_own(const many_result *got, int nres)
+{
 	int seen[NCLIENTS + 1] = {0}, ok = 0;
 	for (int k = 0; k < nres; k++) {
-		many_result *r = &got[k];
+		const many_result *r = &got[k];
 		if (r->index < 0 || r->index >= NCLIENTS)
 			continue;
 		errno = r->err;
@@ -1437,17 +1505,77 @@ GRADER_TEST(many_clients)
 			      r->reply.seq, NCLIENTS);
 		ok++;
 	}
+	return ok;
+}
+
+static void every_request_arrived(int ok, int arrived, const char *stuck)
+{
 	ck_assert_msg(ok == NCLIENTS || arrived == NCLIENTS,
 		      "%d clients started at the same time, but only %d complete requests reached %s "
 		      "within 2 s, and %d clients got an answer. %s Did the clients open their reply "
 		      "FIFOs before sending?", NCLIENTS, arrived, FIFO_SERVER_NAME, ok, stuck);
-	ck_assert_msg(ok == NCLIENTS,
-		      "%d clients sent a request at the same time (all %d requests were waiting in the "
-		      "FIFO together), but only %d got an answer within 3 s (client %d did not). "
-		      "Requests were lost. Read exactly sizeof(struct fifo_request) bytes per request: a "
-		      "bigger read() can return several requests at once, and a pipe keeps no message "
-		      "boundaries. %s", NCLIENTS, NCLIENTS, ok, first_missing, h.why);
-	ck_assert_msg(h.finished && h.res.run_rc == NCLIENTS,
+}
+
+static void no_request_was_lost(int ok, int first_missing, const server_h *h)
+{
+	ck_assert_msg(
+	    ok == NCLIENTS,
+	    "%d clients sent a request at the same time (all %d requests were waiting in the "
+	    "FIFO together), but only %d got an answer within 3 s (client %d did not). "
+	    "Requests were lost. Read exactly sizeof(struct fifo_request) bytes per request: a "
+	    "bigger read() can return several requests at once, and a pipe keeps no message "
+	    "boundaries. %s",
+	    NCLIENTS, NCLIENTS, ok, first_missing, h->why);
+}
+
+static void the_run_returns_after_every_client(const server_h *h)
+{
+	ck_assert_msg(h->finished && h->res.run_rc == NCLIENTS,
 		      "fifo_server_run(%d) %s after serving every client.", NCLIENTS,
-		      h.finished ? "returned something else than 24" : "did not return");
+		      h->finished ? "returned something else than 24" : "did not return");
+}
+
+GRADER_TEST(many_clients)
+{
+	server_h h;
+	server_start(&h, NCLIENTS, true); /* opened, but waits for the go before reading */
+	require_server_open(&h);
+	char server[PATH_MAX];
+	in_dir(server, sizeof server, FIFO_SERVER_NAME);
+	int watch = open(server, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* only to look at FIONREAD */
+	int go[2], res[2];
+	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
+	pid_t kids[NCLIENTS];
+	for (int i = 0; i < NCLIENTS; i++) {
+		kids[i] = child_fork();
+		if (kids[i] == 0) {
+			close(go[1]);
+			close(res[0]);
+			close(h.go); /* or the server would wait for this client's exit to start */
+			close(h.report);
+			close(watch);
+			many_client_child(i, go[0], res[1]);
+		}
+	}
+	close(go[0]);
+	close(res[1]);
+	close(go[1]); /* all clients at once */
+	/* Let every request arrive before the server reads any: 24 requests wait in the pipe. */
+	int arrived = requests_waiting(watch);
+	server_release(&h);
+	static many_result got[NCLIENTS + 1];
+	int nres = (int)(read_until(res[0], got, sizeof got, 3.0) / sizeof(many_result));
+	char stuck[512] = "";
+	int first_missing = first_unanswered(got, nres, kids, stuck, sizeof stuck);
+	server_finish(&h, 1.0);
+	for (int i = 0; i < NCLIENTS; i++)
+		stop(kids[i]);
+	close(res[0]);
+	close(watch);
+	clear_dir();
+
+	int ok = each_reply_is_the_clients_own(got, nres);
+	every_request_arrived(ok, arrived, stuck);
+	no_request_was_lost(ok, first_missing, &h);
+	the_run_returns_after_every_client(&h);
 }

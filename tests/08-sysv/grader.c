@@ -1178,21 +1178,27 @@ GRADER_TEST(counter_locked)
 					  "processes out: see lock_unlock_balanced.)" : "");
 }
 
-GRADER_TEST(destroy_removes_all)
+/* The keys of destroy_removes_all's queue, segment and semaphore set. */
+struct destroy_keys {
+	key_t q, s, m;
+};
+
+/* Removes a queue, a segment (still attached) and a set; returns the queue's removed id. */
+static int destroy_removes_each_object(struct destroy_keys k)
 {
-	key_t kq = key_for(15), ks = key_for(16), km = key_for(17);
-	drop_key(kq), drop_key(ks), drop_key(km);
-	int q = msgget(kq, IPC_CREAT | IPC_EXCL | 0600);
-	int s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
-	int m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	drop_key(k.q), drop_key(k.s), drop_key(k.m);
+	int q = msgget(k.q, IPC_CREAT | IPC_EXCL | 0600);
+	int s = shmget(k.s, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	int m = semget(k.m, 1, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert(q >= 0 && s >= 0 && m >= 0);
 	void *at = shmat(s, NULL, 0); /* attached while it is removed: still must vanish by key */
 	int rc = sv_destroy(q, s, m);
 	int err = errno;
-	int q_left = msgget(kq, 0) >= 0, s_left = shmget(ks, 0, 0) >= 0, m_left = semget(km, 0, 0) >= 0;
+	int q_left = msgget(k.q, 0) >= 0, s_left = shmget(k.s, 0, 0) >= 0,
+	    m_left = semget(k.m, 0, 0) >= 0;
 	if (at != (void *)-1)
 		shmdt(at);
-	drop_key(kq), drop_key(ks), drop_key(km);
+	drop_key(k.q), drop_key(k.s), drop_key(k.m);
 	msgctl(q, IPC_RMID, NULL), shmctl(s, IPC_RMID, NULL), semctl(m, 0, IPC_RMID);
 	errno = err;
 	require_implemented(rc < 0, "sv_destroy");
@@ -1208,53 +1214,105 @@ GRADER_TEST(destroy_removes_all)
 		      "the kernel until IPC_RMID (msgctl, shmctl, semctl), even when nobody uses it: "
 		      "detaching or exiting removes nothing.", left);
 	ck_assert_msg(rc == 0, "sv_destroy() removed everything but returned -1 (%s).", errno_name(err));
+	return q;
+}
 
-	/* -1 is skipped; a failing removal does not stop the others. */
-	s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
-	m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+/* What sv_destroy() did with an id of -1 and with ids whose removal fails. */
+struct partial_destroy {
+	int skip, skip_err;
+	bool s_gone;
+	int bad, bad_err;
+	bool s_left, m_left;
+	int bad_s, bad_s_err;
+	bool m_gone;
+	int bad_m, bad_m_err;
+};
+
+/* sv_destroy(-1, s, -1), then sv_destroy(q, s, m) with the queue Q already removed. */
+static void destroy_skips_and_fails(struct destroy_keys k, int q, struct partial_destroy *d)
+{
+	int s = shmget(k.s, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	int m = semget(k.m, 1, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert(s >= 0 && m >= 0);
 	errno = 0;
-	int skip = sv_destroy(-1, s, -1);
-	int skip_err = errno;
-	bool s_gone = shmget(ks, 0, 0) < 0;
-	s = shmget(ks, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	d->skip = sv_destroy(-1, s, -1);
+	d->skip_err = errno;
+	d->s_gone = shmget(k.s, 0, 0) < 0;
+	s = shmget(k.s, 4096, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert(s >= 0);
 	errno = 0;
-	int bad = sv_destroy(q, s, m); /* q was removed above: its msgctl fails */
-	int bad_err = errno;
-	s_left = shmget(ks, 0, 0) >= 0, m_left = semget(km, 0, 0) >= 0;
-	drop_key(kq), drop_key(ks), drop_key(km);
+	d->bad = sv_destroy(q, s, m); /* q was removed above: its msgctl fails */
+	d->bad_err = errno;
+	d->s_left = shmget(k.s, 0, 0) >= 0, d->m_left = semget(k.m, 0, 0) >= 0;
+	drop_key(k.q), drop_key(k.s), drop_key(k.m);
 	/* Only the segment's removal fails (it is gone), then only the set's. */
-	m = semget(km, 1, IPC_CREAT | IPC_EXCL | 0600);
+	m = semget(k.m, 1, IPC_CREAT | IPC_EXCL | 0600);
 	ck_assert(m >= 0);
 	errno = 0;
-	int bad_s = sv_destroy(-1, s, m);
-	int bad_s_err = errno;
-	bool m_gone = semget(km, 0, 0) < 0;
-	drop_key(km);
+	d->bad_s = sv_destroy(-1, s, m);
+	d->bad_s_err = errno;
+	d->m_gone = semget(k.m, 0, 0) < 0;
+	drop_key(k.m);
 	errno = 0;
-	int bad_m = sv_destroy(-1, -1, m);
-	int bad_m_err = errno;
-	ck_assert_msg(skip == 0 && s_gone,
-		      "sv_destroy(-1, shmid, -1) %s%s%s. An id of -1 means \"none\": skip it, remove "
-		      "the others, and return 0.", skip == 0 ? "returned 0" : "failed with ",
-		      skip == 0 ? "" : errno_name(skip_err), s_gone ? "" : " and left the segment");
-	ck_assert_msg(!s_left && !m_left,
-		      "sv_destroy() with a queue id that no longer exists left the %s behind: when one "
-		      "removal fails, still try the others.", s_left ? "segment" : "semaphore set");
-	ck_assert_msg(bad < 0 && (bad_err == EINVAL || bad_err == EIDRM),
+	d->bad_m = sv_destroy(-1, -1, m);
+	d->bad_m_err = errno;
+}
+
+static void minus_one_is_skipped(const struct partial_destroy *d)
+{
+	ck_assert_msg(
+	    d->skip == 0 && d->s_gone,
+	    "sv_destroy(-1, shmid, -1) %s%s%s. An id of -1 means \"none\": skip it, remove "
+	    "the others, and return 0.",
+	    d->skip == 0 ? "returned 0" : "failed with ",
+	    d->skip == 0 ? "" : errno_name(d->skip_err), d->s_gone ? "" : " and left the segment");
+}
+
+static void a_stale_queue_id_fails_but_the_rest_go(const struct partial_destroy *d)
+{
+	ck_assert_msg(
+	    !d->s_left && !d->m_left,
+	    "sv_destroy() with a queue id that no longer exists left the %s behind: when one "
+	    "removal fails, still try the others.",
+	    d->s_left ? "segment" : "semaphore set");
+	ck_assert_msg(d->bad < 0 && (d->bad_err == EINVAL || d->bad_err == EIDRM),
 		      "sv_destroy() with a queue id that no longer exists %s%s: msgctl(IPC_RMID) "
 		      "failed, and the caller must hear it (-1 with that errno).",
-		      bad < 0 ? "failed with " : "returned 0", bad < 0 ? errno_name(bad_err) : "");
-	ck_assert_msg(bad_s < 0 && bad_s_err == EINVAL && m_gone,
+		      d->bad < 0 ? "failed with " : "returned 0",
+		      d->bad < 0 ? errno_name(d->bad_err) : "");
+}
+
+static void stale_segment_and_set_ids_are_reported(const struct partial_destroy *d)
+{
+	ck_assert_msg(d->bad_s < 0 && d->bad_s_err == EINVAL && d->m_gone,
 		      "sv_destroy(-1, shmid, semid) with a segment that no longer exists %s%s%s: "
 		      "shmctl(IPC_RMID) failed with EINVAL. Check each removal, report its errno, "
-		      "and still remove the others.", bad_s < 0 ? "failed with " : "returned 0",
-		      bad_s < 0 ? errno_name(bad_s_err) : "", m_gone ? "" : " and left the set");
-	ck_assert_msg(bad_m < 0 && bad_m_err == EINVAL,
+		      "and still remove the others.",
+		      d->bad_s < 0 ? "failed with " : "returned 0",
+		      d->bad_s < 0 ? errno_name(d->bad_s_err) : "",
+		      d->m_gone ? "" : " and left the set");
+	ck_assert_msg(d->bad_m < 0 && d->bad_m_err == EINVAL,
 		      "sv_destroy(-1, -1, semid) with a set that no longer exists %s%s: "
 		      "semctl(IPC_RMID) failed with EINVAL; return -1 with that errno.",
-		      bad_m < 0 ? "failed with " : "returned 0", bad_m < 0 ? errno_name(bad_m_err) : "");
+		      d->bad_m < 0 ? "failed with " : "returned 0",
+		      d->bad_m < 0 ? errno_name(d->bad_m_err) : "");
+}
+
+static void nothing_is_left_behind(void)
+{
 	char msg[1024];
 	ck_assert_msg(ledger_check(msg, sizeof msg) == 0, "Left behind: %s", msg);
+}
+
+GRADER_TEST(destroy_removes_all)
+{
+	struct destroy_keys k = {key_for(15), key_for(16), key_for(17)};
+	int q = destroy_removes_each_object(k);
+	/* -1 is skipped; a failing removal does not stop the others. */
+	struct partial_destroy d;
+	destroy_skips_and_fails(k, q, &d);
+	minus_one_is_skipped(&d);
+	a_stale_queue_id_fails_but_the_rest_go(&d);
+	stale_segment_and_set_ids_are_reported(&d);
+	nothing_is_left_behind();
 }
