@@ -236,91 +236,138 @@ static FILE *open_fragment(const char *outdir, const char *lab, const char *ext)
 	return f;
 }
 
-int report_save(const char *outdir, const lab_result *r)
+/* The test at index I: its result (NULL when the lab was not graded) and whether it passed. */
+static const test_result *test_at(const lab_result *r, int i, int *pass)
 {
-	FILE *json = open_fragment(outdir, r->lab, "json"), *tap = open_fragment(outdir, r->lab, "tap"),
-	     *xml = open_fragment(outdir, r->lab, "xml"), *sum = open_fragment(outdir, r->lab, "sum");
-	if (!json || !tap || !xml || !sum)
-		return -1;
-	int score = report_score(r), max = labconf_max(r->conf), failures = 0;
-	const char *lab_status = lab_status_name(r->status);
-	fprintf(sum, "lab %s %d %d %s %.3f\n", r->lab, score, max, lab_status, r->elapsed);
+	const test_result *t = r->tests ? &r->tests[i] : NULL;
+	*pass = t && t->status == TEST_PASS;
+	return t;
+}
+
+static const char *status_of(const test_result *t)
+{
+	return test_status_name(t ? t->status : TEST_ERROR);
+}
+
+/* .sum: "lab NAME SCORE MAX STATUS ELAPSED", then "test NAME STATUS POINTS MAX" per test. */
+static void save_sum(FILE *sum, const lab_result *r)
+{
+	fprintf(sum, "lab %s %d %d %s %.3f\n", r->lab, report_score(r), labconf_max(r->conf),
+		lab_status_name(r->status), r->elapsed);
+	for (int i = 0; i < r->conf->ntests; i++) {
+		int pass;
+		const test_result *t = test_at(r, i, &pass);
+		fprintf(sum, "test %s %s %d %d\n", r->conf->tests[i].name, status_of(t),
+			t ? t->points : 0, r->conf->tests[i].points);
+	}
+}
+
+/* One test of the JSON part: "hint" is level 1 (as before levels), "hints" the levels seen. */
+static void save_json_test(FILE *json, const lab_result *r, int i)
+{
+	const lab_test *m = &r->conf->tests[i];
+	int pass;
+	const test_result *t = test_at(r, i, &pass);
+	fputs("{\"name\":", json);
+	json_str(json, m->name);
+	fputs(",\"title\":", json);
+	json_str(json, m->title);
+	fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", t ? t->points : 0,
+		m->points, status_of(t));
+	json_str(json, pass ? "" : test_message(r, t));
+	fputs(",\"hint\":", json);
+	json_str(json, m->hints[0]);
+	int seen = report_hint_level(r->lab, m);
+	fprintf(json, ",\"hint_levels\":%d,\"hints\":[", m->nhints);
+	for (int lv = 0; lv < seen; lv++) {
+		fputs(lv ? "," : "", json);
+		json_str(json, m->hints[lv]);
+	}
+	fputs("],\"output\":", json);
+	json_str(json, t && !pass ? t->output : "");
+	fputs("}", json);
+}
+
+static void save_json(FILE *json, const lab_result *r)
+{
 	fputs("{\"lab\":", json);
 	json_str(json, r->lab);
 	fputs(",\"title\":", json);
 	json_str(json, r->conf->title);
-	fprintf(json,
-		",\"score\":%d,\"max\":%d,\"status\":\"%s\",\"elapsed\":%.3f,\"sandbox\":", score,
-		max, lab_status, r->elapsed);
+	fprintf(json, ",\"score\":%d,\"max\":%d,\"status\":\"%s\",\"elapsed\":%.3f",
+		report_score(r), labconf_max(r->conf), lab_status_name(r->status), r->elapsed);
+	fputs(",\"sandbox\":", json);
 	json_str(json, r->sandbox);
 	fputs(",\"detail\":", json);
 	json_str(json, r->detail);
 	fputs(",\"tests\":[", json);
 	for (int i = 0; i < r->conf->ntests; i++) {
-		const lab_test *m = &r->conf->tests[i];
-		const test_result *t = r->tests ? &r->tests[i] : NULL;
-		int pass = t && t->status == TEST_PASS;
-		const char *status = test_status_name(t ? t->status : TEST_ERROR);
-		const char *msg = test_message(r, t);
-		int pts = t ? t->points : 0;
-		failures += !pass;
-		fprintf(json, "%s{\"name\":", i ? "," : "");
-		json_str(json, m->name);
-		fputs(",\"title\":", json);
-		json_str(json, m->title);
-		fprintf(json, ",\"points\":%d,\"max\":%d,\"status\":\"%s\",\"message\":", pts, m->points,
-			status);
-		json_str(json, pass ? "" : msg);
-		/* "hint" is level 1 (as before levels); "hints" the levels the student has seen. */
-		fputs(",\"hint\":", json);
-		json_str(json, m->hints[0]);
-		int seen = report_hint_level(r->lab, m);
-		fprintf(json, ",\"hint_levels\":%d,\"hints\":[", m->nhints);
-		for (int lv = 0; lv < seen; lv++) {
-			fputs(lv ? "," : "", json);
-			json_str(json, m->hints[lv]);
-		}
-		fputs("],\"output\":", json);
-		json_str(json, t && !pass ? t->output : "");
-		fputs("}", json);
-
-		fprintf(sum, "test %s %s %d %d\n", m->name, status, pts, m->points);
-
-		/* TAP numbers are assigned when the labs are merged. */
-		fprintf(tap, "%s - %s: %s (%d/%d)\n", pass ? "ok" : "not ok", r->lab, m->name, pts,
-			m->points);
-		if (!pass) {
-			fprintf(tap, "  ---\n  status: %s\n  message: ", status);
-			json_str(tap, msg); /* a JSON string is valid YAML */
-			fprintf(tap, "\n  rerun: \"%s TEST=%s\"\n  ...\n", r->rerun, m->name);
-		}
+		fputs(i ? "," : "", json);
+		save_json_test(json, r, i);
 	}
 	fputs("]}", json);
+}
 
-	fprintf(xml, "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n", r->lab,
-		r->conf->ntests, failures, r->elapsed);
+/* TAP: the numbers are assigned when the labs are merged (report_merge). */
+static void save_tap(FILE *tap, const lab_result *r)
+{
 	for (int i = 0; i < r->conf->ntests; i++) {
-		const test_result *t = r->tests ? &r->tests[i] : NULL;
+		const lab_test *m = &r->conf->tests[i];
+		int pass;
+		const test_result *t = test_at(r, i, &pass);
+		fprintf(tap, "%s - %s: %s (%d/%d)\n", pass ? "ok" : "not ok", r->lab, m->name,
+			t ? t->points : 0, m->points);
+		if (pass)
+			continue;
+		fprintf(tap, "  ---\n  status: %s\n  message: ", status_of(t));
+		json_str(tap, test_message(r, t)); /* a JSON string is valid YAML */
+		fprintf(tap, "\n  rerun: \"%s TEST=%s\"\n  ...\n", r->rerun, m->name);
+	}
+}
+
+/* JUnit XML: one testsuite per lab; a test that did not pass is a failure of its status. */
+static void save_xml(FILE *xml, const lab_result *r)
+{
+	int failures = 0, pass;
+	for (int i = 0; i < r->conf->ntests; i++)
+		test_at(r, i, &pass), failures += !pass;
+	fprintf(xml, "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n",
+		r->lab, r->conf->ntests, failures, r->elapsed);
+	for (int i = 0; i < r->conf->ntests; i++) {
+		const test_result *t = test_at(r, i, &pass);
 		fprintf(xml, "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">", r->lab,
 			r->conf->tests[i].name, t ? t->seconds : 0.0);
-		if (!t || t->status != TEST_PASS) {
+		if (!pass) {
 			fprintf(xml, "<failure type=\"%s\" message=\"",
-				t ? test_status_name(t->status) : lab_status);
+				t ? status_of(t) : lab_status_name(r->status));
 			xml_str(xml, test_message(r, t));
 			fputs("\">", xml);
 			xml_str(xml, r->conf->tests[i].hints[0]);
 			fputs("</failure>", xml);
-			if (t && t->output && *t->output) {
-				fputs("<system-out>", xml);
-				xml_str(xml, t->output);
-				fputs("</system-out>", xml);
-			}
+		}
+		if (!pass && t && t->output && *t->output) {
+			fputs("<system-out>", xml);
+			xml_str(xml, t->output);
+			fputs("</system-out>", xml);
 		}
 		fputs("</testcase>\n", xml);
 	}
 	fputs("  </testsuite>\n", xml);
-	int bad = ferror(json) | ferror(tap) | ferror(xml) | ferror(sum);
-	bad |= fclose(json) | fclose(tap) | fclose(xml) | fclose(sum);
+}
+
+int report_save(const char *outdir, const lab_result *r)
+{
+	static const char *const ext[] = {"json", "tap", "xml", "sum"};
+	static void (*const save[])(FILE *, const lab_result *) = {save_json, save_tap, save_xml,
+								   save_sum};
+	int bad = 0;
+	for (int i = 0; i < 4; i++) {
+		FILE *f = open_fragment(outdir, r->lab, ext[i]);
+		if (!f)
+			return -1;
+		save[i](f, r);
+		bad |= ferror(f) | fclose(f);
+	}
 	return bad ? -1 : 0;
 }
 
