@@ -47,6 +47,108 @@ static int hint_level(const char *key)
 	return 0;
 }
 
+/* A lab-level key (they come before the first test): 0, -1 for a bad value, -2 if unknown. */
+static int lab_key(lab_conf *conf, const char *key, const char *value, int continuing)
+{
+	if (!strcmp(key, "title"))
+		return store(conf->title, sizeof conf->title, value, continuing);
+	if (!strcmp(key, "files"))
+		return store(conf->files, sizeof conf->files, value, continuing);
+	if (!strcmp(key, "ldlibs"))
+		return store(conf->ldlibs, sizeof conf->ldlibs, value, continuing);
+	if (!strcmp(key, "timeout"))
+		return parse_seconds(value, &conf->timeout);
+	if (!strcmp(key, "equivalent")) /* "<mutant-id> <reason>", read by common/mutants.py */
+		return *value ? 0 : -1;
+	return -2;
+}
+
+/* A key of test T: 0, -1 for a bad value, -2 if unknown. */
+static int test_key(lab_test *t, const char *key, const char *value, int continuing)
+{
+	if (!strcmp(key, "title"))
+		return store(t->title, sizeof t->title, value, continuing);
+	if (hint_level(key) > 0) {
+		int lv = hint_level(key) - 1;
+		if (lv + 1 > t->nhints)
+			t->nhints = lv + 1;
+		return store(t->hints[lv], sizeof t->hints[lv], value, continuing);
+	}
+	if (!strcmp(key, "points")) {
+		char *end;
+		long p = strtol(value, &end, 10);
+		t->points = (int)p;
+		return (*end || p < 1 || p > 100) ? -1 : 0;
+	}
+	if (!strcmp(key, "timeout"))
+		return parse_seconds(value, &t->timeout);
+	if (!strcmp(key, "skip-under"))
+		return strchr(value, ' ')
+			   ? store(t->skip_under, sizeof t->skip_under, value, continuing)
+			   : -1;
+	return -2;
+}
+
+/* One line of lab.conf. KEY carries the last key over to continuation lines; *T is the test
+   being read. 0, or -1 with the reason in ERR. */
+static int parse_line(lab_conf *conf, char *line, char *key, size_t keylen, lab_test **t,
+		      const char *where, char *err, size_t errlen)
+{
+	int continuing = line[0] == ' ' || line[0] == '\t';
+	char *s = trim(line);
+	if (*s == '\0' || *s == '#')
+		return 0;
+	char *value = s;
+	if (!continuing) {
+		char *colon = strchr(s, ':');
+		if (!colon) {
+			snprintf(err, errlen, "%s: expected 'key: value'", where);
+			return -1;
+		}
+		*colon = '\0';
+		snprintf(key, keylen, "%s", trim(s));
+		value = trim(colon + 1);
+	} else if (!*key) {
+		snprintf(err, errlen, "%s: continuation line before any key", where);
+		return -1;
+	}
+	if (!strcmp(key, "test")) {
+		if (continuing || conf->ntests == LABCONF_MAX_TESTS || !*value ||
+		    strlen(value) >= sizeof(*t)->name || labconf_find(conf, value)) {
+			snprintf(err, errlen, "%s: bad or duplicate test name '%s'", where, value);
+			return -1;
+		}
+		*t = &conf->tests[conf->ntests++];
+		snprintf((*t)->name, sizeof(*t)->name, "%s", value);
+		return 0;
+	}
+	int bad = *t ? test_key(*t, key, value, continuing) : lab_key(conf, key, value, continuing);
+	if (bad)
+		snprintf(err, errlen, "%s: %s '%s'", where,
+			 bad == -2 ? "unknown key" : "bad value for", key);
+	return bad ? -1 : 0;
+}
+
+/* What every lab and test must have; a test without its own timeout takes the lab's. */
+static int check_complete(lab_conf *conf, const char *path, char *err, size_t errlen)
+{
+	if (!*conf->title || !*conf->files || conf->ntests == 0) {
+		snprintf(err, errlen, "%s: needs a title, files and at least one test", path);
+		return -1;
+	}
+	for (int i = 0; i < conf->ntests; i++) {
+		lab_test *t = &conf->tests[i];
+		if (!t->points || !*t->title || !*t->hints[0]) {
+			snprintf(err, errlen, "%s: test '%s' needs points, a title and a hint",
+				 path, t->name);
+			return -1;
+		}
+		if (t->timeout == 0)
+			t->timeout = conf->timeout;
+	}
+	return 0;
+}
+
 int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 {
 	memset(conf, 0, sizeof *conf);
@@ -56,96 +158,15 @@ int labconf_load(const char *path, lab_conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char line[2048], key[64] = "";
+	char line[2048], key[64] = "", where[4200];
 	int lineno = 0, rc = 0;
 	lab_test *t = NULL;
-	while (fgets(line, sizeof line, f)) {
-		lineno++;
-		int continuing = line[0] == ' ' || line[0] == '\t';
-		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *value = s;
-		if (!continuing) {
-			char *colon = strchr(s, ':');
-			if (!colon) {
-				snprintf(err, errlen, "%s:%d: expected 'key: value'", path, lineno);
-				rc = -1;
-				break;
-			}
-			*colon = '\0';
-			snprintf(key, sizeof key, "%s", trim(s));
-			value = trim(colon + 1);
-		} else if (!*key) {
-			snprintf(err, errlen, "%s:%d: continuation line before any key", path, lineno);
-			rc = -1;
-			break;
-		}
-		int bad = 0;
-		if (!strcmp(key, "test")) {
-			if (continuing || conf->ntests == LABCONF_MAX_TESTS || !*value ||
-			    strlen(value) >= sizeof t->name || labconf_find(conf, value)) {
-				snprintf(err, errlen, "%s:%d: bad or duplicate test name '%s'", path, lineno, value);
-				rc = -1;
-				break;
-			}
-			t = &conf->tests[conf->ntests++];
-			snprintf(t->name, sizeof t->name, "%s", value);
-		} else if (!t) { /* lab-level keys come before the first test */
-			if (!strcmp(key, "title"))
-				bad = store(conf->title, sizeof conf->title, value, continuing);
-			else if (!strcmp(key, "files"))
-				bad = store(conf->files, sizeof conf->files, value, continuing);
-			else if (!strcmp(key, "ldlibs"))
-				bad = store(conf->ldlibs, sizeof conf->ldlibs, value, continuing);
-			else if (!strcmp(key, "timeout"))
-				bad = parse_seconds(value, &conf->timeout);
-			else if (!strcmp(key, "equivalent")) /* "<mutant-id> <reason>" */
-				bad = *value ? 0 : -1;        /* read by common/mutants.py */
-			else
-				bad = -2;
-		} else {
-			if (!strcmp(key, "title"))
-				bad = store(t->title, sizeof t->title, value, continuing);
-			else if (hint_level(key) > 0) {
-				int lv = hint_level(key) - 1;
-				bad = store(t->hints[lv], sizeof t->hints[lv], value, continuing);
-				if (lv + 1 > t->nhints)
-					t->nhints = lv + 1;
-			} else if (!strcmp(key, "points")) {
-				char *end;
-				long p = strtol(value, &end, 10);
-				bad = (*end || p < 1 || p > 100) ? -1 : 0;
-				t->points = (int)p;
-			} else if (!strcmp(key, "timeout"))
-				bad = parse_seconds(value, &t->timeout);
-			else if (!strcmp(key, "skip-under"))
-				bad = strchr(value, ' ') ? store(t->skip_under, sizeof t->skip_under, value, continuing) : -1;
-			else
-				bad = -2;
-		}
-		if (bad) {
-			snprintf(err, errlen, "%s:%d: %s '%s'", path, lineno,
-				 bad == -2 ? "unknown key" : "bad value for", key);
-			rc = -1;
-			break;
-		}
+	while (rc == 0 && fgets(line, sizeof line, f)) {
+		snprintf(where, sizeof where, "%s:%d", path, ++lineno);
+		rc = parse_line(conf, line, key, sizeof key, &t, where, err, errlen);
 	}
 	fclose(f);
-	if (rc == 0 && (!*conf->title || !*conf->files || conf->ntests == 0)) {
-		snprintf(err, errlen, "%s: needs a title, files and at least one test", path);
-		rc = -1;
-	}
-	for (int i = 0; rc == 0 && i < conf->ntests; i++) {
-		t = &conf->tests[i];
-		if (!t->points || !*t->title || !*t->hints[0]) {
-			snprintf(err, errlen, "%s: test '%s' needs points, a title and a hint", path, t->name);
-			rc = -1;
-		}
-		if (t->timeout == 0)
-			t->timeout = conf->timeout;
-	}
-	return rc;
+	return rc == 0 ? check_complete(conf, path, err, errlen) : rc;
 }
 
 int labconf_lint(const lab_conf *conf, const char *path, char *err, size_t errlen)

@@ -253,6 +253,24 @@ static int progress_print(const char *path, int nconfs, char **confs)
 	return 0;
 }
 
+/* labtool get CONF KEY: one lab-level value, for the shell. */
+static int get_cmd(const lab_conf *conf, const char *key)
+{
+	if (!strcmp(key, "title"))
+		puts(conf->title);
+	else if (!strcmp(key, "files"))
+		puts(conf->files);
+	else if (!strcmp(key, "ldlibs"))
+		puts(conf->ldlibs);
+	else if (!strcmp(key, "max"))
+		printf("%d\n", labconf_max(conf));
+	else if (!strcmp(key, "timeout"))
+		printf("%g\n", conf->timeout);
+	else
+		return 2;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static lab_conf conf;
@@ -289,22 +307,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "hint") && (argc == 6 || argc == 7))
 		return hint_cmd(&conf, argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
-	if (!strcmp(cmd, "get") && argc == 4) {
-		const char *k = argv[3];
-		if (!strcmp(k, "title"))
-			puts(conf.title);
-		else if (!strcmp(k, "files"))
-			puts(conf.files);
-		else if (!strcmp(k, "ldlibs"))
-			puts(conf.ldlibs);
-		else if (!strcmp(k, "max"))
-			printf("%d\n", labconf_max(&conf));
-		else if (!strcmp(k, "timeout"))
-			printf("%g\n", conf.timeout);
-		else
-			return 2;
-		return 0;
-	}
+	if (!strcmp(cmd, "get") && argc == 4)
+		return get_cmd(&conf, argv[3]);
 	if (!strcmp(cmd, "tests")) {
 		for (int i = 0; i < conf.ntests; i++)
 			printf("%s\t%d\t%s\n", conf.tests[i].name, conf.tests[i].points, conf.tests[i].title);
