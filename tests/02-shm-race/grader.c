@@ -262,22 +262,11 @@ static void check_procs(inc_fn inc, const char *fname, const char *lock, const c
 
 /* ---- The region's life --------------------------------------------------------------------- */
 
-GRADER_TEST(create_attach)
+/* Another process maps the counter NAME by name (its own mapping, maybe at another address),
+   checks it sees value 41, stores 42 and detaches. Returns its one-letter report ('k': all
+   well; '?': it never reported). */
+static char attach_in_another_process(const char *name)
 {
-	char name[64];
-	sb_name("life", name, sizeof name);
-	ledger_watch_shm(name);
-	int before = fd_count();
-	struct shm_counter *c = counter_create(name);
-	require_implemented(c == NULL, "counter_create");
-	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errname(errno));
-	int leaked = fd_count() - before;
-	long size = shm_size(name);
-	uint32_t magic = c->magic;
-	long value = c->value, avalue = atomic_load(&c->atomic_value);
-	c->value = 41;
-
-	/* Another process maps it by name: its own mapping, maybe at another address. */
 	int p[2];
 	ck_assert(pipe(p) == 0);
 	pid_t pid = fork();
@@ -309,18 +298,12 @@ GRADER_TEST(create_attach)
 	close(p[0]);
 	int status;
 	probe_finish(pid, &status, 2.0);
-	long after = c->value;
-	drop(name, c);
+	return v;
+}
 
-	ck_assert_msg(size == (long)CSIZE,
-		      "After counter_create() the object \"%s\" is %ld bytes; it should be exactly "
-		      "sizeof(struct shm_counter) = %zu (ftruncate).", name, size, CSIZE);
-	ck_assert_msg(leaked == 0,
-		      "counter_create() left %d more descriptor(s) open. Once mmap() has mapped the "
-		      "object, the descriptor is no longer needed: close it.", leaked);
-	ck_assert_msg(magic == SHMC_MAGIC && value == 0 && avalue == 0,
-		      "A new counter should hold magic = SHMC_MAGIC, value = 0, atomic_value = 0; it "
-		      "holds magic 0x%x, value %ld, atomic_value %ld.", magic, value, avalue);
+/* The other process's report V: it attached, saw the creator's store, and detached. */
+static void other_process_attached(char v, const char *name)
+{
 	switch (v) {
 	case 'k':
 		break;
@@ -357,6 +340,41 @@ GRADER_TEST(create_attach)
 		ck_abort_msg("The process calling counter_attach() never reported back (it crashed or "
 			     "hung).");
 	}
+}
+
+GRADER_TEST(create_attach)
+{
+	char name[64];
+	sb_name("life", name, sizeof name);
+	ledger_watch_shm(name);
+	int before = fd_count();
+	struct shm_counter *c = counter_create(name);
+	require_implemented(c == NULL, "counter_create");
+	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errname(errno));
+	int leaked = fd_count() - before;
+	long size = shm_size(name);
+	uint32_t magic = c->magic;
+	long value = c->value, avalue = atomic_load(&c->atomic_value);
+	c->value = 41;
+	char v = attach_in_another_process(name);
+	long after = c->value;
+	drop(name, c);
+
+	ck_assert_msg(size == (long)CSIZE,
+		      "After counter_create() the object \"%s\" is %ld bytes; it should be exactly "
+		      "sizeof(struct shm_counter) = %zu (ftruncate).",
+		      name, size, CSIZE);
+	ck_assert_msg(
+	    leaked == 0,
+	    "counter_create() left %d more descriptor(s) open. Once mmap() has mapped the "
+	    "object, the descriptor is no longer needed: close it.",
+	    leaked);
+	ck_assert_msg(
+	    magic == SHMC_MAGIC && value == 0 && avalue == 0,
+	    "A new counter should hold magic = SHMC_MAGIC, value = 0, atomic_value = 0; it "
+	    "holds magic 0x%x, value %ld, atomic_value %ld.",
+	    magic, value, avalue);
+	other_process_attached(v, name);
 	ck_assert_msg(after == 42,
 		      "Another process attached the counter and stored value = 42, but the creator "
 		      "still sees %ld. A store through a MAP_PRIVATE mapping stays in that process's "
@@ -438,6 +456,89 @@ GRADER_TEST(bad_names)
 	shm_unlink(good);
 }
 
+/* What counter_create() over a stale object did (judged once the counter is dropped). */
+typedef struct {
+	struct stat old_st, old_after, new_st; /* the stale object before and after, the new one */
+	long size;
+	uint32_t magic;
+	long value, avalue;
+	int mutex_ok, sem_ok; /* the new counter's mutex and semaphore were usable */
+} stale_run;
+
+/* Plants a stale object of SIZE bytes (WHAT) that a survivor of the crashed run still has open,
+   then calls counter_create() over it and records what it made into *S. */
+static void create_over_a_stale_object(const char *name, size_t size, const char *what,
+				       stale_run *s)
+{
+	plant(name, size, 0xa5, 0xdeadbeef);
+	/* A survivor of the crashed run still has the stale object open. */
+	int survivor = shm_open(name, O_RDWR, 0);
+	ck_assert(survivor >= 0 && fstat(survivor, &s->old_st) == 0);
+	errno = 0;
+	struct shm_counter *c = counter_create(name);
+	int err = errno;
+	fstat(survivor, &s->old_after);
+	close(survivor);
+	int fd = shm_open(name, O_RDONLY, 0);
+	if (fd >= 0) {
+		fstat(fd, &s->new_st);
+		close(fd);
+	}
+	if (!c) {
+		shm_unlink(name);
+		errno = err;
+		require_implemented(1, "counter_create");
+		ck_abort_msg(
+		    "A crashed run left the object \"%s\" behind (%s), and counter_create() "
+		    "then failed with %s. A stale object is no reason to give up: when "
+		    "O_CREAT | O_EXCL says EEXIST, shm_unlink() the name and create it "
+		    "again.",
+		    name, what, errname(err));
+	}
+	s->size = shm_size(name);
+	s->magic = c->magic;
+	s->value = c->value, s->avalue = atomic_load(&c->atomic_value);
+	s->mutex_ok = pthread_mutex_trylock(&c->mutex) == 0;
+	if (s->mutex_ok)
+		pthread_mutex_unlock(&c->mutex);
+	s->sem_ok = sem_trywait(&c->sem) == 0;
+	if (s->sem_ok)
+		sem_post(&c->sem);
+	drop(name, c);
+}
+
+/* The stale object (WHAT) was replaced by a new, zeroed one with usable locks. */
+static void stale_object_was_replaced(const stale_run *s, const char *what)
+{
+	ck_assert_msg(s->new_st.st_ino != s->old_st.st_ino &&
+			  s->old_after.st_size == s->old_st.st_size,
+		      "A stale object (%s) was left under the name, and a process of the crashed "
+		      "run still had it open. counter_create() REUSED that object (%s) instead of "
+		      "replacing it: the survivor now shares memory with the new counter and can "
+		      "scribble on it. Create with O_CREAT | O_EXCL; on EEXIST shm_unlink() the "
+		      "name and create a new object (the survivor keeps the old one).",
+		      what,
+		      s->new_st.st_ino == s->old_st.st_ino ? "same object"
+							   : "it changed "
+							     "the old object's size");
+	ck_assert_msg(s->size == (long)CSIZE,
+		      "A stale object (%s) was left under the name; after counter_create() it is "
+		      "%ld bytes instead of %zu. O_CREAT without O_EXCL silently reuses whatever "
+		      "is there.",
+		      what, s->size, CSIZE);
+	ck_assert_msg(s->magic == SHMC_MAGIC && s->value == 0 && s->avalue == 0,
+		      "A stale object full of garbage (%s) was left under the name; after "
+		      "counter_create() the counter holds magic 0x%x, value %ld, atomic_value %ld "
+		      "instead of SHMC_MAGIC, 0, 0. O_CREAT without O_EXCL reuses the old "
+		      "contents: only a NEW object starts zeroed. Use O_EXCL, and on EEXIST "
+		      "unlink and recreate.",
+		      what, s->magic, s->value, s->avalue);
+	ck_assert_msg(s->mutex_ok && s->sem_ok,
+		      "After counter_create() over a stale object (%s), the %s is not usable "
+		      "(trylock/trywait failed): it still holds the old garbage.",
+		      what, s->mutex_ok ? "semaphore" : "mutex");
+}
+
 GRADER_TEST(stale_object)
 {
 	char name[64];
@@ -448,64 +549,9 @@ GRADER_TEST(stale_object)
 		const char *what;
 	} cases[] = {{3, "3 bytes"}, {CSIZE, "the right size but garbage"}, {3 * CSIZE, "too big"}};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		plant(name, cases[i].size, 0xa5, 0xdeadbeef);
-		/* A survivor of the crashed run still has the stale object open. */
-		int survivor = shm_open(name, O_RDWR, 0);
-		struct stat old_st;
-		ck_assert(survivor >= 0 && fstat(survivor, &old_st) == 0);
-		errno = 0;
-		struct shm_counter *c = counter_create(name);
-		int err = errno;
-		struct stat old_after;
-		fstat(survivor, &old_after);
-		close(survivor);
-		struct stat new_st = {0};
-		int fd = shm_open(name, O_RDONLY, 0);
-		if (fd >= 0) {
-			fstat(fd, &new_st);
-			close(fd);
-		}
-		if (!c) {
-			shm_unlink(name);
-			errno = err;
-			require_implemented(1, "counter_create");
-			ck_abort_msg("A crashed run left the object \"%s\" behind (%s), and counter_create() "
-				     "then failed with %s. A stale object is no reason to give up: when "
-				     "O_CREAT | O_EXCL says EEXIST, shm_unlink() the name and create it "
-				     "again.", name, cases[i].what, errname(err));
-		}
-		long size = shm_size(name);
-		uint32_t magic = c->magic;
-		long value = c->value, avalue = atomic_load(&c->atomic_value);
-		int mutex_ok = pthread_mutex_trylock(&c->mutex) == 0;
-		if (mutex_ok)
-			pthread_mutex_unlock(&c->mutex);
-		int sem_ok = sem_trywait(&c->sem) == 0;
-		if (sem_ok)
-			sem_post(&c->sem);
-		drop(name, c);
-		ck_assert_msg(new_st.st_ino != old_st.st_ino && old_after.st_size == old_st.st_size,
-			      "A stale object (%s) was left under the name, and a process of the crashed "
-			      "run still had it open. counter_create() REUSED that object (%s) instead of "
-			      "replacing it: the survivor now shares memory with the new counter and can "
-			      "scribble on it. Create with O_CREAT | O_EXCL; on EEXIST shm_unlink() the "
-			      "name and create a new object (the survivor keeps the old one).",
-			      cases[i].what, new_st.st_ino == old_st.st_ino ? "same object" : "it changed "
-			      "the old object's size");
-		ck_assert_msg(size == (long)CSIZE,
-			      "A stale object (%s) was left under the name; after counter_create() it is "
-			      "%ld bytes instead of %zu. O_CREAT without O_EXCL silently reuses whatever "
-			      "is there.", cases[i].what, size, CSIZE);
-		ck_assert_msg(magic == SHMC_MAGIC && value == 0 && avalue == 0,
-			      "A stale object full of garbage (%s) was left under the name; after "
-			      "counter_create() the counter holds magic 0x%x, value %ld, atomic_value %ld "
-			      "instead of SHMC_MAGIC, 0, 0. O_CREAT without O_EXCL reuses the old "
-			      "contents: only a NEW object starts zeroed. Use O_EXCL, and on EEXIST "
-			      "unlink and recreate.", cases[i].what, magic, value, avalue);
-		ck_assert_msg(mutex_ok && sem_ok,
-			      "After counter_create() over a stale object (%s), the %s is not usable "
-			      "(trylock/trywait failed): it still holds the old garbage.", cases[i].what,
-			      mutex_ok ? "semaphore" : "mutex");
+		stale_run s = {0};
+		create_over_a_stale_object(name, cases[i].size, cases[i].what, &s);
+		stale_object_was_replaced(&s, cases[i].what);
 	}
 }
 
@@ -553,14 +599,10 @@ GRADER_TEST(attach_validates)
 	}
 }
 
-GRADER_TEST(destroy_cleans_up)
+/* A second mapping (counter_attach) of the counter C named NAME goes away with
+   counter_detach(), and the object stays. */
+static void detach_unmaps_only_its_mapping(const char *name, struct shm_counter *c)
 {
-	char name[64];
-	sb_name("gone", name, sizeof name);
-	ledger_watch_shm(name);
-	struct shm_counter *c = counter_create(name);
-	require_implemented(!c, "counter_create");
-	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
 	struct shm_counter *a = counter_attach(name);
 	if (!a) {
 		int err = errno;
@@ -593,10 +635,15 @@ GRADER_TEST(destroy_cleans_up)
 		ck_abort_msg("counter_detach() removed the object itself: only the owner's "
 			     "counter_destroy() does that.");
 	}
-	rc = counter_destroy(name, c);
-	err = errno;
+}
+
+/* counter_destroy() removes the name and unmaps the region C. */
+static void destroy_unlinks_and_unmaps(const char *name, struct shm_counter *c)
+{
+	int rc = counter_destroy(name, c);
+	int err = errno;
 	int maps = shm_maps(name);
-	size = shm_size(name);
+	long size = shm_size(name);
 	if (maps > 0)
 		munmap(c, CSIZE);
 	shm_unlink(name);
@@ -611,15 +658,18 @@ GRADER_TEST(destroy_cleans_up)
 		      "(/proc/self/maps lists it%s). Closing the descriptor or unlinking the name "
 		      "does not unmap: call munmap().", size < 0 ? " as \"(deleted)\"" : "");
 	ck_assert_msg(rc == 0, "counter_destroy() returned %d (%s).", rc, errname(err));
+}
 
-	/* Someone removed the name already: destroy still unmaps, and says the unlink failed. */
-	c = counter_create(name);
+/* Someone removed the name already: destroy still unmaps, and says the unlink failed. */
+static void destroy_reports_a_missing_name(const char *name)
+{
+	struct shm_counter *c = counter_create(name);
 	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
 	shm_unlink(name);
 	errno = 0;
-	rc = counter_destroy(name, c);
-	err = errno;
-	maps = shm_maps(name);
+	int rc = counter_destroy(name, c);
+	int err = errno;
+	int maps = shm_maps(name);
 	if (maps > 0)
 		munmap(c, CSIZE);
 	ck_assert_msg(maps == 0,
@@ -630,6 +680,19 @@ GRADER_TEST(destroy_cleans_up)
 		      "counter_destroy() on a counter whose name someone had already removed returned "
 		      "%d (%s); it should report the failed shm_unlink() with -1 and ENOENT. A result "
 		      "ignored is a failure nobody hears about.", rc, rc < 0 ? errname(err) : "no error");
+}
+
+GRADER_TEST(destroy_cleans_up)
+{
+	char name[64];
+	sb_name("gone", name, sizeof name);
+	ledger_watch_shm(name);
+	struct shm_counter *c = counter_create(name);
+	require_implemented(!c, "counter_create");
+	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
+	detach_unmaps_only_its_mapping(name, c);
+	destroy_unlinks_and_unmaps(name, c);
+	destroy_reports_a_missing_name(name);
 }
 
 /* ---- Increments ---------------------------------------------------------------------------- */

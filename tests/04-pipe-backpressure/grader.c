@@ -1006,6 +1006,52 @@ static void squeeze_fds(int room)
 
 static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
 
+/* The guarded child of filter(): calls filter_through with JOB and records into R what it
+   returned and what it left behind (descriptors, SIGPIPE, children, stderr). Never returns. */
+static void filter_child(filter_job job, filter_report *r)
+{
+	struct sigaction before, after;
+	sigset_t mb, ma;
+	sigaction(SIGPIPE, NULL, &before);
+	sigprocmask(SIG_SETMASK, NULL, &mb);
+	filter_pipe_size = job.pipe_size;
+	int e[2] = {-1, -1}; /* the command's stderr (it is the caller's) */
+	if (pipe2(e, O_CLOEXEC) == 0) {
+		dup2(e[1], 2);
+		close(e[1]);
+	}
+	if (job.room > 0)
+		squeeze_fds(job.room);
+	r->fds_before = count_fds();
+	if (job.signals)
+		ticks_start();
+	fault_arm(job.faults);
+	unsigned long failed = fault_failed_calls();
+	if (filter_fork_fail)
+		fault_fail_call(fail_call, filter_fork_fail, fail_err);
+	r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
+	r->err = errno;
+	fault_fail_clear();
+	r->injected = fault_failed_calls() > failed;
+	fault_disarm();
+	if (job.signals)
+		ticks_stop();
+	r->ticks = (unsigned long)ticks;
+	r->fds_after = count_fds();
+	sigaction(SIGPIPE, NULL, &after);
+	sigprocmask(SIG_SETMASK, NULL, &ma);
+	r->sigpipe_changed = before.sa_handler != after.sa_handler;
+	r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
+	r->zombie = leftover_child();
+	if (e[0] >= 0) {
+		close(2);
+		nonblocking(e[0]);
+		ssize_t k = read(e[0], r->errtext, sizeof r->errtext - 1);
+		r->errtext[k > 0 ? k : 0] = '\0';
+	}
+	_exit(0);
+}
+
 /* Runs filter_through in a guarded child. Returns false on a hang or a crash, with the
    explanation in DIAG; the child's report in *REP (caller munmaps it with unmap_report). */
 static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
@@ -1016,48 +1062,8 @@ static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 	r->ret = -2;
 	memset(r->out + job.cap, 0xa5, CANARY);
 	pid_t pid = guard_fork();
-	if (pid == 0) {
-		struct sigaction before, after;
-		sigset_t mb, ma;
-		sigaction(SIGPIPE, NULL, &before);
-		sigprocmask(SIG_SETMASK, NULL, &mb);
-		filter_pipe_size = job.pipe_size;
-		int e[2] = {-1, -1}; /* the command's stderr (it is the caller's) */
-		if (pipe2(e, O_CLOEXEC) == 0) {
-			dup2(e[1], 2);
-			close(e[1]);
-		}
-		if (job.room > 0)
-			squeeze_fds(job.room);
-		r->fds_before = count_fds();
-		if (job.signals)
-			ticks_start();
-		fault_arm(job.faults);
-		unsigned long failed = fault_failed_calls();
-		if (filter_fork_fail)
-			fault_fail_call(fail_call, filter_fork_fail, fail_err);
-		r->ret = filter_through(job.argv, job.in, job.n, r->out, job.cap);
-		r->err = errno;
-		fault_fail_clear();
-		r->injected = fault_failed_calls() > failed;
-		fault_disarm();
-		if (job.signals)
-			ticks_stop();
-		r->ticks = (unsigned long)ticks;
-		r->fds_after = count_fds();
-		sigaction(SIGPIPE, NULL, &after);
-		sigprocmask(SIG_SETMASK, NULL, &ma);
-		r->sigpipe_changed = before.sa_handler != after.sa_handler;
-		r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
-		r->zombie = leftover_child();
-		if (e[0] >= 0) {
-			close(2);
-			nonblocking(e[0]);
-			ssize_t k = read(e[0], r->errtext, sizeof r->errtext - 1);
-			r->errtext[k > 0 ? k : 0] = '\0';
-		}
-		_exit(0);
-	}
+	if (pid == 0)
+		filter_child(job, r);
 	int status;
 	bool ok = guard_wait(pid, &status, 2.0, diag, dcap);
 	filter_hung = !ok;
@@ -1429,73 +1435,87 @@ GRADER_TEST(pipeline_signals)
 		      "received %zd bytes.", describe_status(rep.status[1], how, sizeof how), n);
 }
 
+/* filter_through(cat) with room for only ROOM - 1 more descriptors: it works, or fails cleanly
+   with errno set and nothing left open. */
+static void filter_with_few_fds(int room)
+{
+	filter_report *r;
+	char diag[4096];
+	bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, .room = room}, &r, diag,
+			 sizeof diag);
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	char what[160];
+	snprintf(what, sizeof what,
+		 "With room for only %d more descriptor%s (RLIMIT_NOFILE), filter_through(cat)",
+		 room - 1, room == 2 ? "" : "s");
+	ck_assert_msg(ok, "%s %s%s", what,
+		      filter_hung ? "did not finish within 2 s." : "failed:", diag);
+	ck_assert_msg((r->ret == 3 && !memcmp(r->out, "abc", 3)) || (r->ret == -1 && r->err),
+		      "%s returned %zd%s. It needs 4 descriptors for its two pipes: when one "
+		      "cannot be created, return -1 with errno set (EMFILE).%s",
+		      what, r->ret, r->ret == -1 ? " without setting errno" : "",
+		      room >= 5 && r->ret == 0
+			  ? " Here both pipes fit, so the command itself should have run: did "
+			    "the child need one more descriptor before exec (a copy made with "
+			    "dup or F_DUPFD) and give up with 127? Move the pipe ends straight "
+			    "onto 0 and 1 with dup2."
+			  : "");
+	ck_assert_msg(r->fds_after == r->fds_before,
+		      "%s returned %zd (%s), but the caller had %d descriptors before and %d "
+		      "after. When the second pipe cannot be created, close the first one "
+		      "before returning -1.",
+		      what, r->ret, r->ret < 0 ? errno_name(r->err) : "success", r->fds_before,
+		      r->fds_after);
+	char words[160];
+	ck_assert_msg(r->zombie == 0, "%s returned, but %s.", what,
+		      leftover_words(r->zombie, words, sizeof words));
+	ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+		      "%s returned %zd, but left the caller's SIGPIPE changed: put it back on "
+		      "every path.",
+		      what, r->ret);
+	unmap_report(r, 16);
+}
+
+/* run_pipeline with room for only ROOM - 1 more descriptors: it works, or fails cleanly. */
+static void pipeline_with_few_fds(int room)
+{
+	static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
+	set_exe(tiny);
+	char out[100], diag[4096];
+	ssize_t n;
+	pipeline_report rep;
+	pipeline_room = room;
+	bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	pipeline_room = 0;
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok,
+		      "With room for only %d more descriptors, run_pipeline() did not "
+		      "finish.%s",
+		      room - 1, diag);
+	ck_assert_msg(rep.rc == 0 || (rep.rc == -1 && rep.err),
+		      "With room for only %d more descriptors, run_pipeline() returned %d%s.",
+		      room - 1, rep.rc, rep.rc == -1 ? " without setting errno" : "");
+	ck_assert_msg(rep.rc < 0 || n == 10,
+		      "With room for only %d more descriptors, run_pipeline() returned 0, but "
+		      "out_fd received %zd bytes instead of 10: did it start without its pipe?",
+		      room - 1, n);
+	char words[160];
+	ck_assert_msg(rep.zombie == 0 && rep.fds_after == rep.fds_before,
+		      "With room for only %d more descriptors, run_pipeline() returned %d; the "
+		      "caller had %d descriptors before and %d after%s%s.",
+		      room - 1, rep.rc, rep.fds_before, rep.fds_after, rep.zombie ? ", and " : "",
+		      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+}
+
 GRADER_TEST(fd_exhaustion)
 {
 	/* room k: k - 1 descriptors can still be opened. 1..4: a pipe2 fails with EMFILE. */
-	for (int room = 1; room <= 6; room++) {
-		filter_report *r;
-		char diag[4096];
-		bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, .room = room}, &r, diag,
-				 sizeof diag);
-		errno = r->err;
-		require_implemented(ok && r->ret < 0, "filter_through");
-		char what[160];
-		snprintf(what, sizeof what,
-			 "With room for only %d more descriptor%s (RLIMIT_NOFILE), filter_through(cat)",
-			 room - 1, room == 2 ? "" : "s");
-		ck_assert_msg(ok, "%s %s%s", what, filter_hung ? "did not finish within 2 s." : "failed:",
-			      diag);
-		ck_assert_msg((r->ret == 3 && !memcmp(r->out, "abc", 3)) || (r->ret == -1 && r->err),
-			      "%s returned %zd%s. It needs 4 descriptors for its two pipes: when one "
-			      "cannot be created, return -1 with errno set (EMFILE).%s", what, r->ret,
-			      r->ret == -1 ? " without setting errno" : "",
-			      room >= 5 && r->ret == 0
-				      ? " Here both pipes fit, so the command itself should have run: did "
-					"the child need one more descriptor before exec (a copy made with "
-					"dup or F_DUPFD) and give up with 127? Move the pipe ends straight "
-					"onto 0 and 1 with dup2."
-				      : "");
-		ck_assert_msg(r->fds_after == r->fds_before,
-			      "%s returned %zd (%s), but the caller had %d descriptors before and %d "
-			      "after. When the second pipe cannot be created, close the first one "
-			      "before returning -1.", what, r->ret,
-			      r->ret < 0 ? errno_name(r->err) : "success", r->fds_before, r->fds_after);
-		char words[160];
-		ck_assert_msg(r->zombie == 0, "%s returned, but %s.", what,
-			      leftover_words(r->zombie, words, sizeof words));
-		ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
-			      "%s returned %zd, but left the caller's SIGPIPE changed: put it back on "
-			      "every path.", what, r->ret);
-		unmap_report(r, 16);
-	}
-	for (int room = 1; room <= 3; room++) {
-		static char *tiny[] = {"grader", "--probe", "emit", "10", NULL};
-		set_exe(tiny);
-		char out[100];
-		ssize_t n;
-		pipeline_report rep;
-		char diag[4096];
-		pipeline_room = room;
-		bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
-		pipeline_room = 0;
-		errno = rep.err;
-		require_implemented(ok && rep.rc < 0, "run_pipeline");
-		ck_assert_msg(ok, "With room for only %d more descriptors, run_pipeline() did not "
-				  "finish.%s", room - 1, diag);
-		ck_assert_msg(rep.rc == 0 || (rep.rc == -1 && rep.err),
-			      "With room for only %d more descriptors, run_pipeline() returned %d%s.",
-			      room - 1, rep.rc, rep.rc == -1 ? " without setting errno" : "");
-		ck_assert_msg(rep.rc < 0 || n == 10,
-			      "With room for only %d more descriptors, run_pipeline() returned 0, but "
-			      "out_fd received %zd bytes instead of 10: did it start without its pipe?",
-			      room - 1, n);
-		char words[160];
-		ck_assert_msg(rep.zombie == 0 && rep.fds_after == rep.fds_before,
-			      "With room for only %d more descriptors, run_pipeline() returned %d; the "
-			      "caller had %d descriptors before and %d after%s%s.", room - 1, rep.rc,
-			      rep.fds_before, rep.fds_after, rep.zombie ? ", and " : "",
-			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
-	}
+	for (int room = 1; room <= 6; room++)
+		filter_with_few_fds(room);
+	for (int room = 1; room <= 3; room++)
+		pipeline_with_few_fds(room);
 }
 
 GRADER_TEST(filter_output_over_cap)
@@ -1608,65 +1628,57 @@ GRADER_TEST(filter_input_after_output_eof)
 
 /* ---- when fork() fails ----------------------------------------------------------------------- */
 
-GRADER_TEST(fork_fails)
+/* run_pipeline(A | cat) whose NTH fork() fails with EAGAIN (with SIGALRM every 2 ms when
+   SIGNALS): -1/EAGAIN, nothing left open, no stage left running. WHAT names the run. */
+static void pipeline_fork_failure_is_clean(unsigned nth, char **a, bool signals, const char *what)
 {
-	static char *big[] = {"grader", "--probe", "emit", "1048576", NULL};
-	static char *slow[] = {"grader", "--probe", "slow", NULL};
-	set_exe(big);
-	set_exe(slow);
-	static const struct {
-		unsigned nth; /* which fork() of the call fails */
-		char **a;     /* stage A */
-		bool signals; /* SIGALRM every 2 ms during the call */
-		const char *what;
-	} runs[] = {
-		{1, big, false, "run_pipeline(emit 1 MiB | cat) whose first fork() failed with EAGAIN"},
-		{2, big, false, "run_pipeline(emit 1 MiB | cat) whose second fork() failed with EAGAIN "
-				"(one stage was already running)"},
-		{2, slow, true, "run_pipeline(slow | cat) whose second fork() failed with EAGAIN, with "
-				"SIGALRM arriving every 2 ms (stage A takes 250 ms to end)"},
-	};
-	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-		const char *what = runs[i].what;
-		char out[64], diag[4096], words[160];
-		ssize_t n;
-		pipeline_report rep;
-		pipeline_fork_fail = runs[i].nth;
-		pipeline_with_signals = runs[i].signals;
-		bool ok = pipeline(runs[i].a, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
-		pipeline_fork_fail = 0;
-		pipeline_with_signals = false;
-		errno = rep.err;
-		require_implemented(ok && rep.rc < 0, "run_pipeline");
-		ck_assert_msg(ok,
-			      "%s did not return within 2 s.%s A stage that is already running ends only "
-			      "when it finishes, dies of EPIPE/SIGPIPE because nobody reads its output any "
-			      "more, or is killed: close both pipe ends (or kill it) BEFORE you waitpid() "
-			      "it.", what, diag);
-		if (!rep.injected) { /* no fork() was made to fail: fork is not how this code starts */
-			ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s.", errno_name(rep.err));
-			continue;
-		}
-		ck_assert_msg(rep.rc == -1,
-			      "%s, yet it returned %d: the caller believes the pipeline ran, and STATUS "
-			      "holds nothing real. Check the result of each fork(); if one fails, clean "
-			      "up and return -1 with fork's errno.", what, rep.rc);
-		ck_assert_msg(rep.err == EAGAIN,
-			      "%s. It returned -1, but errno was %s instead of EAGAIN (what fork() "
-			      "failed with): the clean-up overwrote it (a waitpid() interrupted by a "
-			      "signal leaves EINTR, for example). Save errno as soon as fork() fails and "
-			      "put it back just before return -1.", what, errno_name(rep.err));
-		ck_assert_msg(rep.fds_after == rep.fds_before,
-			      "%s. It returned -1, but the caller had %d descriptors before and %d after: "
-			      "the pipe between the stages stays open on that path. Close both of its "
-			      "ends before returning -1.", what, rep.fds_before, rep.fds_after);
-		ck_assert_msg(rep.zombie == 0,
-			      "%s. It returned -1, but %s. A stage that was already started must not "
-			      "outlive the failed call: close the pipe (then it ends, by EPIPE/SIGPIPE if "
-			      "it writes) or kill it, and waitpid() it before returning.", what,
-			      leftover_words(rep.zombie, words, sizeof words));
+	char out[64], diag[4096], words[160];
+	ssize_t n;
+	pipeline_report rep;
+	pipeline_fork_fail = nth;
+	pipeline_with_signals = signals;
+	bool ok = pipeline(a, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	errno = rep.err;
+	pipeline_fork_fail = 0;
+	pipeline_with_signals = false;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok,
+		      "%s did not return within 2 s.%s A stage that is already running ends only "
+		      "when it finishes, dies of EPIPE/SIGPIPE because nobody reads its output any "
+		      "more, or is killed: close both pipe ends (or kill it) BEFORE you waitpid() "
+		      "it.",
+		      what, diag);
+	if (!rep.injected) { /* no fork() was made to fail: fork is not how this code starts */
+		ck_assert_msg(rep.rc == 0, "run_pipeline() failed with %s.", errno_name(rep.err));
+		return;
 	}
+	ck_assert_msg(rep.rc == -1,
+		      "%s, yet it returned %d: the caller believes the pipeline ran, and STATUS "
+		      "holds nothing real. Check the result of each fork(); if one fails, clean "
+		      "up and return -1 with fork's errno.",
+		      what, rep.rc);
+	ck_assert_msg(rep.err == EAGAIN,
+		      "%s. It returned -1, but errno was %s instead of EAGAIN (what fork() "
+		      "failed with): the clean-up overwrote it (a waitpid() interrupted by a "
+		      "signal leaves EINTR, for example). Save errno as soon as fork() fails and "
+		      "put it back just before return -1.",
+		      what, errno_name(rep.err));
+	ck_assert_msg(rep.fds_after == rep.fds_before,
+		      "%s. It returned -1, but the caller had %d descriptors before and %d after: "
+		      "the pipe between the stages stays open on that path. Close both of its "
+		      "ends before returning -1.",
+		      what, rep.fds_before, rep.fds_after);
+	ck_assert_msg(rep.zombie == 0,
+		      "%s. It returned -1, but %s. A stage that was already started must not "
+		      "outlive the failed call: close the pipe (then it ends, by EPIPE/SIGPIPE if "
+		      "it writes) or kill it, and waitpid() it before returning.",
+		      what, leftover_words(rep.zombie, words, sizeof words));
+}
 
+/* filter_through(cat, "abc") whose fork() fails with EAGAIN: -1/EAGAIN, nothing left open,
+   no child, SIGPIPE as it was. */
+static void filter_fork_failure_is_clean(void)
+{
 	const char *what = "filter_through(cat, \"abc\") whose fork() failed with EAGAIN";
 	filter_report *r;
 	char diag[4096], words[160];
@@ -1703,6 +1715,104 @@ GRADER_TEST(fork_fails)
 	unmap_report(r, 16);
 }
 
+GRADER_TEST(fork_fails)
+{
+	static char *big[] = {"grader", "--probe", "emit", "1048576", NULL};
+	static char *slow[] = {"grader", "--probe", "slow", NULL};
+	set_exe(big);
+	set_exe(slow);
+	static const struct {
+		unsigned nth; /* which fork() of the call fails */
+		char **a;     /* stage A */
+		bool signals; /* SIGALRM every 2 ms during the call */
+		const char *what;
+	} runs[] = {
+	    {1, big, false, "run_pipeline(emit 1 MiB | cat) whose first fork() failed with EAGAIN"},
+	    {2, big, false,
+	     "run_pipeline(emit 1 MiB | cat) whose second fork() failed with EAGAIN "
+	     "(one stage was already running)"},
+	    {2, slow, true,
+	     "run_pipeline(slow | cat) whose second fork() failed with EAGAIN, with "
+	     "SIGALRM arriving every 2 ms (stage A takes 250 ms to end)"},
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+		pipeline_fork_failure_is_clean(runs[i].nth, runs[i].a, runs[i].signals,
+					       runs[i].what);
+	filter_fork_failure_is_clean();
+}
+
+/* filter_through(cat, "abc") whose NTH call to fail_call fails with ENFILE: -1/ENFILE, nothing
+   left open, no child, SIGPIPE as it was. Returns whether it was judged (the call was made). */
+static bool filter_pipe_failure_is_clean(unsigned nth)
+{
+	char what[160], diag[4096], words[160];
+	snprintf(what, sizeof what, "filter_through(cat, \"abc\") whose %s %s() failed with ENFILE",
+		 nth == 1 ? "first" : "second", fail_call);
+	filter_report *r;
+	filter_fork_fail = nth;
+	bool ok =
+	    filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag, sizeof diag);
+	filter_fork_fail = 0;
+	errno = r->err;
+	require_implemented(ok && r->ret < 0, "filter_through");
+	ck_assert_msg(ok, "%s %s%s", what,
+		      filter_hung ? "did not return within 2 s." : "failed:", diag);
+	if (!r->injected) { /* this code does not create its pipes with this call */
+		unmap_report(r, 16);
+		return false;
+	}
+	ck_assert_msg(r->ret == -1,
+		      "%s, yet it returned %zd: it went on with a pipe it does not have "
+		      "(uninitialised descriptors). Check the result of every pipe(); "
+		      "if one fails, close what is open and return -1.",
+		      what, r->ret);
+	ck_assert_msg(r->err == ENFILE,
+		      "%s. It returned -1, but errno was %s instead of ENFILE: return "
+		      "with the errno of the call that failed (save it before you clean "
+		      "up).",
+		      what, errno_name(r->err));
+	ck_assert_msg(r->fds_after == r->fds_before && r->zombie == 0,
+		      "%s. It returned -1, but the caller had %d descriptors before and "
+		      "%d after%s%s. Close every pipe end already open, start nothing.",
+		      what, r->fds_before, r->fds_after, r->zombie ? ", and " : "",
+		      r->zombie ? leftover_words(r->zombie, words, sizeof words) : "");
+	ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
+		      "%s. It returned -1, but left the caller's SIGPIPE changed: put "
+		      "it back on every path.",
+		      what);
+	unmap_report(r, 16);
+	return true;
+}
+
+/* run_pipeline(emit 10 | cat) (TINY is emit 10) whose fail_call fails with ENFILE: -1/ENFILE,
+   nothing left open, no child. Returns whether it was judged (the call was made). */
+static bool pipeline_pipe_failure_is_clean(char **tiny)
+{
+	char out[64], diag[4096], words[160];
+	ssize_t n;
+	pipeline_report rep;
+	pipeline_fork_fail = 1;
+	bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
+	pipeline_fork_fail = 0;
+	errno = rep.err;
+	require_implemented(ok && rep.rc < 0, "run_pipeline");
+	ck_assert_msg(ok, "run_pipeline(emit 10 | cat) whose %s() failed did not finish.%s",
+		      fail_call, diag);
+	if (!rep.injected)
+		return false;
+	ck_assert_msg(rep.rc == -1 && rep.err == ENFILE,
+		      "run_pipeline(emit 10 | cat) whose %s() failed with ENFILE returned %d "
+		      "(errno %s). Without its pipe the pipeline cannot start: return -1 with "
+		      "the errno pipe() set.",
+		      fail_call, rep.rc, errno_name(rep.err));
+	ck_assert_msg(rep.fds_after == rep.fds_before && rep.zombie == 0,
+		      "run_pipeline(emit 10 | cat) whose %s() failed returned -1; the caller had "
+		      "%d descriptors before and %d after%s%s.",
+		      fail_call, rep.fds_before, rep.fds_after, rep.zombie ? ", and " : "",
+		      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+	return true;
+}
+
 /* When pipe() fails: -1 with its errno (ENFILE here, the system-wide table is full), nothing
    left open, no child. The student may call pipe() or pipe2(): each is tried in turn. */
 GRADER_TEST(pipe_fails)
@@ -1714,65 +1824,9 @@ GRADER_TEST(pipe_fails)
 	fail_err = ENFILE;
 	for (int c = 0; c < 2 && !judged; c++) {
 		fail_call = calls[c];
-		for (unsigned nth = 1; nth <= 2; nth++) {
-			char what[160], diag[4096], words[160];
-			snprintf(what, sizeof what,
-				 "filter_through(cat, \"abc\") whose %s %s() failed with ENFILE",
-				 nth == 1 ? "first" : "second", fail_call);
-			filter_report *r;
-			filter_fork_fail = nth;
-			bool ok = filter((filter_job){cat_argv, "abc", 3, 16, 0, {0}, false, 0}, &r, diag,
-					 sizeof diag);
-			filter_fork_fail = 0;
-			errno = r->err;
-			require_implemented(ok && r->ret < 0, "filter_through");
-			ck_assert_msg(ok, "%s %s%s", what,
-				      filter_hung ? "did not return within 2 s." : "failed:", diag);
-			if (!r->injected) { /* this code does not create its pipes with this call */
-				unmap_report(r, 16);
-				continue;
-			}
-			judged = true;
-			ck_assert_msg(r->ret == -1,
-				      "%s, yet it returned %zd: it went on with a pipe it does not have "
-				      "(uninitialised descriptors). Check the result of every pipe(); "
-				      "if one fails, close what is open and return -1.", what, r->ret);
-			ck_assert_msg(r->err == ENFILE,
-				      "%s. It returned -1, but errno was %s instead of ENFILE: return "
-				      "with the errno of the call that failed (save it before you clean "
-				      "up).", what, errno_name(r->err));
-			ck_assert_msg(r->fds_after == r->fds_before && r->zombie == 0,
-				      "%s. It returned -1, but the caller had %d descriptors before and "
-				      "%d after%s%s. Close every pipe end already open, start nothing.",
-				      what, r->fds_before, r->fds_after, r->zombie ? ", and " : "",
-				      r->zombie ? leftover_words(r->zombie, words, sizeof words) : "");
-			ck_assert_msg(!r->sigpipe_changed && !r->mask_changed,
-				      "%s. It returned -1, but left the caller's SIGPIPE changed: put "
-				      "it back on every path.", what);
-			unmap_report(r, 16);
-		}
-		char out[64], diag[4096], words[160];
-		ssize_t n;
-		pipeline_report rep;
-		pipeline_fork_fail = 1;
-		bool ok = pipeline(tiny, cat_argv, out, sizeof out, &n, &rep, diag, sizeof diag);
-		pipeline_fork_fail = 0;
-		errno = rep.err;
-		require_implemented(ok && rep.rc < 0, "run_pipeline");
-		ck_assert_msg(ok, "run_pipeline(emit 10 | cat) whose %s() failed did not finish.%s",
-			      fail_call, diag);
-		if (!rep.injected)
-			continue;
-		judged = true;
-		ck_assert_msg(rep.rc == -1 && rep.err == ENFILE,
-			      "run_pipeline(emit 10 | cat) whose %s() failed with ENFILE returned %d "
-			      "(errno %s). Without its pipe the pipeline cannot start: return -1 with "
-			      "the errno pipe() set.", fail_call, rep.rc, errno_name(rep.err));
-		ck_assert_msg(rep.fds_after == rep.fds_before && rep.zombie == 0,
-			      "run_pipeline(emit 10 | cat) whose %s() failed returned -1; the caller had "
-			      "%d descriptors before and %d after%s%s.", fail_call, rep.fds_before,
-			      rep.fds_after, rep.zombie ? ", and " : "",
-			      rep.zombie ? leftover_words(rep.zombie, words, sizeof words) : "");
+		for (unsigned nth = 1; nth <= 2; nth++)
+			judged |= filter_pipe_failure_is_clean(nth);
+		judged |= pipeline_pipe_failure_is_clean(tiny);
 	}
 	fail_call = "fork";
 	fail_err = EAGAIN;

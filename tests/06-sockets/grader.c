@@ -610,9 +610,9 @@ static void frame_max_sender(void *arg)
 	_exit(r == (ssize_t)FRAME_MAX ? 0 : r < 0 && errno == ENOSYS ? 2 : 1);
 }
 
-GRADER_TEST(frame_exact_sizes)
+/* A frame of exactly cap bytes fits; the next one is read in step. */
+static void frame_of_exactly_cap_fits(void)
 {
-	/* 1. A frame of exactly cap bytes fits; the next one is read in step. */
 	enum { CAP = 64 };
 	static char wire[2 * (4 + CAP)], want[CAP];
 	pattern(want, CAP, 9);
@@ -646,25 +646,40 @@ GRADER_TEST(frame_exact_sizes)
 		      "After a frame of exactly cap bytes, the next frame (1 byte, "
 		      "'!') came back as %zd bytes: the stream is out of step.",
 		      r2);
+}
 
-	/* 2. recv_frame of exactly FRAME_MAX bytes (the largest valid frame). */
-	char *big = malloc(FRAME_MAX + 4), *exp = malloc(FRAME_MAX), *in = malloc(FRAME_MAX);
-	ck_assert(big && exp && in);
-	pattern(exp, FRAME_MAX, 7);
+/* The buffers of the two FRAME_MAX steps, and what each saw (judged once both have run). */
+typedef struct {
+	char *big, *exp, *in;
+	ssize_t rm; /* recv_frame's result, its errno, and whether the bytes matched */
+	int em, big_same;
+	ssize_t got; /* bytes read from send_frame's wire, its writer's status, and whether right */
+	int status, sent_ok;
+} frame_max_run;
+
+/* recv_frame of exactly FRAME_MAX bytes (the largest valid frame). */
+static void receive_frame_max(frame_max_run *run)
+{
+	pattern(run->exp, FRAME_MAX, 7);
 	uint32_t hm = htonl(FRAME_MAX);
-	memcpy(big, &hm, 4);
-	memcpy(big + 4, exp, FRAME_MAX);
+	memcpy(run->big, &hm, 4);
+	memcpy(run->big + 4, run->exp, FRAME_MAX);
+	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	pid_t w = raw_writer(sv[0], sv[1], big, FRAME_MAX + 4);
-	ssize_t rm = recv_frame(sv[1], in, FRAME_MAX);
-	int em = errno;
-	int big_same = rm == (ssize_t)FRAME_MAX && !memcmp(in, exp, FRAME_MAX);
+	pid_t w = raw_writer(sv[0], sv[1], run->big, FRAME_MAX + 4);
+	run->rm = recv_frame(sv[1], run->in, FRAME_MAX);
+	run->em = errno;
+	run->big_same = run->rm == (ssize_t)FRAME_MAX && !memcmp(run->in, run->exp, FRAME_MAX);
 	close(sv[0]);
 	close(sv[1]);
-	int status;
-	probe_finish(w, &status, 2.0);
+	probe_finish(w, &run->status, 2.0);
+}
 
-	/* 3. send_frame of exactly FRAME_MAX bytes: read the wire with our own code. */
+/* send_frame of exactly FRAME_MAX bytes: read the wire with our own code. */
+static void send_frame_max(frame_max_run *run)
+{
+	uint32_t hm = htonl(FRAME_MAX);
+	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	pid_t snd = child_fork();
 	if (snd == 0) {
@@ -672,26 +687,34 @@ GRADER_TEST(frame_exact_sizes)
 		frame_max_sender(&sv[0]);
 	}
 	close(sv[0]);
-	pattern(exp, FRAME_MAX, 5);
-	ssize_t got = read_by(sv[1], big, FRAME_MAX + 4, probe_now() + 3.0);
+	pattern(run->exp, FRAME_MAX, 5);
+	run->got = read_by(sv[1], run->big, FRAME_MAX + 4, probe_now() + 3.0);
 	close(sv[1]);
-	probe_finish(snd, &status, 2.0);
-	int sent_ok = got == (ssize_t)FRAME_MAX + 4 && !memcmp(big, &hm, 4) &&
-		      !memcmp(big + 4, exp, FRAME_MAX);
-	free(big);
-	free(exp);
-	free(in);
+	probe_finish(snd, &run->status, 2.0);
+	run->sent_ok = run->got == (ssize_t)FRAME_MAX + 4 && !memcmp(run->big, &hm, 4) &&
+		       !memcmp(run->big + 4, run->exp, FRAME_MAX);
+}
+
+static void frame_max_is_received_whole(const frame_max_run *run)
+{
+	ssize_t rm = run->rm;
 	ck_assert_msg(
-	    rm == (ssize_t)FRAME_MAX && big_same,
+	    rm == (ssize_t)FRAME_MAX && run->big_same,
 	    "A frame of exactly FRAME_MAX (%u) bytes into a buffer of FRAME_MAX bytes: "
 	    "recv_frame() "
 	    "returned %zd (%s). FRAME_MAX is the largest VALID length: only a header above it is "
 	    "EPROTO (len > FRAME_MAX, not >=). And read until every byte has arrived.",
 	    FRAME_MAX, rm,
-	    rm < 0		       ? errname(em)
+	    rm < 0		       ? errname(run->em)
 	    : rm == (ssize_t)FRAME_MAX ? "but the bytes differ"
 				       : "no error");
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && sent_ok,
+}
+
+static void frame_max_is_sent_whole(const frame_max_run *run)
+{
+	int status = run->status;
+	ssize_t got = run->got;
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0 && run->sent_ok,
 		      "send_frame() of exactly FRAME_MAX (%u) bytes %s, and %zd of %u bytes "
 		      "arrived. FRAME_MAX "
 		      "is the largest VALID payload: only a longer one is EMSGSIZE (len > "
@@ -700,6 +723,21 @@ GRADER_TEST(frame_exact_sizes)
 		      WIFEXITED(status) && WEXITSTATUS(status) == 1 ? "failed"
 								    : "did not return FRAME_MAX",
 		      got < 0 ? (ssize_t)0 : got, FRAME_MAX + 4);
+}
+
+GRADER_TEST(frame_exact_sizes)
+{
+	frame_of_exactly_cap_fits();
+	frame_max_run run = {
+	    .big = malloc(FRAME_MAX + 4), .exp = malloc(FRAME_MAX), .in = malloc(FRAME_MAX)};
+	ck_assert(run.big && run.exp && run.in);
+	receive_frame_max(&run);
+	send_frame_max(&run);
+	free(run.big);
+	free(run.exp);
+	free(run.in);
+	frame_max_is_received_whole(&run);
+	frame_max_is_sent_whole(&run);
 }
 
 /* In a child: recv_frame on bytes WIRE[0..N) followed by the peer closing; exits with a code. */
@@ -756,9 +794,9 @@ static ssize_t recv_after_reset(const void *wire, size_t n, int *err)
 	return r;
 }
 
-GRADER_TEST(frame_bad_lengths)
+/* recv_frame: a header of 0 or above FRAME_MAX, and a frame cut short, are each -1/EPROTO. */
+static void bad_headers_and_cut_frames_are_eproto(void)
 {
-	/* recv_frame: each must be -1/EPROTO. */
 	static char over[4 + FRAME_MAX + 1]; /* a whole frame, one byte too long */
 	uint32_t ho = htonl(FRAME_MAX + 1);
 	memcpy(over, &ho, 4);
@@ -802,8 +840,11 @@ GRADER_TEST(frame_bad_lengths)
 			    "first "
 			    "header byte is a clean end (0).");
 	}
+}
 
-	/* A connection reset is an error, never a clean end or a whole frame. */
+/* A connection reset is an error, never a clean end or a whole frame. */
+static void a_reset_is_an_error(void)
+{
 	int e;
 	ssize_t r = recv_after_reset(NULL, 0, &e);
 	require_implemented(r < 0 && e == ENOSYS, "recv_frame");
@@ -819,8 +860,11 @@ GRADER_TEST(frame_bad_lengths)
 		      "TCP connection (RST): recv_frame() returned %zd. The read of the payload "
 		      "failed (ECONNRESET): return -1, never a frame that was not all there.",
 		      r);
+}
 
-	/* send_frame: len 0 and FRAME_MAX + 1 are refused, and nothing goes on the wire. */
+/* send_frame: len 0 and FRAME_MAX + 1 are refused, and nothing goes on the wire. */
+static void send_refuses_bad_lengths(void)
+{
 	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	fcntl(sv[0], F_SETFL, O_NONBLOCK); /* a send that should not happen must not block either */
@@ -852,6 +896,13 @@ GRADER_TEST(frame_bad_lengths)
 	    "send_frame(fd, buf, FRAME_MAX + 1) returned %zd (%s) and put %zd bytes on the wire. A "
 	    "payload longer than FRAME_MAX is refused with -1/EMSGSIZE before anything is sent.",
 	    s1, s1 < 0 ? errname(e1) : "no error", w1 < 0 ? (ssize_t)0 : w1);
+}
+
+GRADER_TEST(frame_bad_lengths)
+{
+	bad_headers_and_cut_frames_are_eproto();
+	a_reset_is_an_error();
+	send_refuses_bad_lengths();
 }
 
 /* ---- the server ------------------------------------------------------------------------- */
@@ -1046,28 +1097,24 @@ GRADER_TEST(server_closes_fds)
 		      CLIENTS, CLIENTS, how);
 }
 
-GRADER_TEST(server_signal_while_waiting)
+/* Both clients are accepted and served, and stay connected: the sessions are running. What
+   went wrong, if anything, goes to BAD. */
+static void two_sessions_running(int c[2], char *bad, size_t cap)
 {
-	int lfd = sock_listen("unix:sig.sock");
-	require_implemented(lfd < 0, "sock_listen");
-	ck_assert(lfd >= 0);
-	signals_caught = child_shared(sizeof(int));
-	pid_t srv = start_server_ex(lfd, 2, 0, 1);
-	close(lfd);
-	ck_assert(srv > 0);
-	/* Both clients are accepted and served, and stay connected: the sessions are running. */
-	int c[2];
-	char bad[200] = "";
 	for (int i = 0; i < 2 && !*bad; i++) {
 		c[i] = unix_connect("sig.sock");
 		char got[16] = "";
 		if (c[i] < 0 || raw_send_frame(c[i], "ping", 4) < 0 ||
 		    raw_recv_frame(c[i], got, sizeof got, 3.0) != 4)
-			snprintf(bad, sizeof bad, "client %d got no echo of \"ping\"", i + 1);
+			snprintf(bad, cap, "client %d got no echo of \"ping\"", i + 1);
 	}
-	/* Now serve() has nothing left to accept: it waits for its sessions. Interrupt that wait.
-	 */
-	int delivered = 0, survived = 1;
+}
+
+/* Now serve() has nothing left to accept: it waits for its sessions. Interrupt that wait (three
+   times); returns whether the server survived, with the handler's runs added to *DELIVERED. */
+static int interrupt_the_wait(pid_t srv, const char *bad, int *delivered)
+{
+	int survived = 1;
 	for (int k = 0; k < 3 && !*bad && survived; k++) {
 		if (wait_asleep(srv, 3.0) < 0) {
 			survived = 0;
@@ -1078,9 +1125,26 @@ GRADER_TEST(server_signal_while_waiting)
 		double deadline = probe_now() + 3.0;
 		while (*signals_caught == seen && probe_now() < deadline && child_state(srv) != 'Z')
 			usleep(1000);
-		delivered += *signals_caught > seen;
+		*delivered += *signals_caught > seen;
 		survived = wait_asleep(srv, 3.0) == 0;
 	}
+	return survived;
+}
+
+GRADER_TEST(server_signal_while_waiting)
+{
+	int lfd = sock_listen("unix:sig.sock");
+	require_implemented(lfd < 0, "sock_listen");
+	ck_assert(lfd >= 0);
+	signals_caught = child_shared(sizeof(int));
+	pid_t srv = start_server_ex(lfd, 2, 0, 1);
+	close(lfd);
+	ck_assert(srv > 0);
+	int c[2];
+	char bad[200] = "";
+	two_sessions_running(c, bad, sizeof bad);
+	int delivered = 0;
+	int survived = interrupt_the_wait(srv, bad, &delivered);
 	/* The sessions still work, then end. */
 	char got[16] = "";
 	int still = survived && !*bad && raw_send_frame(c[0], "late", 4) == 0 &&
@@ -1117,6 +1181,39 @@ GRADER_TEST(server_signal_while_waiting)
    the first session must go on, and serve must end cleanly: -1/EAGAIN once session 1 is
    over, or 0 (it went on accepting; client 3 is there for a server that does not count the
    refused client). A server that forks nothing per client (poll, threads) has nothing to show. */
+/* Client 2, whose fork() fails, must see its connection closed, and client 1's session must go
+   on. Opens client 2 in *C2; what went wrong, if anything, goes to BAD. Returns whether the
+   server forks per client (it had a child while serving client 1). */
+static int refused_client_is_closed(pid_t srv, int c1, int *c2, char *bad, size_t cap)
+{
+	char got[16] = "";
+	pid_t kids[8];
+	int forking = probe_descendants(srv, kids, 8) > 0;
+	*c2 = unix_connect("ff.sock");
+	errno = 0;
+	ssize_t r = *c2 < 0 ? -2 : raw_recv_frame(*c2, got, sizeof got, 2.0);
+	int ended = r == 0 || (r < 0 && errno == ECONNRESET);
+	if (*c2 < 0)
+		snprintf(bad, cap, "client 2 could not connect");
+	else if (forking && !ended) {
+		int served = raw_send_frame(*c2, "two", 3) == 0 &&
+			     raw_recv_frame(*c2, got, sizeof got, 1.0) == 3;
+		snprintf(bad, cap, "The fork() for client 2 failed (EAGAIN), and client 2 %s. %s",
+			 served ? "was then served by the server process itself"
+				: "stayed connected to nobody: no end of stream within 2 s",
+			 served ? "fork() returned -1 and your code took the child's branch: "
+				  "-1 is not a pid. Check pid < 0 first."
+				: "The accepted descriptor was never closed, so the client "
+				  "waits forever. Close it when fork() fails.");
+	} else if (raw_send_frame(c1, "again", 5) < 0 ||
+		   raw_recv_frame(c1, got, sizeof got, 3.0) != 5 || memcmp(got, "again", 5))
+		snprintf(bad, cap,
+			 "After the fork() for client 2 failed, client 1's session no "
+			 "longer echoed \"again\": a failed fork must not end sessions that "
+			 "are running");
+	return forking;
+}
+
 GRADER_TEST(server_fork_fails)
 {
 	int lfd = sock_listen("unix:ff.sock");
@@ -1132,33 +1229,8 @@ GRADER_TEST(server_fork_fails)
 	if (c1 < 0 || raw_send_frame(c1, "one", 3) < 0 ||
 	    raw_recv_frame(c1, got, sizeof got, 3.0) != 3 || memcmp(got, "one", 3))
 		snprintf(bad, sizeof bad, "client 1 got no echo of \"one\"");
-	if (!*bad) {
-		pid_t kids[8];
-		forking = probe_descendants(srv, kids, 8) > 0;
-		c2 = unix_connect("ff.sock");
-		errno = 0;
-		ssize_t r = c2 < 0 ? -2 : raw_recv_frame(c2, got, sizeof got, 2.0);
-		int ended = r == 0 || (r < 0 && errno == ECONNRESET);
-		if (c2 < 0)
-			snprintf(bad, sizeof bad, "client 2 could not connect");
-		else if (forking && !ended) {
-			int served = raw_send_frame(c2, "two", 3) == 0 &&
-				     raw_recv_frame(c2, got, sizeof got, 1.0) == 3;
-			snprintf(bad, sizeof bad,
-				 "The fork() for client 2 failed (EAGAIN), and client 2 %s. %s",
-				 served ? "was then served by the server process itself"
-					: "stayed connected to nobody: no end of stream within 2 s",
-				 served ? "fork() returned -1 and your code took the child's branch: "
-					  "-1 is not a pid. Check pid < 0 first."
-					: "The accepted descriptor was never closed, so the client "
-					  "waits forever. Close it when fork() fails.");
-		} else if (raw_send_frame(c1, "again", 5) < 0 ||
-			   raw_recv_frame(c1, got, sizeof got, 3.0) != 5 || memcmp(got, "again", 5))
-			snprintf(bad, sizeof bad,
-				 "After the fork() for client 2 failed, client 1's session no "
-				 "longer echoed \"again\": a failed fork must not end sessions that "
-				 "are running");
-	}
+	if (!*bad)
+		forking = refused_client_is_closed(srv, c1, &c2, bad, sizeof bad);
 	if (!*bad)
 		c3 = unix_connect("ff.sock"); /* for a server that keeps accepting */
 	if (c3 >= 0)
@@ -1422,9 +1494,9 @@ GRADER_TEST(connect_refused)
 	unlink("gone.sock");
 }
 
-GRADER_TEST(address_limits)
+/* Port 65535 is the largest valid port; someone else may be using it (EADDRINUSE). */
+static void largest_port_is_valid(void)
 {
-	/* Port 65535 is the largest valid port; someone else may be using it (EADDRINUSE). */
 	int l = sock_listen("tcp:127.0.0.1:65535");
 	int e = errno;
 	int port = l >= 0 ? local_port(l) : -1;
@@ -1437,10 +1509,13 @@ GRADER_TEST(address_limits)
 	    "only a number above it is EINVAL.",
 	    l >= 0 ? "bound port " : "failed with ",
 	    l >= 0 ? (port == 65535 ? "65535" : "another port") : errname(e));
+}
 
-	/* The IP is honoured: 127.0.0.2 is a loopback address of its own. */
-	l = sock_listen("tcp:127.0.0.2:0");
-	e = errno;
+/* The IP is honoured: 127.0.0.2 is a loopback address of its own. */
+static void the_named_ip_is_bound(void)
+{
+	int l = sock_listen("tcp:127.0.0.2:0");
+	int e = errno;
 	struct sockaddr_in a = {0};
 	socklen_t alen = sizeof a;
 	if (l >= 0) {
@@ -1453,15 +1528,18 @@ GRADER_TEST(address_limits)
 		      "sock_listen(\"tcp:127.0.0.2:0\") %s %s. Bind the address the string names "
 		      "(inet_pton fills sin_addr), not any other.",
 		      l >= 0 ? "bound" : "failed with", l >= 0 ? ip : errname(e));
+}
 
-	/* The longest UNIX path that fits sun_path (107 bytes and its NUL) works; a longer one
-	 * fails. */
+/* The longest UNIX path that fits sun_path (107 bytes and its NUL) works; a longer one
+ * fails. */
+static void unix_path_fits_sun_path_exactly(void)
+{
 	char path[200], spec[220];
 	memset(path, 'p', sizeof path);
 	path[107] = '\0';
 	snprintf(spec, sizeof spec, "unix:%s", path);
-	l = sock_listen(spec);
-	e = errno;
+	int l = sock_listen(spec);
+	int e = errno;
 	if (l >= 0)
 		close(l);
 	unlink(path);
@@ -1489,12 +1567,15 @@ GRADER_TEST(address_limits)
 	    "ANOTHER path.",
 	    l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errname(e),
 	    l < 0 && after != before ? " and left a descriptor open" : "");
+}
 
-	/* A 15-character IP (the longest dotted quad) is fine; errno left over from before is no
-	 * error. */
+/* A 15-character IP (the longest dotted quad) is fine; errno left over from before is no
+ * error. */
+static void stale_errno_is_no_error(void)
+{
 	errno = EADDRINUSE;
-	l = sock_listen("tcp:127.100.200.255:0");
-	e = errno;
+	int l = sock_listen("tcp:127.100.200.255:0");
+	int e = errno;
 	if (l >= 0)
 		close(l);
 	ck_assert_msg(
@@ -1516,7 +1597,11 @@ GRADER_TEST(address_limits)
 	    "was EADDRINUSE before the call. Test what bind() RETURNS before looking at "
 	    "errno: errno keeps old values after a successful call.",
 	    errname(e));
+}
 
+/* Every malformed spec is -1/EINVAL from sock_listen, with no descriptor left open. */
+static void malformed_listen_specs_are_einval(void)
+{
 	char long_host[300] = "tcp:"; /* a host far too long for any IP */
 	memset(long_host + 4, '7', 240);
 	strcpy(long_host + 244, ":80");
@@ -1537,7 +1622,7 @@ GRADER_TEST(address_limits)
 		int before = fd_count();
 		errno = 0;
 		int fd = sock_listen(bad[i]);
-		e = errno;
+		int e = errno;
 		int after = fd_count();
 		if (fd >= 0)
 			close(fd);
@@ -1549,11 +1634,16 @@ GRADER_TEST(address_limits)
 		    bad[i], fd >= 0 ? "succeeded" : "failed with ", fd >= 0 ? "" : errname(e),
 		    fd < 0 && after != before ? " and left a descriptor open" : "");
 	}
+}
+
+/* sock_connect and sock_dgram refuse the kinds they do not take: EINVAL. */
+static void wrong_kinds_are_einval(void)
+{
 	const char *bad_connect[] = {"udp:127.0.0.1:9", "tcp:127.0.0.1:99999"};
 	for (size_t i = 0; i < 2; i++) {
 		errno = 0;
 		int fd = sock_connect(bad_connect[i]);
-		e = errno;
+		int e = errno;
 		if (fd >= 0)
 			close(fd);
 		ck_assert_msg(fd < 0 && e == EINVAL,
@@ -1563,13 +1653,23 @@ GRADER_TEST(address_limits)
 	}
 	errno = 0;
 	int d = sock_dgram("tcp:127.0.0.1:0");
-	e = errno;
+	int e = errno;
 	if (d >= 0)
 		close(d);
 	ck_assert_msg(d < 0 && e == EINVAL,
 		      "sock_dgram(\"tcp:127.0.0.1:0\") %s%s; sock_dgram takes \"udp:\" and "
 		      "\"unix:\" only: EINVAL.",
 		      d >= 0 ? "succeeded" : "failed with ", d >= 0 ? "" : errname(e));
+}
+
+GRADER_TEST(address_limits)
+{
+	largest_port_is_valid();
+	the_named_ip_is_bound();
+	unix_path_fits_sun_path_exactly();
+	stale_errno_is_no_error();
+	malformed_listen_specs_are_einval();
+	wrong_kinds_are_einval();
 }
 
 GRADER_TEST(descriptors_cloexec)

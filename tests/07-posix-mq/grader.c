@@ -353,12 +353,34 @@ GRADER_TEST(take_priority_order)
 		      prio[1], prio[4]);
 }
 
-GRADER_TEST(take_buffer_from_queue_size)
+/* What the takes from a queue of the largest messages saw (judged once the queue is gone). */
+typedef struct {
+	ssize_t n1, n2,
+	    n3; /* "hello" with cap 64, the 199-byte job, a take on a closed descriptor */
+	int err1, err2, err3;
+	char first[8]; /* the first take's bytes when it returned 5 */
+	char buf[64 + 8];
+	size_t grown; /* how much the heap grew over 64 more takes */
+} big_takes;
+
+/* 64 more takes (when the 199-byte job, N2, came out right): whatever a take allocates must be
+   freed by the time it returns. Returns how much the heap grew. */
+static size_t heap_growth_over_takes(mqd_t q, ssize_t n2)
 {
-	/* Someone else created the queue, with the largest messages allowed; the caller of
-	   jq_take only expects small jobs. */
-	long size_max = mq_limit("msgsize_max");
-	ck_assert(size_max > 0);
+	size_t heap0 = mallinfo2().uordblks;
+	for (int i = 0; i < 64 && n2 == 199; i++) {
+		char small[64];
+		put(q, "tick", 1);
+		if (jq_take(q, small, sizeof small, NULL, -1) != 4)
+			break;
+	}
+	return mallinfo2().uordblks - heap0;
+}
+
+/* Someone else created the queue, with the largest messages allowed; the caller of jq_take
+   only expects small jobs. */
+static void take_from_a_queue_of_big_messages(long size_max, big_takes *t)
+{
 	char name[128];
 	mqd_t q = make_q("bigmsg", name, sizeof name, 4, size_max, JQ_NONBLOCK);
 	put(q, "hello", 2);
@@ -367,58 +389,61 @@ GRADER_TEST(take_buffer_from_queue_size)
 	longjob[sizeof longjob - 1] = '\0';
 	put(q, longjob, 1);
 
-	char buf[64 + 8];
-	memset(buf, '#', sizeof buf);
-	ssize_t n1 = jq_take(q, buf, 64, NULL, -1);
-	int err1 = errno;
-	char first[8] = "";
-	if (n1 == 5)
-		memcpy(first, buf, 5);
-	ssize_t n2 = -1;
-	int err2 = 0;
-	if (n1 >= 0) {
-		n2 = jq_take(q, buf, 64, NULL, -1);
-		err2 = errno;
+	memset(t->buf, '#', sizeof t->buf);
+	t->n1 = jq_take(q, t->buf, 64, NULL, -1);
+	t->err1 = errno;
+	if (t->n1 == 5)
+		memcpy(t->first, t->buf, 5);
+	t->n2 = -1;
+	t->err2 = 0;
+	if (t->n1 >= 0) {
+		t->n2 = jq_take(q, t->buf, 64, NULL, -1);
+		t->err2 = errno;
 	}
-	/* 64 more takes: whatever a take allocates must be freed by the time it returns. */
-	size_t heap0 = mallinfo2().uordblks;
-	for (int i = 0; i < 64 && n2 == 199; i++) {
-		char small[64];
-		put(q, "tick", 1);
-		if (jq_take(q, small, sizeof small, NULL, -1) != 4)
-			break;
-	}
-	size_t grown = mallinfo2().uordblks - heap0;
+	t->grown = heap_growth_over_takes(q, t->n2);
 	drop(q, name);
 	/* The descriptor is closed now: a take must report that, not a job. */
 	errno = 0;
-	ssize_t n3 = n2 == 199 ? jq_take(q, buf, 64, NULL, 0) : -1;
-	int err3 = n2 == 199 ? errno : EBADF;
-	errno = err1;
-	require_implemented(n1 < 0, "jq_take");
-	ck_assert_msg(n1 >= 0,
-		      "jq_take(q, buf, 64, ...) failed with %s. This queue was created by someone else "
-		      "with mq_msgsize %ld, and mq_receive() refuses any buffer smaller than "
-		      "mq_msgsize (EMSGSIZE), even for a 5-byte message. Ask mq_getattr() how big "
-		      "the messages can be and receive into a buffer that size.",
-		      errno_name(err1), size_max);
-	ck_assert_msg(n1 == 5 && !strcmp(first, "hello"),
-		      "The first jq_take() returned %zd; expected 5 for the job \"hello\".", n1);
-	ck_assert_msg(n2 == 199,
+	t->n3 = t->n2 == 199 ? jq_take(q, t->buf, 64, NULL, 0) : -1;
+	t->err3 = t->n2 == 199 ? errno : EBADF;
+}
+
+GRADER_TEST(take_buffer_from_queue_size)
+{
+	long size_max = mq_limit("msgsize_max");
+	ck_assert(size_max > 0);
+	big_takes t = {.first = ""};
+	take_from_a_queue_of_big_messages(size_max, &t);
+	errno = t.err1;
+	require_implemented(t.n1 < 0, "jq_take");
+	ck_assert_msg(
+	    t.n1 >= 0,
+	    "jq_take(q, buf, 64, ...) failed with %s. This queue was created by someone else "
+	    "with mq_msgsize %ld, and mq_receive() refuses any buffer smaller than "
+	    "mq_msgsize (EMSGSIZE), even for a 5-byte message. Ask mq_getattr() how big "
+	    "the messages can be and receive into a buffer that size.",
+	    errno_name(t.err1), size_max);
+	ck_assert_msg(t.n1 == 5 && !strcmp(t.first, "hello"),
+		      "The first jq_take() returned %zd; expected 5 for the job \"hello\".", t.n1);
+	ck_assert_msg(t.n2 == 199,
 		      "A 199-byte job taken with cap 64 should return its full length, 199 (like "
-		      "snprintf), but jq_take() returned %zd%s%s.", n2, n2 < 0 ? " with " : "",
-		      n2 < 0 ? errno_name(err2) : "");
-	ck_assert_msg(buf[0] == 'x' && buf[63] == 'x' && buf[64] == '#',
-		      "jq_take(q, buf, 64, ...) must copy exactly the first 64 bytes of a longer job "
-		      "and never write past buf[63].");
-	ck_assert_msg(grown < (size_t)size_max * 16,
-		      "After 64 more takes with a buffer smaller than mq_msgsize (%ld), the heap had "
-		      "grown by %zu bytes: each take leaks the buffer it receives into. free() it "
-		      "before returning, on every path.", size_max, grown);
-	ck_assert_msg(n3 < 0 && err3 == EBADF,
-		      "jq_take() on a descriptor that is closed %s%s; expected -1 with EBADF (check "
-		      "mq_getattr()'s result too).", n3 < 0 ? "failed with " : "returned ",
-		      n3 < 0 ? errno_name(err3) : "a length");
+		      "snprintf), but jq_take() returned %zd%s%s.",
+		      t.n2, t.n2 < 0 ? " with " : "", t.n2 < 0 ? errno_name(t.err2) : "");
+	ck_assert_msg(
+	    t.buf[0] == 'x' && t.buf[63] == 'x' && t.buf[64] == '#',
+	    "jq_take(q, buf, 64, ...) must copy exactly the first 64 bytes of a longer job "
+	    "and never write past buf[63].");
+	ck_assert_msg(
+	    t.grown < (size_t)size_max * 16,
+	    "After 64 more takes with a buffer smaller than mq_msgsize (%ld), the heap had "
+	    "grown by %zu bytes: each take leaks the buffer it receives into. free() it "
+	    "before returning, on every path.",
+	    size_max, t.grown);
+	ck_assert_msg(
+	    t.n3 < 0 && t.err3 == EBADF,
+	    "jq_take() on a descriptor that is closed %s%s; expected -1 with EBADF (check "
+	    "mq_getattr()'s result too).",
+	    t.n3 < 0 ? "failed with " : "returned ", t.n3 < 0 ? errno_name(t.err3) : "a length");
 }
 
 struct take_probe {
@@ -547,10 +572,9 @@ static void realtime_fraction(long lo, long hi)
 	}
 }
 
-GRADER_TEST(take_timeout)
+/* A 300 ms take on an empty queue fails with ETIMEDOUT; returns how long it waited. */
+static double a_short_take_times_out(mqd_t q, const char *name)
 {
-	char name[128];
-	mqd_t q = make_q("timeout", name, sizeof name, 4, 64, 0); /* a blocking descriptor */
 	child_end e;
 	double waited = timed_take(q, 300, 2.5, &e);
 	char how[160];
@@ -570,30 +594,42 @@ GRADER_TEST(take_timeout)
 		      e.code == 100 ? "" : errno_name(e.code),
 		      e.code == EINVAL ? " mq_timedreceive() says EINVAL when tv_nsec is not in "
 					 "[0, 999999999]: carry whole seconds out of tv_nsec." : "");
-	if (waited < 0.25) {
-		/* Too early: tell a deadline in the past from one with the wrong unit. */
-		child_end d;
-		double w = timed_take(q, 1100, 2.5, &d);
-		drop(q, name);
-		ck_assert_msg(!(w > 0.9 && w < 1.08),
-			      "jq_take(q, ..., 300 ms) gave up after %.1f ms, and one with 1100 ms after "
-			      "%.0f ms: the whole seconds of the deadline are right, but its fraction is "
-			      "1000 times too small. tv_nsec counts NANOseconds: (ms %% 1000) * 1000000, "
-			      "not * 1000 (microseconds).", waited * 1000, w * 1000);
-		ck_assert_msg(w >= 0.05,
-			      "jq_take(q, ..., 300 ms) on an empty queue gave up after %.1f ms, and one "
-			      "with 1100 ms after %.1f ms: the deadline was already in the past when "
-			      "mq_timedreceive() got it. It is an ABSOLUTE time on CLOCK_REALTIME: a "
-			      "relative {0, 300000000} is a moment in 1970, and a time read from another "
-			      "clock (CLOCK_MONOTONIC counts from boot) is long past too. Add the timeout "
-			      "to clock_gettime(CLOCK_REALTIME).", waited * 1000, w * 1000);
-		ck_abort_msg("jq_take(q, ..., 300 ms) on an empty queue gave up after %.0f ms instead of "
-			     "300 (and one with 1100 ms after %.0f ms). The deadline is now on "
-			     "CLOCK_REALTIME plus the timeout: seconds ms / 1000, nanoseconds "
-			     "(ms %% 1000) * 1000000.", waited * 1000, w * 1000);
-	}
+	return waited;
+}
 
-	/* 0 ms on an empty queue: ETIMEDOUT at once, not a wait for ever. */
+/* The 300 ms take gave up too early (after WAITED s): tell a deadline in the past from one with
+   the wrong unit. Never returns. */
+static void explain_an_early_timeout(mqd_t q, const char *name, double waited)
+{
+	child_end d;
+	double w = timed_take(q, 1100, 2.5, &d);
+	drop(q, name);
+	ck_assert_msg(!(w > 0.9 && w < 1.08),
+		      "jq_take(q, ..., 300 ms) gave up after %.1f ms, and one with 1100 ms after "
+		      "%.0f ms: the whole seconds of the deadline are right, but its fraction is "
+		      "1000 times too small. tv_nsec counts NANOseconds: (ms %% 1000) * 1000000, "
+		      "not * 1000 (microseconds).",
+		      waited * 1000, w * 1000);
+	ck_assert_msg(w >= 0.05,
+		      "jq_take(q, ..., 300 ms) on an empty queue gave up after %.1f ms, and one "
+		      "with 1100 ms after %.1f ms: the deadline was already in the past when "
+		      "mq_timedreceive() got it. It is an ABSOLUTE time on CLOCK_REALTIME: a "
+		      "relative {0, 300000000} is a moment in 1970, and a time read from another "
+		      "clock (CLOCK_MONOTONIC counts from boot) is long past too. Add the timeout "
+		      "to clock_gettime(CLOCK_REALTIME).",
+		      waited * 1000, w * 1000);
+	ck_abort_msg("jq_take(q, ..., 300 ms) on an empty queue gave up after %.0f ms instead of "
+		     "300 (and one with 1100 ms after %.0f ms). The deadline is now on "
+		     "CLOCK_REALTIME plus the timeout: seconds ms / 1000, nanoseconds "
+		     "(ms %% 1000) * 1000000.",
+		     waited * 1000, w * 1000);
+}
+
+/* 0 ms on an empty queue: ETIMEDOUT at once, not a wait for ever. */
+static void zero_ms_fails_at_once(mqd_t q, const char *name)
+{
+	child_end e;
+	char how[160];
 	double zero = timed_take(q, 0, 1.0, &e);
 	if (e.timed_out || !e.exited || e.code != ETIMEDOUT) {
 		drop(q, name);
@@ -606,8 +642,11 @@ GRADER_TEST(take_timeout)
 			     !e.timed_out && !e.exited ? describe_end(e, how, sizeof how) : "");
 	}
 	(void)zero;
+}
 
-	/* With a job waiting, a timed take returns it at once, whatever the clock's fraction. */
+/* With a job waiting, a timed take returns it at once, whatever the clock's fraction. */
+static void a_waiting_job_is_taken_at_once(mqd_t q, const char *name)
+{
 	put(q, "ready", 1);
 	char buf[64];
 	realtime_fraction(10, 900);
@@ -627,9 +666,12 @@ GRADER_TEST(take_timeout)
 			     "it returned %zd%s%s after %.0f ms.", n, n < 0 ? " with " : "",
 			     n < 0 ? errno_name(err) : "", quick * 1000);
 	}
+}
 
-	/* A take of 1100 ms must still be waiting at 300 ms (the whole second counts), and then
-	   return the job that arrives. */
+/* A take of 1100 ms must still be waiting at 300 ms (the whole second counts), and then
+   return the job that arrives. */
+static void a_long_take_waits_for_a_late_job(mqd_t q, const char *name)
+{
 	struct take_probe p = {q, 1100};
 	fflush(NULL);
 	pid_t pid = fork();
@@ -654,6 +696,18 @@ GRADER_TEST(take_timeout)
 		      "300 ms; it should have returned that job, but %s%s.",
 		      !ended ? "was still waiting 1.5 s later" : "failed with ",
 		      ended ? errno_name(code) : "");
+}
+
+GRADER_TEST(take_timeout)
+{
+	char name[128];
+	mqd_t q = make_q("timeout", name, sizeof name, 4, 64, 0); /* a blocking descriptor */
+	double waited = a_short_take_times_out(q, name);
+	if (waited < 0.25)
+		explain_an_early_timeout(q, name, waited);
+	zero_ms_fails_at_once(q, name);
+	a_waiting_job_is_taken_at_once(q, name);
+	a_long_take_waits_for_a_late_job(q, name);
 }
 
 /* The signal handler of the signal tests: counts, and after every TAKE_EVERY-th signal does
@@ -969,6 +1023,40 @@ static int submit_ids(mqd_t q, unsigned first, unsigned last)
 
 enum { POOL = 3, JOBS = 40 };
 
+/* The reports (COUNTS per job id, TOTAL in all) show each of the JOBS jobs handled once, whole,
+   and every worker ended (KILLED is how many had to be killed). */
+static void every_job_handled_exactly_once(const int *counts, int total, int killed)
+{
+	int lost = 0, twice = 0, first_bad = 0;
+	for (int id = 1; id <= JOBS; id++) {
+		lost += counts[id] == 0;
+		twice += counts[id] > 1;
+		if (!first_bad && counts[id] != 1)
+			first_bad = id;
+	}
+	ck_assert_msg(
+	    !counts[0],
+	    "%d of %d jobs reached the handler with the wrong length or priority (each job "
+	    "is 4 bytes, submitted with priority id %% 4). Call fn(job, len, prio, arg) with "
+	    "the length jq_take() returned and the priority it stored.",
+	    counts[0], JOBS);
+	ck_assert_msg(!twice,
+		      "%d of %d jobs were handled more than once (job %d %d times). Each "
+		      "message is delivered to exactly one jq_take(): call the handler once "
+		      "per job taken.",
+		      twice, JOBS, first_bad, counts[first_bad]);
+	ck_assert_msg(
+	    !lost,
+	    "%d of %d jobs were never handled (%d reports in all; job %d is missing)%s. "
+	    "Every worker must take jobs until it takes a stop message, and stop messages "
+	    "must come after the jobs already queued.",
+	    lost, JOBS, total, first_bad, killed ? ", and some workers had to be killed" : "");
+	ck_assert_msg(!killed,
+		      "%d worker(s) were still running 2 s after jq_stop_workers(): did each "
+		      "worker get its own stop message, and does it end when it takes one?",
+		      killed);
+}
+
 GRADER_TEST(pool_exactly_once)
 {
 	char name[128];
@@ -1015,28 +1103,7 @@ GRADER_TEST(pool_exactly_once)
 	errno = stop_err;
 	require_implemented(stop < 0, "jq_stop_workers");
 	ck_assert_msg(in == JOBS, "Only %d of %d jq_submit() calls succeeded.", in, JOBS);
-	int lost = 0, twice = 0, first_bad = 0;
-	for (int id = 1; id <= JOBS; id++) {
-		lost += counts[id] == 0;
-		twice += counts[id] > 1;
-		if (!first_bad && counts[id] != 1)
-			first_bad = id;
-	}
-	ck_assert_msg(!counts[0],
-		      "%d of %d jobs reached the handler with the wrong length or priority (each job "
-		      "is 4 bytes, submitted with priority id %% 4). Call fn(job, len, prio, arg) with "
-		      "the length jq_take() returned and the priority it stored.", counts[0], JOBS);
-	ck_assert_msg(!twice, "%d of %d jobs were handled more than once (job %d %d times). Each "
-			      "message is delivered to exactly one jq_take(): call the handler once "
-			      "per job taken.", twice, JOBS, first_bad, counts[first_bad]);
-	ck_assert_msg(!lost,
-		      "%d of %d jobs were never handled (%d reports in all; job %d is missing)%s. "
-		      "Every worker must take jobs until it takes a stop message, and stop messages "
-		      "must come after the jobs already queued.", lost, JOBS, total, first_bad,
-		      killed ? ", and some workers had to be killed" : "");
-	ck_assert_msg(!killed, "%d worker(s) were still running 2 s after jq_stop_workers(): did each "
-			       "worker get its own stop message, and does it end when it takes one?",
-		      killed);
+	every_job_handled_exactly_once(counts, total, killed);
 }
 
 /* The stdio test's handler: prints the job's id with printf (fully buffered stdout). */
@@ -1174,6 +1241,64 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* Signals keep interrupting the wait: a handler without SA_RESTART gives EINTR. Returns what
+   jq_join_workers returned, with its errno in *ERR. */
+static int join_under_signals(pid_t *pids, int *err)
+{
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval tv = {{0, 20 * 1000}, {0, 20 * 1000}};
+	setitimer(ITIMER_REAL, &tv, NULL);
+	int failed = jq_join_workers(pids, 4);
+	*err = errno;
+	struct itimerval off = {{0, 0}, {0, 0}};
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_IGN);
+	return failed;
+}
+
+/* What the join saw, judged once the workers are gone. */
+typedef struct {
+	int failed, err;       /* jq_join_workers' result and errno */
+	int left;	       /* a child was left uncollected (a zombie) */
+	bool running;	       /* a worker was still running */
+	int killed;	       /* workers reaped by force afterwards */
+	int not_child, nc_err; /* the join of a pid that is not a child, and its errno */
+} join_run;
+
+static void join_counts_and_reaps(const join_run *j)
+{
+	int failed = j->failed, err = j->err, not_child = j->not_child, nc_err = j->nc_err;
+	bool running = j->running;
+	errno = err;
+	require_implemented(failed < 0, "jq_join_workers");
+	ck_assert_msg(
+	    failed >= 0, "jq_join_workers() failed with %s%s.", errno_name(err),
+	    err == EINTR ? ": a signal interrupted waitpid(); that only means: call it again" : "");
+	ck_assert_msg(!j->left && !running && !j->killed,
+		      "jq_join_workers() returned while a worker was %s. It must wait for each "
+		      "worker to end and collect it: waitpid(pid, &status, 0), not WNOHANG.",
+		      running ? "still running" : "ended but not collected (a zombie)");
+	ck_assert_msg(
+	    failed == 2,
+	    "Of four workers, one exited with status 3, one was killed by SIGKILL and two "
+	    "exited with 0: jq_join_workers() should return 2 (the number that did not exit "
+	    "with 0), not %d.%s",
+	    failed,
+	    failed == 1 ? " A worker killed by a signal has no exit status at all: count "
+			  "every status for which !WIFEXITED(status) || WEXITSTATUS(status) != 0."
+			: "");
+	ck_assert_msg(
+	    not_child < 0 && nc_err == ECHILD,
+	    "jq_join_workers() on a pid that is not a child of the caller %s%s; waitpid() "
+	    "fails with ECHILD there, and nothing was collected: return -1 with that errno.",
+	    not_child < 0 ? "failed with " : "returned ",
+	    not_child < 0    ? errno_name(nc_err)
+	    : not_child == 0 ? "0"
+			     : "a count");
+}
+
 GRADER_TEST(join_reaps_workers)
 {
 	char name[128];
@@ -1200,51 +1325,21 @@ GRADER_TEST(join_reaps_workers)
 		mq_send(q, (const char *)&id, sizeof id, 1);
 	for (int i = 0; i < 4; i++)
 		mq_send(q, "", 0, 0); /* the stop messages */
-	/* Signals keep interrupting the wait: a handler without SA_RESTART gives EINTR. */
-	struct sigaction sa = {.sa_handler = on_alarm};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval tv = {{0, 20 * 1000}, {0, 20 * 1000}};
-	setitimer(ITIMER_REAL, &tv, NULL);
-	int failed = jq_join_workers(pids, 4);
-	err = errno;
-	struct itimerval off = {{0, 0}, {0, 0}};
-	setitimer(ITIMER_REAL, &off, NULL);
-	signal(SIGALRM, SIG_IGN);
+	join_run j = {0};
+	j.failed = join_under_signals(pids, &j.err);
 	siginfo_t si = {0};
-	int left = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
-	bool running = false;
+	j.left = waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0;
 	for (int i = 0; i < 4; i++)
-		running |= kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
-	int killed = reap_all(pids, 4, 2.0); /* whatever is left, so the failure below is the story */
+		j.running |= kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
+	j.killed = reap_all(pids, 4, 2.0); /* whatever is left, so the failure below is the story */
 	close(rep[0]), close(rep[1]);
 	drop(q, name);
 	/* A pid that is not our child (our own): waitpid says ECHILD, and so must the join. */
 	pid_t self = getpid();
 	errno = 0;
-	int not_child = failed >= 0 ? jq_join_workers(&self, 1) : -1;
-	int nc_err = errno;
-	errno = err;
-	require_implemented(failed < 0, "jq_join_workers");
-	ck_assert_msg(failed >= 0, "jq_join_workers() failed with %s%s.", errno_name(err),
-		      err == EINTR ? ": a signal interrupted waitpid(); that only means: call it again"
-				   : "");
-	ck_assert_msg(!left && !running && !killed,
-		      "jq_join_workers() returned while a worker was %s. It must wait for each "
-		      "worker to end and collect it: waitpid(pid, &status, 0), not WNOHANG.",
-		      running ? "still running" : "ended but not collected (a zombie)");
-	ck_assert_msg(failed == 2,
-		      "Of four workers, one exited with status 3, one was killed by SIGKILL and two "
-		      "exited with 0: jq_join_workers() should return 2 (the number that did not exit "
-		      "with 0), not %d.%s", failed,
-		      failed == 1 ? " A worker killed by a signal has no exit status at all: count "
-				    "every status for which !WIFEXITED(status) || WEXITSTATUS(status) != 0."
-				  : "");
-	ck_assert_msg(not_child < 0 && nc_err == ECHILD,
-		      "jq_join_workers() on a pid that is not a child of the caller %s%s; waitpid() "
-		      "fails with ECHILD there, and nothing was collected: return -1 with that errno.",
-		      not_child < 0 ? "failed with " : "returned ",
-		      not_child < 0 ? errno_name(nc_err) : not_child == 0 ? "0" : "a count");
+	j.not_child = j.failed >= 0 ? jq_join_workers(&self, 1) : -1;
+	j.nc_err = errno;
+	join_counts_and_reaps(&j);
 }
 
 struct fork_job {
