@@ -228,6 +228,25 @@ else
   check_copies
 fi
 
+# --- short functions: the library and the graders read as steps --------------------------------
+# A function starts at a line in column 0 that names it and ends at the "}" in column 0; its
+# body (the lines between) is at most MAX_FUNCTION_LINES. Students' and demo code are exempt.
+MAX_FUNCTION_LINES=60
+check_lengths() {
+  local long
+  long=$(cd "$ROOT" && for f in common/*.c tests/*/grader.c; do
+    awk -v F="$f" -v max="$MAX_FUNCTION_LINES" '
+      /^[A-Za-z_].*\)$|^[A-Za-z_].*\) *\{$|^GRADER_TEST\(/ { name = $0; start = NR }
+      /^}/ { if (start && NR - start - 1 > max) printf "%s:%d: %s (%d lines)\n", F, start, name, NR - start - 1; start = 0 }' "$f"
+  done)
+  if [ -z "$long" ]; then ok "no function in common/*.c or a grader is over $MAX_FUNCTION_LINES lines"
+  else
+    bad "functions over $MAX_FUNCTION_LINES lines (split them into steps named for what they check):"
+    printf '        %s\n' "${long//$'\n'/$'\n'        }"
+  fi
+}
+check_lengths
+
 # --- the shell scripts: shellcheck at warning level, on every script of the tree ---------------
 # A script is a file with a shell's #! line, or one that says "# shellcheck shell=bash" (sourced).
 check_scripts() {
