@@ -160,7 +160,7 @@ grade_on_hosts() {
   # In the host's copy of the student's folder: grade, keep the log and the status, say which student is done.
   # A host runs 4 students per core unless JOBS says how many: their timeouts grow to match.
   local host_scale=${JOBS_GIVEN:+$SCALE}
-  cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_TIMEOUT_SCALE='"${host_scale:-4}"' IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
+  cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_TIMEOUT_SCALE='"${host_scale:-4}"' IPCLAB_DEBUG_INFO=0 IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
   cmd+="$remote"'/common/ipclab.sh check >{//}/log.txt 2>&1 </dev/null; echo $? >{//}/status; echo "  done {//}"'
   # RSYNC_OLD_ARGS: parallel quotes --return paths for the remote shell itself, and rsync 3.2.4+
   # would quote them again (a student called "fork bomb" came back as "'./fork bomb'").
@@ -228,7 +228,7 @@ for i in "${!STUDENTS[@]}"; do
   for ((slot = 0; slot < JOBS; slot++)); do [ -z "${BUSY[$slot]:-}" ] && break; done
   # Its own session: Ctrl-C reaches this script only, which then stops every student's run cleanly.
   setsid env -u SUBMISSIONS -u TEST LABS_DIR="$dir/files" LAB="$LABSEL" REPORT="$dir/report.json" \
-    IPCLAB_TIMEOUT_SCALE=$SCALE \
+    IPCLAB_TIMEOUT_SCALE=$SCALE IPCLAB_DEBUG_INFO=0 \
     IPCLAB_DROP_UID=$((65533 - slot % 500)) "$IPCLAB" check >"$dir/log.txt" 2>&1 </dev/null &
   RUNNING[$!]=$i SLOT[$!]=$slot BUSY[$slot]=1
 done
