@@ -43,11 +43,12 @@ jobs=${JOBS:-$(($(nproc) * 4))}
 echo "bench-class: all $STUDENTS students, $jobs at a time ..."
 t_par=$(run par "$B/in" JOBS="$jobs") || exit 3
 
-# One correct student, eight labs: what one submission costs in CPU once the graders are built.
+# One correct student, eight labs: what one submission costs in CPU once the graders are built,
+# compiled as a class run compiles it (IPCLAB_DEBUG_INFO=0).
 mkdir -p "$B/one" && rm -rf "$B/one/alice" && cp -r "$ROOT/solutions" "$B/one/alice"
 LABS_DIR=$B/one/alice REPORT=$B/one/warm.json "$ROOT/common/ipclab.sh" check >/dev/null 2>&1
 TIMEFORMAT='%R %U %S'
-one=$( { time LABS_DIR=$B/one/alice REPORT=$B/one/report.json "$ROOT/common/ipclab.sh" check >/dev/null 2>&1; } 2>&1)
+one=$( { time IPCLAB_DEBUG_INFO=0 LABS_DIR=$B/one/alice REPORT=$B/one/report.json "$ROOT/common/ipclab.sh" check >/dev/null 2>&1; } 2>&1)
 read -r o_wall o_user o_sys <<<"$one"
 
 same=$(join -t, <(tail -n +2 "$B/seq/grades.csv" | LC_ALL=C sort) <(tail -n +2 "$B/par/grades.csv" | LC_ALL=C sort) |
