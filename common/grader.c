@@ -208,7 +208,7 @@ static SRunner *check_runner(const registered_test *t, const lab_test *meta, TTe
 	Suite *s = suite_create("lab");
 	TCase *tc = tcase_create(t->name);
 	*tt = (TTest){t->name, run_current, t->file, t->line};
-	_tcase_add_test(tc, tt, 0, 0, 0, 1);
+	tcase_add_test(tc, tt); /* Check's public macro; TTest is its documented test record */
 	tcase_set_timeout(tc, meta->timeout * timeout_scale());
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
