@@ -16,9 +16,14 @@ export IPCLAB_HINTS_DIR=${IPCLAB_HINTS_DIR:-$BUILD/hints}
 PROGRESS=${IPCLAB_PROGRESS:-$BUILD/progress.json}
 CC=${CC:-cc}
 CFLAGS_BASE=(-std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-result)
-# One linker option: the commas separate the functions that common/wrap.c intercepts.
-# shellcheck disable=SC2054
-WRAP=(-Wl,--wrap=read,--wrap=write,--wrap=recv,--wrap=send,--wrap=readv,--wrap=writev,--wrap=sendmsg,--wrap=recvmsg,--wrap=kill,--wrap=fork,--wrap=pipe,--wrap=pipe2,--wrap=socket,--wrap=socketpair)
+# The link option that routes the student's calls through common/fault.c: its list is read
+# from fault.c's own __wrap_ declarations, so a new wrapper needs no second edit here.
+wrap_option() {
+  local fns
+  fns=$(sed -n 's/^[a-z_]* *\**__wrap_\([a-z0-9_]*\)(.*;$/--wrap=\1/p' "$ROOT/common/fault.c" | sort -u | paste -sd, -)
+  [ -n "$fns" ] || internal "common/fault.c declares no __wrap_ function"
+  echo "-Wl,$fns"
+}
 
 die() { echo "ipclab: $*" >&2; exit 2; }
 internal() { echo "ipclab: internal error: $*" >&2; exit 3; }
@@ -66,6 +71,7 @@ need_tools() {
   # Asked once a run: a class run grades each student's labs with the same flags.
   read -ra CHECK_CFLAGS <<<"$(pkg-config --cflags check)"
   read -ra CHECK_LIBS <<<"$(pkg-config --libs check)"
+  WRAP=$(wrap_option) || exit 3
 }
 
 # True when TARGET is missing or older than any of the other files.
@@ -166,7 +172,7 @@ grade_lab() {
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
     if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" "${CHECK_LIBS[@]}" \
-         "${ldlibs[@]}" "${WRAP[@]}" -o "$work/grader" >>"$work/warnings" 2>&1; then
+         "${ldlibs[@]}" "$WRAP" -o "$work/grader" >>"$work/warnings" 2>&1; then
       ok=
     fi
   fi
