@@ -94,6 +94,7 @@ int probe_guard(void *addr, size_t size);   /* replace [addr, addr+size) with PR
 int probe_pipe_shrink(int fd);              /* smallest pipe buffer; returns the new capacity */
 int probe_nofile(int limit);                /* lower RLIMIT_NOFILE for this process */
 int probe_fds(pid_t pid, int *fds, int max); /* open descriptors of PID (0: self), sorted */
+int probe_fd_count(void);		     /* how many descriptors this process has open */
 const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap); /* "pipe:[123]" */
 double probe_cpu_seconds(pid_t pid);        /* user+system CPU time so far (0: self) */
 /* Every descendant of ROOT (children, grandchildren, ...), breadth first; returns how many. */

@@ -103,6 +103,12 @@ int probe_fds(pid_t pid, int *fds, int max)
 	return n;
 }
 
+int probe_fd_count(void)
+{
+	int fds[256];
+	return probe_fds(0, fds, 256);
+}
+
 const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap)
 {
 	char path[64];

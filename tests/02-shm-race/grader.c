@@ -20,12 +20,6 @@
 
 /* ---- Helpers --------------------------------------------------------------------------------- */
 
-static int fd_count(void)
-{
-	int fds[256];
-	return probe_fds(0, fds, 256);
-}
-
 /* How many mappings of the shm object NAME this process has (/proc/self/maps lists them as
    /dev/shm/NAME, with " (deleted)" once the name was removed). */
 static int shm_maps(const char *name)
@@ -274,12 +268,12 @@ static char attach_in_another_process(const char *name)
 	if (pid == 0) {
 		close(p[0]);
 		char v = 'k';
-		int fds = fd_count();
+		int fds = probe_fd_count();
 		errno = 0;
 		struct shm_counter *o = counter_attach(name);
 		if (!o)
 			v = errno == ENOSYS ? 'n' : errno == EINVAL ? 'i' : 'a';
-		else if (fd_count() != fds)
+		else if (probe_fd_count() != fds)
 			v = 'f';
 		else if (o->value != 41)
 			v = 'd';
@@ -347,11 +341,11 @@ GRADER_TEST(create_attach)
 	char name[64];
 	sb_name("life", name, sizeof name);
 	ledger_watch_shm(name);
-	int before = fd_count();
+	int before = probe_fd_count();
 	struct shm_counter *c = counter_create(name);
 	require_implemented(c == NULL, "counter_create");
 	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errname(errno));
-	int leaked = fd_count() - before;
+	int leaked = probe_fd_count() - before;
 	long size = shm_size(name);
 	uint32_t magic = c->magic;
 	long value = c->value, avalue = atomic_load(&c->atomic_value);
@@ -579,11 +573,11 @@ GRADER_TEST(attach_validates)
 		     {CSIZE, 0x12345678, "the right size, but its magic is wrong"}};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		plant(name, cases[i].size, 0, cases[i].magic);
-		int fds = fd_count();
+		int fds = probe_fd_count();
 		errno = 0;
 		c = counter_attach(name);
 		err = errno;
-		int maps = shm_maps(name), leaked = fd_count() - fds;
+		int maps = shm_maps(name), leaked = probe_fd_count() - fds;
 		if (c)
 			munmap(c, CSIZE);
 		shm_unlink(name);
@@ -1029,7 +1023,7 @@ static void create_cannot_size(void *arg)
 	struct rlimit rl = {16, 16}; /* the object cannot grow to a counter's size */
 	signal(SIGXFSZ, SIG_IGN);
 	setrlimit(RLIMIT_FSIZE, &rl);
-	int fds = fd_count();
+	int fds = probe_fd_count();
 	errno = 0;
 	struct shm_counter *c = counter_create(e->name);
 	if (!c && errno == ENOSYS)
@@ -1038,7 +1032,7 @@ static void create_cannot_size(void *arg)
 		_exit(4);
 	if (shm_size(e->name) >= 0)
 		_exit(5);
-	if (fd_count() != fds)
+	if (probe_fd_count() != fds)
 		_exit(6);
 	if (shm_maps(e->name) != 0)
 		_exit(7);

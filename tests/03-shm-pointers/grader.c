@@ -1427,12 +1427,6 @@ GRADER_TEST(log_corrupt)
 
 /* ---- region_cleanup ------------------------------------------------------------------------ */
 
-static int fd_count(void)
-{
-	int fds[256];
-	return probe_fds(0, fds, 256);
-}
-
 static int mapped(void *p, size_t size)
 {
 	return msync(p, size, MS_ASYNC) == 0; /* fails with ENOMEM where nothing is mapped */
@@ -1444,13 +1438,13 @@ static char attach_write_detach(const char *name, size_t size)
 {
 	char verdict = 'k';
 	size_t got = 0;
-	int fds = fd_count();
+	int fds = probe_fd_count();
 	char *other = region_attach(name, &got);
 	if (!other)
 		verdict = errno == ENOSYS ? 'n' : 'a';
 	else if (got != size)
 		verdict = 's';
-	else if (fd_count() != fds)
+	else if (probe_fd_count() != fds)
 		verdict = 'f';
 	else if (other[0] != 0x5a || other[size - 1] != 0x5a)
 		verdict = 'd';
@@ -1570,11 +1564,11 @@ GRADER_TEST(region_cleanup)
 	sb_name("region", name, sizeof name);
 	ledger_watch_shm(name);
 	size_t size = 3 * PAGE;
-	int before = fd_count();
+	int before = probe_fd_count();
 	char *base = region_create(name, size);
 	require_implemented(base == NULL, "region_create");
 	CHECK(base != NULL, "region_create(\"%s\", %zu) failed: %s", name, size, strerror(errno));
-	int after = fd_count();
+	int after = probe_fd_count();
 	memset(base, 0x5a, size);
 	/* A second creator must not silently share (or clobber) an existing object. */
 	char *again = region_create(name, size);
@@ -1614,10 +1608,10 @@ static void attach_of_an_unsized_object_is_null(const char *name)
 	CHECK(zfd >= 0, "grader: shm_open: %s", strerror(errno));
 	close(zfd);
 	size_t got = 0;
-	int zfds = fd_count();
+	int zfds = probe_fd_count();
 	errno = 0;
 	void *p = region_attach(name, &got);
-	int zleaked = fd_count() - zfds;
+	int zleaked = probe_fd_count() - zfds;
 	if (p && p != MAP_FAILED)
 		munmap(p, got);
 	shm_unlink(name);
@@ -1631,11 +1625,11 @@ static void attach_of_an_unsized_object_is_null(const char *name)
 /* A region of 0 bytes cannot be mapped: the failure must not leave the object behind. */
 static void create_of_0_bytes_leaves_nothing(const char *name)
 {
-	int fds = fd_count();
+	int fds = probe_fd_count();
 	errno = 0;
 	void *p = region_create(name, 0);
 	int err = errno;
-	int leaked = fd_count() - fds;
+	int leaked = probe_fd_count() - fds;
 	int fd = shm_open(name, O_RDONLY, 0);
 	if (fd >= 0)
 		close(fd);

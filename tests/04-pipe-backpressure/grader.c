@@ -767,7 +767,6 @@ static unsigned pipeline_fork_fail; /* the next pipeline(): its Nth fork() fails
 static const char *fail_call = "fork";
 static int fail_err = EAGAIN;
 static void squeeze_fds(int room);
-static int count_fds(void);
 
 /* Runs A | B in a guarded child; B's output comes back in OUT. Returns false on a hang, with
    the explanation in DIAG. */
@@ -795,7 +794,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 		}
 		if (pipeline_room > 0)
 			squeeze_fds(pipeline_room);
-		shared->fds_before = count_fds();
+		shared->fds_before = probe_fd_count();
 		if (pipeline_with_signals)
 			ticks_start();
 		unsigned long failed = fault_failed_calls();
@@ -807,7 +806,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 		shared->injected = fault_failed_calls() > failed;
 		if (pipeline_with_signals)
 			ticks_stop();
-		shared->fds_after = count_fds();
+		shared->fds_after = probe_fd_count();
 		if (!pipeline_stdin)
 			close(in);
 		close(o[1]);
@@ -987,12 +986,6 @@ typedef struct {
 
 static unsigned filter_fork_fail; /* the next filter(): its Nth fork() fails (EAGAIN), if > 0 */
 
-static int count_fds(void)
-{
-	int fds[256];
-	return probe_fds(0, fds, 256);
-}
-
 /* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
    ROOM - 1 more descriptors can be opened. */
 static void squeeze_fds(int room)
@@ -1022,7 +1015,7 @@ static void filter_child(filter_job job, filter_report *r)
 	}
 	if (job.room > 0)
 		squeeze_fds(job.room);
-	r->fds_before = count_fds();
+	r->fds_before = probe_fd_count();
 	if (job.signals)
 		ticks_start();
 	fault_arm(job.faults);
@@ -1037,7 +1030,7 @@ static void filter_child(filter_job job, filter_report *r)
 	if (job.signals)
 		ticks_stop();
 	r->ticks = (unsigned long)ticks;
-	r->fds_after = count_fds();
+	r->fds_after = probe_fd_count();
 	sigaction(SIGPIPE, NULL, &after);
 	sigprocmask(SIG_SETMASK, NULL, &ma);
 	r->sigpipe_changed = before.sa_handler != after.sa_handler;

@@ -200,12 +200,6 @@ static long read_calls(pid_t pid)
 	return n;
 }
 
-static int count_fds(void)
-{
-	int fds[256];
-	return probe_fds(0, fds, 256);
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* The student's server, run in a child process */
 
@@ -293,13 +287,13 @@ __attribute__((noreturn)) static void server_child(int go, int rep, int max)
 {
 	if (server_room > 0)
 		squeeze_fds(server_room);
-	srv_result r = {.fds_before = count_fds()};
+	srv_result r = {.fds_before = probe_fd_count()};
 	struct fifo_server srv;
 	memset(&srv, 0x5a, sizeof srv); /* the caller's memory: not zeroed for you */
 	r.open_rc = fifo_server_open(&srv, svc_dir());
 	r.open_err = errno;
 	if (r.open_rc < 0)
-		r.fds_after = count_fds();
+		r.fds_after = probe_fd_count();
 	else
 		r.fds_valid = fcntl(srv.fd, F_GETFD) >= 0 && fcntl(srv.keep_fd, F_GETFD) >= 0;
 	ssize_t ignored = write(rep, &r, sizeof r);
@@ -318,7 +312,7 @@ __attribute__((noreturn)) static void server_child(int go, int rep, int max)
 	}
 	r.close_rc = fifo_server_close(&srv);
 	r.close_err = errno;
-	r.fds_after = count_fds();
+	r.fds_after = probe_fd_count();
 	ignored = write(rep, &r, sizeof r);
 	(void)ignored;
 	_exit(0);
@@ -538,11 +532,11 @@ __attribute__((noreturn)) static void fake_client_child(int go, int res, int mod
 	if (mode == SERVER_QUITS)
 		signal(SIGPIPE, SIG_IGN);
 	client_result r = {0};
-	r.fds_before = count_fds();
+	r.fds_before = probe_fd_count();
 	errno = 0; /* not whatever the test left in it */
 	r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
 	r.err = errno;
-	r.fds_after = count_fds();
+	r.fds_after = probe_fd_count();
 	ssize_t ignored = write(res, &r, sizeof r);
 	(void)ignored;
 	_exit(0);
@@ -822,11 +816,11 @@ static void request_alone(void *arg)
 {
 	struct fifo_reply reply;
 	no_server_result *r = arg;
-	r->fds_before = count_fds();
+	r->fds_before = probe_fd_count();
 	errno = 0;
 	r->rc = fifo_request(alone_dir ? alone_dir : svc_dir(), FIFO_OP_UPPER, alone_text, &reply);
 	r->err = errno;
-	r->fds_after = count_fds();
+	r->fds_after = probe_fd_count();
 }
 
 /* Runs fifo_request in a child (the child kit) with a 2 s deadline. */

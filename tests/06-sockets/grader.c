@@ -1340,8 +1340,6 @@ GRADER_TEST(unix_stale_path)
 	    l3 >= 0 ? "succeeded" : "failed with the wrong errno");
 }
 
-static int fd_count(void);
-
 /* The socket() sock_listen would knock with fails (ENFILE) while a live server owns the path:
    -1 with ENFILE, nothing left open, and the live server keeps its name. */
 GRADER_TEST(unix_knock_fails)
@@ -1352,14 +1350,14 @@ GRADER_TEST(unix_knock_fails)
 		  listen(live, 8) == 0);
 	struct stat before, after;
 	ck_assert(stat("knock.sock", &before) == 0);
-	int nfd = fd_count();
+	int nfd = probe_fd_count();
 	fault_fail_call("socket", 2, ENFILE);
 	errno = 0;
 	int fd = sock_listen("unix:knock.sock");
 	int e = errno;
 	unsigned long failed = fault_failed_calls();
 	fault_fail_clear();
-	int left = fd_count() - nfd - (fd >= 0);
+	int left = probe_fd_count() - nfd - (fd >= 0);
 	if (fd >= 0)
 		close(fd);
 	int same = stat("knock.sock", &after) == 0 && after.st_ino == before.st_ino;
@@ -1429,13 +1427,6 @@ GRADER_TEST(tcp_reuseaddr)
 	    port, spec, errname(e2));
 }
 
-/* How many descriptors this process has open now. */
-static int fd_count(void)
-{
-	int fds[256];
-	return probe_fds(0, fds, 256);
-}
-
 GRADER_TEST(connect_refused)
 {
 	/* A stale socket file: bound, then its listener closed. */
@@ -1460,10 +1451,10 @@ GRADER_TEST(connect_refused)
 	    {tspec, "a TCP port where nobody listens", ECONNREFUSED},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		int before = fd_count();
+		int before = probe_fd_count();
 		errno = 0;
 		int fd = sock_connect(cases[i].spec);
-		int e = errno, after = fd_count();
+		int e = errno, after = probe_fd_count();
 		if (fd >= 0)
 			close(fd);
 		if (i == 2)
@@ -1551,11 +1542,11 @@ static void unix_path_fits_sun_path_exactly(void)
 	path[107] = 'p';
 	path[199] = '\0';
 	snprintf(spec, sizeof spec, "unix:%s", path);
-	int before = fd_count();
+	int before = probe_fd_count();
 	errno = 0;
 	l = sock_listen(spec);
 	e = errno;
-	int after = fd_count();
+	int after = probe_fd_count();
 	if (l >= 0)
 		close(l);
 	unlink(path);
@@ -1619,11 +1610,11 @@ static void malformed_listen_specs_are_einval(void)
 	    "unix",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		int before = fd_count();
+		int before = probe_fd_count();
 		errno = 0;
 		int fd = sock_listen(bad[i]);
 		int e = errno;
-		int after = fd_count();
+		int after = probe_fd_count();
 		if (fd >= 0)
 			close(fd);
 		ck_assert_msg(
@@ -2047,11 +2038,11 @@ GRADER_TEST(auth_bad_hello)
 		      : n == 7 && !memcmp(got, "welcome", 7) ? CLIENT_WELCOMED
 							     : CLIENT_OTHER);
 	}
-	int before = fd_count();
+	int before = probe_fd_count();
 	struct ucred who;
 	errno = 0;
 	int fd = auth_accept(lfd, getuid(), &who);
-	int err = errno, after = fd_count();
+	int err = errno, after = probe_fd_count();
 	if (fd >= 0)
 		close(fd);
 	close(lfd);
