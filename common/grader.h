@@ -95,6 +95,12 @@ int probe_pipe_shrink(int fd);              /* smallest pipe buffer; returns the
 int probe_nofile(int limit);                /* lower RLIMIT_NOFILE for this process */
 int probe_fds(pid_t pid, int *fds, int max); /* open descriptors of PID (0: self), sorted */
 int probe_fd_count(void);		     /* how many descriptors this process has open */
+/* Marks every descriptor above 2 close-on-exec: only what the call under test passes on can
+   reach a program it starts. */
+void probe_cloexec_all(void);
+/* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
+   ROOM - 1 more descriptors can be opened (the next open() after them fails with EMFILE). */
+void probe_squeeze_fds(int room);
 const char *probe_fd_target(pid_t pid, int fd, char *buf, size_t cap); /* "pipe:[123]" */
 double probe_cpu_seconds(pid_t pid);        /* user+system CPU time so far (0: self) */
 /* Every descendant of ROOT (children, grandchildren, ...), breadth first; returns how many. */
@@ -103,7 +109,7 @@ const char *probe_comm(pid_t pid, char *buf, size_t cap); /* its command name, o
 
 /* Small conveniences every grader wants. */
 double probe_now(void);            /* CLOCK_MONOTONIC, in seconds */
-const char *errno_name(int err);   /* "EAGAIN"; "an unknown error" if there is no name */
+const char *errno_name(int err);   /* "EAGAIN"; "errno 0"; "an unknown error" if no name */
 
 /* Processes. */
 typedef struct {

@@ -103,6 +103,23 @@ int probe_fds(pid_t pid, int *fds, int max)
 	return n;
 }
 
+void probe_cloexec_all(void)
+{
+	int fds[256], n = probe_fds(0, fds, 256);
+	for (int i = 0; i < n; i++)
+		if (fds[i] > 2)
+			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+}
+
+void probe_squeeze_fds(int room)
+{
+	int fds[256], n = probe_fds(0, fds, 256), top = n ? fds[n - 1] : 2;
+	for (int fd = 0; fd < top; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			dup3(top, fd, O_CLOEXEC);
+	probe_nofile(top + room);
+}
+
 int probe_fd_count(void)
 {
 	int fds[256];
@@ -208,7 +225,7 @@ double probe_now(void)
 const char *errno_name(int err)
 {
 	const char *s = strerrorname_np(err);
-	return s ? s : "an unknown error";
+	return s ? s : err == 0 ? "errno 0" : "an unknown error";
 }
 
 int probe_wait(pid_t pid, int *status, double timeout)

@@ -33,20 +33,11 @@ GRADER_PROBE(say)
 	return 0;
 }
 
-/* Marks every descriptor above 2 close-on-exec, so only what spawn_fork passes on can leak. */
-static void cloexec_all(void)
-{
-	int fds[256], n = probe_fds(0, fds, 256);
-	for (int i = 0; i < n; i++)
-		if (fds[i] > 2)
-			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-}
-
 /* A careful caller: its own pipe ends are close-on-exec, only the child's ends are inheritable.
    Any extra descriptor the program ends up with is then spawn_fork's doing. */
 static void child_pipes(int in[2], int out[2])
 {
-	cloexec_all();
+	probe_cloexec_all();
 	ck_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0);
 	fcntl(in[0], F_SETFD, 0);
 	fcntl(out[1], F_SETFD, 0);
@@ -283,7 +274,7 @@ GRADER_TEST(spawn_out_to_stderr)
 {
 	/* The caller sends the program's output to its own stderr, which is a pipe here. */
 	int err_pipe[2];
-	cloexec_all();
+	probe_cloexec_all();
 	ck_assert(pipe2(err_pipe, O_CLOEXEC) == 0);
 	int saved_err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	dup2(err_pipe[1], STDERR_FILENO);

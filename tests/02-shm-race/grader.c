@@ -75,12 +75,6 @@ static void drop(const char *name, struct shm_counter *c)
 	shm_unlink(name);
 }
 
-static const char *errname(int err)
-{
-	const char *s = strerrorname_np(err);
-	return s ? s : "an unknown error";
-}
-
 /* ---- Running increments: threads and processes ---------------------------------------------- */
 
 typedef int (*inc_fn)(struct shm_counter *);
@@ -194,8 +188,9 @@ static struct shm_counter *fresh(char *name, size_t cap)
 	ledger_watch_shm(name);
 	struct shm_counter *c = counter_create(name);
 	require_implemented(c == NULL, "counter_create");
-	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s; the increment tests need it.",
-		      name, errname(errno));
+	ck_assert_msg(c != NULL,
+		      "counter_create(\"%s\") failed with %s; the increment tests need it.", name,
+		      errno_name(errno));
 	return c;
 }
 
@@ -225,7 +220,8 @@ static void check_threads(inc_fn inc, const char *fname, const char *lock)
 	race_set(RACE_OFF);
 	long got = value_of(c, inc) - start;
 	drop(name, c);
-	ck_assert_msg(!err, "%s() failed with %s while %d threads used it.", fname, errname(err), THREADS);
+	ck_assert_msg(!err, "%s() failed with %s while %d threads used it.", fname, errno_name(err),
+		      THREADS);
 	ck_assert_msg(got == THREADS * PER,
 		      "%d threads each called %s() %d times with the race window widened (race_window() "
 		      "sleeps), but the counter went up by %ld, not %d: %ld updates were lost. %s",
@@ -247,7 +243,8 @@ static void check_procs(inc_fn inc, const char *fname, const char *lock, const c
 		      "%d of %d worker processes never finished (killed after 3 s): a waiter was never "
 		      "woken. %s", o.hung, PROCS, shared);
 	ck_assert_msg(!o.failed, "A worker process %s%s while calling %s().",
-		      o.how[0] ? o.how : "saw it fail with ", o.how[0] ? "" : errname(o.err), fname);
+		      o.how[0] ? o.how : "saw it fail with ", o.how[0] ? "" : errno_name(o.err),
+		      fname);
 	ck_assert_msg(got == PROCS * PER,
 		      "%d processes each called %s() %d times on one shared counter with the race window "
 		      "widened, but it went up by %ld, not %d: %ld updates were lost. %s",
@@ -344,7 +341,7 @@ GRADER_TEST(create_attach)
 	int before = probe_fd_count();
 	struct shm_counter *c = counter_create(name);
 	require_implemented(c == NULL, "counter_create");
-	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errname(errno));
+	ck_assert_msg(c != NULL, "counter_create(\"%s\") failed with %s.", name, errno_name(errno));
 	int leaked = probe_fd_count() - before;
 	long size = shm_size(name);
 	uint32_t magic = c->magic;
@@ -422,11 +419,12 @@ GRADER_TEST(bad_names)
 		shm_unlink(good);
 		errno = err;
 		require_implemented(!c, "counter_create");
-		ck_assert_msg(!c && err == EINVAL,
-			      "counter_create(\"%s\") %s%s; a name that %s must be refused with EINVAL. "
-			      "glibc accepts some of these names, other systems do not: portable names are "
-			      "\"/name\", exactly one '/', at the start.", bad[i],
-			      c ? "succeeded" : "failed with ", c ? "" : errname(err), why[i]);
+		ck_assert_msg(
+		    !c && err == EINVAL,
+		    "counter_create(\"%s\") %s%s; a name that %s must be refused with EINVAL. "
+		    "glibc accepts some of these names, other systems do not: portable names are "
+		    "\"/name\", exactly one '/', at the start.",
+		    bad[i], c ? "succeeded" : "failed with ", c ? "" : errno_name(err), why[i]);
 	}
 	/* A real counter under the name glibc would find for "x" and "//x". */
 	plant(good, CSIZE, 0, SHMC_MAGIC);
@@ -442,10 +440,12 @@ GRADER_TEST(bad_names)
 		require_implemented(!c, "counter_attach");
 		if (c || err != EINVAL)
 			shm_unlink(good);
-		ck_assert_msg(!c && err == EINVAL,
-			      "counter_attach(\"%s\") %s%s; a name that %s must be refused with EINVAL "
-			      "(glibc would quietly open \"%s\").", bad[i], c ? "succeeded" : "failed with",
-			      c ? "" : errname(err), why[i], good);
+		ck_assert_msg(
+		    !c && err == EINVAL,
+		    "counter_attach(\"%s\") %s%s; a name that %s must be refused with EINVAL "
+		    "(glibc would quietly open \"%s\").",
+		    bad[i], c ? "succeeded" : "failed with", c ? "" : errno_name(err), why[i],
+		    good);
 	}
 	shm_unlink(good);
 }
@@ -487,7 +487,7 @@ static void create_over_a_stale_object(const char *name, size_t size, const char
 		    "then failed with %s. A stale object is no reason to give up: when "
 		    "O_CREAT | O_EXCL says EEXIST, shm_unlink() the name and create it "
 		    "again.",
-		    name, what, errname(err));
+		    name, what, errno_name(err));
 	}
 	s->size = shm_size(name);
 	s->magic = c->magic;
@@ -561,9 +561,10 @@ GRADER_TEST(attach_validates)
 		munmap(c, CSIZE);
 	errno = err;
 	require_implemented(!c, "counter_attach");
-	ck_assert_msg(!c && err == ENOENT,
-		      "counter_attach() of a name that does not exist should fail with ENOENT (%s).",
-		      c ? "it succeeded" : errname(err));
+	ck_assert_msg(
+	    !c && err == ENOENT,
+	    "counter_attach() of a name that does not exist should fail with ENOENT (%s).",
+	    c ? "it succeeded" : errno_name(err));
 	struct {
 		size_t size;
 		uint32_t magic;
@@ -581,11 +582,12 @@ GRADER_TEST(attach_validates)
 		if (c)
 			munmap(c, CSIZE);
 		shm_unlink(name);
-		ck_assert_msg(!c && err == EINVAL,
-			      "counter_attach() accepted an object that is %s (it %s%s). Check the size "
-			      "with fstat() before mapping (touching a mapping past the end of the object "
-			      "raises SIGBUS), and magic after: fail with EINVAL.", cases[i].what,
-			      c ? "succeeded" : "failed with ", c ? "" : errname(err));
+		ck_assert_msg(
+		    !c && err == EINVAL,
+		    "counter_attach() accepted an object that is %s (it %s%s). Check the size "
+		    "with fstat() before mapping (touching a mapping past the end of the object "
+		    "raises SIGBUS), and magic after: fail with EINVAL.",
+		    cases[i].what, c ? "succeeded" : "failed with ", c ? "" : errno_name(err));
 		ck_assert_msg(maps == 0 && leaked == 0,
 			      "counter_attach() refused an object that is %s, but left %d mapping(s) "
 			      "and %d descriptor(s) behind. Undo what you did before failing.",
@@ -603,7 +605,8 @@ static void detach_unmaps_only_its_mapping(const char *name, struct shm_counter 
 		drop(name, c);
 		errno = err;
 		require_implemented(1, "counter_attach");
-		ck_abort_msg("counter_attach() of a fresh counter failed with %s.", errname(err));
+		ck_abort_msg("counter_attach() of a fresh counter failed with %s.",
+			     errno_name(err));
 	}
 	int two = shm_maps(name);
 	int rc = counter_detach(a);
@@ -651,14 +654,14 @@ static void destroy_unlinks_and_unmaps(const char *name, struct shm_counter *c)
 		      "After counter_destroy() the region is still mapped in this process "
 		      "(/proc/self/maps lists it%s). Closing the descriptor or unlinking the name "
 		      "does not unmap: call munmap().", size < 0 ? " as \"(deleted)\"" : "");
-	ck_assert_msg(rc == 0, "counter_destroy() returned %d (%s).", rc, errname(err));
+	ck_assert_msg(rc == 0, "counter_destroy() returned %d (%s).", rc, errno_name(err));
 }
 
 /* Someone removed the name already: destroy still unmaps, and says the unlink failed. */
 static void destroy_reports_a_missing_name(const char *name)
 {
 	struct shm_counter *c = counter_create(name);
-	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
+	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errno_name(errno));
 	shm_unlink(name);
 	errno = 0;
 	int rc = counter_destroy(name, c);
@@ -670,10 +673,12 @@ static void destroy_reports_a_missing_name(const char *name)
 		      "When the name was already removed, counter_destroy() left the region mapped. "
 		      "Unmap first (or whatever happens): the caller is done with the region either "
 		      "way.");
-	ck_assert_msg(rc == -1 && err == ENOENT,
-		      "counter_destroy() on a counter whose name someone had already removed returned "
-		      "%d (%s); it should report the failed shm_unlink() with -1 and ENOENT. A result "
-		      "ignored is a failure nobody hears about.", rc, rc < 0 ? errname(err) : "no error");
+	ck_assert_msg(
+	    rc == -1 && err == ENOENT,
+	    "counter_destroy() on a counter whose name someone had already removed returned "
+	    "%d (%s); it should report the failed shm_unlink() with -1 and ENOENT. A result "
+	    "ignored is a failure nobody hears about.",
+	    rc, rc < 0 ? errno_name(err) : "no error");
 }
 
 GRADER_TEST(destroy_cleans_up)
@@ -683,7 +688,7 @@ GRADER_TEST(destroy_cleans_up)
 	ledger_watch_shm(name);
 	struct shm_counter *c = counter_create(name);
 	require_implemented(!c, "counter_create");
-	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errname(errno));
+	ck_assert_msg(c != NULL, "counter_create() failed with %s.", errno_name(errno));
 	detach_unmaps_only_its_mapping(name, c);
 	destroy_unlinks_and_unmaps(name, c);
 	destroy_reports_a_missing_name(name);
@@ -701,7 +706,7 @@ GRADER_TEST(naive_loses_updates)
 			drop(name, c);
 			errno = err;
 			require_implemented(1, "counter_inc_naive");
-			ck_abort_msg("counter_inc_naive() failed with %s.", errname(err));
+			ck_abort_msg("counter_inc_naive() failed with %s.", errno_name(err));
 		}
 	}
 	long alone = c->value;
@@ -814,10 +819,12 @@ GRADER_TEST(sem_retries_eintr)
 	drop(name, c);
 	errno = err;
 	require_implemented(rc < 0, "counter_inc_sem");
-	ck_assert_msg(rc == 0,
-		      "counter_inc_sem() gave up with %s while a signal handler (installed without "
-		      "SA_RESTART) ran during sem_wait(). EINTR only means \"a signal interrupted me\": "
-		      "call sem_wait() again.", errname(err));
+	ck_assert_msg(
+	    rc == 0,
+	    "counter_inc_sem() gave up with %s while a signal handler (installed without "
+	    "SA_RESTART) ran during sem_wait(). EINTR only means \"a signal interrupted me\": "
+	    "call sem_wait() again.",
+	    errno_name(err));
 	ck_assert_msg(value == 1, "counter_inc_sem() returned 0 but the counter is %ld, not 1.", value);
 }
 
@@ -885,7 +892,7 @@ GRADER_TEST(file_map_private)
 		unlink("private.dat");
 		errno = err;
 		require_implemented(1, "file_map");
-		ck_abort_msg("file_map(fd, 4096, 0) failed with %s.", errname(err));
+		ck_abort_msg("file_map(fd, 4096, 0) failed with %s.", errno_name(err));
 	}
 	memcpy(p, "changed", 7);
 	char *q = mmap(NULL, sizeof page, PROT_READ, MAP_SHARED, fd, 0);
@@ -934,8 +941,8 @@ GRADER_TEST(file_map_keeps_data)
 		}
 		errno = err;
 		require_implemented(!p, "file_map");
-		ck_assert_msg(p != NULL, "file_map(fd, %d, %d) of a %d-byte file failed with %s.", PG,
-			      shared, PAGES * PG, errname(err));
+		ck_assert_msg(p != NULL, "file_map(fd, %d, %d) of a %d-byte file failed with %s.",
+			      PG, shared, PAGES * PG, errno_name(err));
 		ck_assert_msg(st.st_size == PAGES * PG && n == 1 && last == 'A' + PAGES - 1,
 			      "file_map(fd, %d, %d) of a file that was ALREADY %d bytes long left it %lld "
 			      "bytes long: the data past the first %d bytes is gone. Only extend a file "
@@ -1059,16 +1066,20 @@ GRADER_TEST(create_edges)
 	drop(e.name, c);
 	errno = err;
 	require_implemented(!c, "counter_create");
-	ck_assert_msg(c != NULL,
-		      "counter_create() failed with %s in a process whose standard input is closed. "
-		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
-		      "an error (fd < 0, not fd <= 0).", errname(err));
+	ck_assert_msg(
+	    c != NULL,
+	    "counter_create() failed with %s in a process whose standard input is closed. "
+	    "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+	    "an error (fd < 0, not fd <= 0).",
+	    errno_name(err));
 	errno = aerr;
 	require_implemented(!a, "counter_attach");
-	ck_assert_msg(a != NULL,
-		      "counter_attach() failed with %s in a process whose standard input is closed. "
-		      "shm_open() then returns descriptor 0, which is valid: only a negative result is "
-		      "an error (fd < 0, not fd <= 0).", errname(aerr));
+	ck_assert_msg(
+	    a != NULL,
+	    "counter_attach() failed with %s in a process whose standard input is closed. "
+	    "shm_open() then returns descriptor 0, which is valid: only a negative result is "
+	    "an error (fd < 0, not fd <= 0).",
+	    errno_name(aerr));
 
 	/* ftruncate() fails: counter_create must fail cleanly. */
 	child_end end = probe_in_child(create_cannot_size, &e, 2.0);

@@ -153,12 +153,6 @@ static const char *guarded_str(const char *s)
 	return p;
 }
 
-static const char *errname(int err)
-{
-	const char *n = strerrorname_np(err);
-	return n ? n : "errno 0";
-}
-
 /* ---- What list_walk hands to its callback ------------------------------------------------- */
 
 struct seen {
@@ -633,28 +627,36 @@ static void list_of_exactly_the_header_is_empty_and_full(void)
 	int rc = list_init(r, LHDR - 1);
 	child_stub(rc < 0, "list_init");
 	if (rc == 0 || errno != EINVAL)
-		child_fail("list_init(base, %d) returned %d (%s): %d bytes cannot hold the %d-byte header, "
-			   "so it must fail with EINVAL.", (int)LHDR - 1, rc, rc ? errname(errno) : "success",
-			   (int)LHDR - 1, (int)LHDR);
+		child_fail("list_init(base, %d) returned %d (%s): %d bytes cannot hold the %d-byte "
+			   "header, "
+			   "so it must fail with EINVAL.",
+			   (int)LHDR - 1, rc, rc ? errno_name(errno) : "success", (int)LHDR - 1,
+			   (int)LHDR);
 	memset(r, 0xa5, LHDR);
 	if (list_init(r, LHDR) < 0)
-		child_fail("list_init(base, %d) failed with %s. A region of exactly sizeof(struct "
-			   "shml_header) bytes holds the header: it is an empty list with no room for a "
-			   "node, not an error (compare with <, not <=).", (int)LHDR, errname(errno));
+		child_fail(
+		    "list_init(base, %d) failed with %s. A region of exactly sizeof(struct "
+		    "shml_header) bytes holds the header: it is an empty list with no room for a "
+		    "node, not an error (compare with <, not <=).",
+		    (int)LHDR, errno_name(errno));
 	struct seen *s = new_seen(r, LHDR);
 	ssize_t n = walk_into(r, LHDR, s);
 	child_stub(n < 0, "list_walk");
 	if (n != 0 || s->calls)
-		child_fail("On an empty list of exactly %d bytes list_walk() returned %zd (%s) and called the "
-			   "callback %ld times; expected 0 and no call.", (int)LHDR, n,
-			   n < 0 ? errname(errno) : "no error", s->calls);
+		child_fail("On an empty list of exactly %d bytes list_walk() returned %zd (%s) and "
+			   "called the "
+			   "callback %ld times; expected 0 and no call.",
+			   (int)LHDR, n, n < 0 ? errno_name(errno) : "no error", s->calls);
 	errno = 0;
 	rc = list_push(r, LHDR, "");
 	child_stub(rc < 0, "list_push");
 	if (rc == 0 || errno != ENOSPC)
-		child_fail("list_push(\"\") onto a list with no free byte (alloc == size) returned %d (%s); it "
-			   "should fail with ENOSPC. alloc == size is a FULL list, not a corrupt one: only "
-			   "alloc > size is EINVAL.", rc, rc ? errname(errno) : "success");
+		child_fail("list_push(\"\") onto a list with no free byte (alloc == size) returned "
+			   "%d (%s); it "
+			   "should fail with ENOSPC. alloc == size is a FULL list, not a corrupt "
+			   "one: only "
+			   "alloc > size is EINVAL.",
+			   rc, rc ? errno_name(errno) : "success");
 }
 
 /* Room for exactly one empty string, over old garbage. */
@@ -667,9 +669,11 @@ static void one_empty_string_fills_a_list_exactly(void)
 	memset(r, 0xa5, size);
 	list_init(r, size);
 	if (list_push(r, size, guarded_str("")) < 0)
-		child_fail("list_push(\"\") failed with %s, though its node (%d bytes) fills the free space "
-			   "exactly. A node that fits exactly must be accepted: compare need > size - alloc.",
-			   errname(errno), (int)LNODE0);
+		child_fail("list_push(\"\") failed with %s, though its node (%d bytes) fills the "
+			   "free space "
+			   "exactly. A node that fits exactly must be accepted: compare need > "
+			   "size - alloc.",
+			   errno_name(errno), (int)LNODE0);
 	if (list_push(r, size, "") == 0 || errno != ENOSPC)
 		child_fail("A second list_push(\"\") into a full %zu-byte region should fail with ENOSPC "
 			   "(it %s).", size, errno == EINVAL ? "failed with EINVAL: a full list is not corrupt"
@@ -677,8 +681,10 @@ static void one_empty_string_fills_a_list_exactly(void)
 	struct seen *s = new_seen(r, size);
 	ssize_t n = walk_into(r, size, s);
 	if (n != 1 || s->n != 1 || s->text[0][0])
-		child_fail("A list filled exactly by one empty string (alloc == size) walks as %zd node(s) "
-			   "(%s), expected 1 empty string.", n, n < 0 ? errname(errno) : "no error");
+		child_fail("A list filled exactly by one empty string (alloc == size) walks as %zd "
+			   "node(s) "
+			   "(%s), expected 1 empty string.",
+			   n, n < 0 ? errno_name(errno) : "no error");
 }
 
 /* A text whose '\0' is the very last byte of the region, then one byte too long. */
@@ -693,23 +699,29 @@ static void a_text_ending_at_the_last_byte_fits_one_more_does_not(void)
 	memset(r, 0xa5, size);
 	list_init(r, size);
 	if (list_push(r, size, guarded_str(word)) < 0)
-		child_fail("list_push(\"%s\") failed with %s, though its node (24 bytes) fills the free space "
-			   "exactly.", word, errname(errno));
+		child_fail("list_push(\"%s\") failed with %s, though its node (24 bytes) fills the "
+			   "free space "
+			   "exactly.",
+			   word, errno_name(errno));
 	struct seen *s = new_seen(r, size);
 	ssize_t n = walk_into(r, size, s);
 	if (n != 1 || strcmp(s->text[0], word))
-		child_fail("A list whose only node ends exactly at the end of the region walks as %zd "
-			   "node(s) (%s), expected \"%s\".", n, n < 0 ? errname(errno) : "no error", word);
+		child_fail(
+		    "A list whose only node ends exactly at the end of the region walks as %zd "
+		    "node(s) (%s), expected \"%s\".",
+		    n, n < 0 ? errno_name(errno) : "no error", word);
 	struct shml_node *node = (void *)(r + LHDR);
 	node->len = 24 - (uint32_t)offsetof(struct shml_node, text); /* text[len] is one past the end */
 	child_doing("list_walk() met a node whose len puts text[len] one byte PAST the region (the "
 		    "check must be len < size - text offset, and happen before reading text[len])");
 	n = walk_into(r, size, new_seen(r, size));
 	if (n >= 0 || errno != EINVAL)
-		child_fail("A node's len was set so that text[len] is the first byte AFTER the region; "
-			   "list_walk() returned %zd (%s) instead of -1 with EINVAL. The text and its '\\0' "
-			   "must end inside the region: len < size - (offset of the text).", n,
-			   n < 0 ? errname(errno) : "no error");
+		child_fail(
+		    "A node's len was set so that text[len] is the first byte AFTER the region; "
+		    "list_walk() returned %zd (%s) instead of -1 with EINVAL. The text and its "
+		    "'\\0' "
+		    "must end inside the region: len < size - (offset of the text).",
+		    n, n < 0 ? errno_name(errno) : "no error");
 }
 
 /* As many smallest nodes as fit: the loop guard must not stop a real list early. */
@@ -722,14 +734,18 @@ static void as_many_smallest_nodes_as_fit_walk(void)
 	list_init(r, size);
 	for (int i = 0; i < K; i++)
 		if (list_push(r, size, "") < 0)
-			child_fail("Push %d of %d empty strings into a region made to hold exactly %d failed "
-				   "with %s.", i + 1, K, K, errname(errno));
+			child_fail("Push %d of %d empty strings into a region made to hold exactly "
+				   "%d failed "
+				   "with %s.",
+				   i + 1, K, K, errno_name(errno));
 	ssize_t n = walk_into(r, size, new_seen(r, size));
 	if (n != K)
-		child_fail("A region holding exactly %d smallest nodes (%d bytes each) walks as %zd (%s). A "
-			   "list of size bytes holds at most (size - header) / %d nodes; that many is a real "
-			   "list, only MORE is a loop.", K, (int)LNODE0, n, n < 0 ? errname(errno) : "no error",
-			   (int)LNODE0);
+		child_fail("A region holding exactly %d smallest nodes (%d bytes each) walks as "
+			   "%zd (%s). A "
+			   "list of size bytes holds at most (size - header) / %d nodes; that many "
+			   "is a real "
+			   "list, only MORE is a loop.",
+			   K, (int)LNODE0, n, n < 0 ? errno_name(errno) : "no error", (int)LNODE0);
 }
 
 /* Regions too small for the header, with a list-like start: the walk must not read past. */
@@ -745,9 +761,11 @@ static void list_walk_refuses_a_region_smaller_than_the_header(void)
 		memcpy(r, &h, small);
 		ssize_t n = walk_into(r, small, new_seen(r, small));
 		if (n >= 0 || errno != EINVAL)
-			child_fail("list_walk(base, %zu) on a region too small for the %d-byte header returned "
-				   "%zd (%s); it should fail with EINVAL before reading the header.", small,
-				   (int)LHDR, n, n < 0 ? errname(errno) : "no error");
+			child_fail(
+			    "list_walk(base, %zu) on a region too small for the %d-byte header "
+			    "returned "
+			    "%zd (%s); it should fail with EINVAL before reading the header.",
+			    small, (int)LHDR, n, n < 0 ? errno_name(errno) : "no error");
 	}
 }
 
@@ -768,11 +786,15 @@ static void list_push_refuses_alloc_inside_the_header(void)
 		int kept = hdr->magic == SHML_MAGIC && hdr->alloc == bad;
 		hdr->alloc = saved;
 		if (rc == 0 || err != EINVAL || !kept)
-			child_fail("list_push() onto a list whose header says alloc = %llu (inside the %d-byte "
-				   "header itself) %s%s. A node written there overwrites the header: alloc must "
-				   "be at least the header's size (and at most SIZE), else fail with EINVAL.",
-				   (unsigned long long)bad, (int)LHDR, rc == 0 ? "succeeded" : "failed with ",
-				   rc == 0 ? "" : errname(err));
+			child_fail("list_push() onto a list whose header says alloc = %llu (inside "
+				   "the %d-byte "
+				   "header itself) %s%s. A node written there overwrites the "
+				   "header: alloc must "
+				   "be at least the header's size (and at most SIZE), else fail "
+				   "with EINVAL.",
+				   (unsigned long long)bad, (int)LHDR,
+				   rc == 0 ? "succeeded" : "failed with ",
+				   rc == 0 ? "" : errno_name(err));
 	}
 }
 
@@ -787,9 +809,12 @@ static void list_init_empties_an_old_list(void)
 	list_init(r, REGION);
 	ssize_t n = walk_into(r, REGION, new_seen(r, REGION));
 	if (n != 0)
-		child_fail("list_init() over a region that held a 5-node list left a list that walks as %zd "
-			   "(%s): list_init must set head to 0 (and alloc to the header's end) whatever the "
-			   "region held.", n, n < 0 ? errname(errno) : "no error");
+		child_fail("list_init() over a region that held a 5-node list left a list that "
+			   "walks as %zd "
+			   "(%s): list_init must set head to 0 (and alloc to the header's end) "
+			   "whatever the "
+			   "region held.",
+			   n, n < 0 ? errno_name(errno) : "no error");
 }
 
 static void list_limits_child(void *arg)
@@ -840,15 +865,18 @@ static void log_init_refuses_sizes_it_cannot_hold(char *r)
 	int rc = log_init(r, GHDR - 1);
 	child_stub(rc < 0, "log_init");
 	if (rc == 0 || errno != EINVAL)
-		child_fail("log_init(base, %d) returned %d (%s): %d bytes cannot hold the %d-byte header, so "
-			   "it must fail with EINVAL.", GHDR - 1, rc, rc ? errname(errno) : "success", GHDR - 1,
-			   GHDR);
+		child_fail("log_init(base, %d) returned %d (%s): %d bytes cannot hold the %d-byte "
+			   "header, so "
+			   "it must fail with EINVAL.",
+			   GHDR - 1, rc, rc ? errno_name(errno) : "success", GHDR - 1, GHDR);
 	child_doing("log_init(base, UINT32_MAX + 1) ran on an 8-byte region: it must refuse that SIZE "
 		    "before zeroing anything");
 	rc = log_init(r, (size_t)UINT32_MAX + 1);
 	if (rc == 0 || errno != EINVAL)
-		child_fail("log_init(base, UINT32_MAX + 1) returned %d (%s); it should fail with EINVAL (tail "
-			   "is 32 bits), and before writing anything.", rc, rc ? errname(errno) : "success");
+		child_fail("log_init(base, UINT32_MAX + 1) returned %d (%s); it should fail with "
+			   "EINVAL (tail "
+			   "is 32 bits), and before writing anything.",
+			   rc, rc ? errno_name(errno) : "success");
 }
 
 /* The header alone (in R): an empty log with no room for a record. */
@@ -860,7 +888,7 @@ static void log_of_exactly_the_header_is_empty_and_full(char *r, struct log_coun
 		child_fail("log_init(base, %d) failed with %s. A region of exactly the header's "
 			   "size is an "
 			   "empty log with no room for a record, not an error.",
-			   GHDR, errname(errno));
+			   GHDR, errno_name(errno));
 	errno = 0;
 	ssize_t n = log_walk(r, GHDR, log_count_cb, c);
 	child_stub(n < 0, "log_walk");
@@ -868,14 +896,17 @@ static void log_of_exactly_the_header_is_empty_and_full(char *r, struct log_coun
 		child_fail(
 		    "An empty log of exactly %d bytes walks as %zd (%s), callback called %d times; "
 		    "expected 0 and no call.",
-		    GHDR, n, n < 0 ? errname(errno) : "no error", c->n);
+		    GHDR, n, n < 0 ? errno_name(errno) : "no error", c->n);
 	errno = 0;
 	int rc = log_append(r, GHDR, "", 0);
 	child_stub(rc < 0 && errno == ENOSYS, "log_append");
 	if (rc == 0 || errno != ENOSPC)
-		child_fail("log_append() of a 0-byte record (8 bytes with its header) into a log with no free "
-			   "byte returned %d (%s); it should fail with ENOSPC. tail == size is a FULL log, not "
-			   "a corrupt one.", rc, rc ? errname(errno) : "success");
+		child_fail("log_append() of a 0-byte record (8 bytes with its header) into a log "
+			   "with no free "
+			   "byte returned %d (%s); it should fail with ENOSPC. tail == size is a "
+			   "FULL log, not "
+			   "a corrupt one.",
+			   rc, rc ? errno_name(errno) : "success");
 }
 
 /* An empty log over old garbage. */
@@ -891,7 +922,7 @@ static void log_init_over_garbage_is_empty(struct log_count *c)
 		child_fail("A freshly initialised log (the region held garbage before) walks as "
 			   "%zd (%s) with "
 			   "%d callback(s); an empty log has no record.",
-			   n, n < 0 ? errname(errno) : "no error", c->n);
+			   n, n < 0 ? errno_name(errno) : "no error", c->n);
 }
 
 /* Filled exactly: 8 bytes of payload (EIGHT), then a record ending at the last byte: of 0 bytes
@@ -910,13 +941,13 @@ static void log_filled_exactly(const char *eight, int variant, struct log_count 
 	log_init(r, size);
 	if (log_append(r, size, eight, 8) < 0)
 		child_fail("log_append() of 8 bytes into an empty %zu-byte log failed with %s.",
-			   size, errname(errno));
+			   size, errno_name(errno));
 	if (log_append(r, size, eight, second) < 0)
 		child_fail(
 		    "log_append() of a %u-byte record that fills the log exactly (%u bytes with "
 		    "its header, %u left) failed with %s. A record that fits exactly must be "
 		    "accepted: compare need > size - tail.",
-		    second, 8 + second, 8 + second, errname(errno));
+		    second, 8 + second, 8 + second, errno_name(errno));
 	uint32_t tail = ((const struct shlog_header *)r)->tail;
 	if (tail != size)
 		child_fail("After filling a %zu-byte log exactly, tail is %u.", size, tail);
@@ -931,7 +962,7 @@ static void log_filled_exactly(const char *eight, int variant, struct log_count 
 		    "bytes "
 		    "\"ABCDEFGH\", then %u bytes. A record whose len reaches exactly tail is "
 		    "complete (len <= tail - off - 8), and the walk ends at tail.",
-		    second, n, n < 0 ? errname(errno) : "no error", c->n, second);
+		    second, n, n < 0 ? errno_name(errno) : "no error", c->n, second);
 	errno = 0;
 	if (log_append(r, size, "", 0) == 0 || errno != ENOSPC)
 		child_fail("log_append() into a log filled exactly should fail with ENOSPC (%s).",
@@ -951,7 +982,8 @@ static void record_sizes_round_up_to_8(struct log_count *c)
 	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
 		child_doing("records of 1, 9, 7, 8, 0, 15, 16 and 17 bytes were appended and walked");
 		if (log_append(r, REGION, "0123456789abcdefghij", lens[i]) < 0)
-			child_fail("log_append() of %u bytes failed with %s.", lens[i], errname(errno));
+			child_fail("log_append() of %u bytes failed with %s.", lens[i],
+				   errno_name(errno));
 		uint32_t tail = ((const struct shlog_header *)r)->tail;
 		at += (8 + lens[i] + 7) / 8 * 8;
 		if (tail != at)
@@ -982,9 +1014,11 @@ static void log_walk_refuses_a_region_smaller_than_the_header(struct log_count *
 		memset(r, 0, small);
 		ssize_t n = log_walk(r, small, log_count_cb, c);
 		if (n >= 0 || errno != EINVAL)
-			child_fail("log_walk(base, %zu) on a region too small for the %d-byte header returned "
-				   "%zd (%s); it should fail with EINVAL before reading the header.", small, GHDR,
-				   n, n < 0 ? errname(errno) : "no error");
+			child_fail(
+			    "log_walk(base, %zu) on a region too small for the %d-byte header "
+			    "returned "
+			    "%zd (%s); it should fail with EINVAL before reading the header.",
+			    small, GHDR, n, n < 0 ? errno_name(errno) : "no error");
 	}
 }
 
@@ -1597,8 +1631,10 @@ static void attach_of_a_missing_name_is_enoent(const char *name)
 		munmap(p, got);
 	errno = err;
 	require_implemented(!p, "region_attach");
-	CHECK(!p && err == ENOENT, "region_attach() of a name that does not exist %s%s; it should fail "
-				   "with ENOENT.", p ? "succeeded" : "failed with ", p ? "" : errname(err));
+	CHECK(!p && err == ENOENT,
+	      "region_attach() of a name that does not exist %s%s; it should fail "
+	      "with ENOENT.",
+	      p ? "succeeded" : "failed with ", p ? "" : errno_name(err));
 }
 
 /* An object nobody has sized yet (0 bytes) cannot be mapped: NULL, not MAP_FAILED. */
@@ -1642,10 +1678,12 @@ static void create_of_0_bytes_leaves_nothing(const char *name)
 		  "says so with MAP_FAILED, which is not NULL. Compare mmap()'s result with MAP_FAILED.",
 	      name, p);
 	CHECK(fd < 0,
-	      "region_create(\"%s\", 0) failed (%s), but left the object \"%s\" behind in /dev/shm: the "
+	      "region_create(\"%s\", 0) failed (%s), but left the object \"%s\" behind in "
+	      "/dev/shm: the "
 	      "next region_create() of that name now fails with EEXIST, and the memory stays until "
-	      "reboot. When a step after shm_open() fails, shm_unlink() the name before returning NULL.",
-	      name, errname(err), name);
+	      "reboot. When a step after shm_open() fails, shm_unlink() the name before returning "
+	      "NULL.",
+	      name, errno_name(err), name);
 	CHECK(leaked == 0, "region_create(\"%s\", 0) failed and left %d descriptor(s) open.", name, leaked);
 }
 
@@ -1665,12 +1703,16 @@ static char *create_and_attach_with_stdin_closed(const char *name, size_t size)
 		munmap(again0, got0);
 	dup2(saved_in, STDIN_FILENO);
 	close(saved_in);
-	CHECK(base != NULL, "region_create(\"%s\", %zu) failed with %s in a process whose standard input "
-			    "is closed. shm_open() then returns descriptor 0, which is valid: only a "
-			    "negative result is an error (fd < 0, not fd <= 0).", name, size, errname(err));
-	CHECK(again0 != NULL, "region_attach(\"%s\") failed with %s in a process whose standard input is "
-			      "closed. shm_open() then returns descriptor 0, which is valid: only a negative "
-			      "result is an error (fd < 0, not fd <= 0).", name, errname(err0));
+	CHECK(base != NULL,
+	      "region_create(\"%s\", %zu) failed with %s in a process whose standard input "
+	      "is closed. shm_open() then returns descriptor 0, which is valid: only a "
+	      "negative result is an error (fd < 0, not fd <= 0).",
+	      name, size, errno_name(err));
+	CHECK(again0 != NULL,
+	      "region_attach(\"%s\") failed with %s in a process whose standard input is "
+	      "closed. shm_open() then returns descriptor 0, which is valid: only a negative "
+	      "result is an error (fd < 0, not fd <= 0).",
+	      name, errno_name(err0));
 	return base;
 }
 
@@ -1731,7 +1773,7 @@ static void destroy_without_its_name_unmaps_and_says_enoent(struct destroy_resul
 	    d.rc == -1 && d.err == ENOENT,
 	    "region_destroy() of a region whose name someone had already removed returned %d (%s); "
 	    "it should report the failed shm_unlink() with -1 and ENOENT.",
-	    d.rc, d.rc < 0 ? errname(d.err) : "no error");
+	    d.rc, d.rc < 0 ? errno_name(d.err) : "no error");
 }
 
 GRADER_TEST(region_errors)

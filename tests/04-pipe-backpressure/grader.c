@@ -168,16 +168,6 @@ GRADER_PROBE(exitcode)
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Marks every descriptor above 2 close-on-exec, so only what the student's code passes on can
-   reach the programs it starts. */
-static void cloexec_all(void)
-{
-	int fds[256], n = probe_fds(0, fds, 256);
-	for (int i = 0; i < n; i++)
-		if (fds[i] > 2)
-			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-}
-
 /* ROOT and all its descendants; out[0] is ROOT itself. */
 static int descendants(pid_t root, pid_t *out, int max)
 {
@@ -399,13 +389,11 @@ GRADER_TEST(capacity_survives_eintr)
 				  : "Add up what each write() returned, not what you asked for.");
 }
 
-static void squeeze_fds(int room);
-
 /* In a child: pipe_capacity when no descriptor is left for the pipe. */
 static void capacity_no_fds(void *arg)
 {
 	long *out = arg;
-	squeeze_fds(1);
+	probe_squeeze_fds(1);
 	errno = 0;
 	out[0] = pipe_capacity(0, NULL);
 	out[1] = errno;
@@ -760,20 +748,19 @@ static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms du
    pipe the test reads; run_pipeline gets in_fd = out_fd = -1 (or 0 and 1 with pipeline_own). */
 static const char *pipeline_stdin;
 static bool pipeline_own;
-static int pipeline_room;     /* the next pipeline(): squeeze_fds(room) first, if > 0 */
+static int pipeline_room;	    /* the next pipeline(): probe_squeeze_fds(room) first, if > 0 */
 static unsigned pipeline_fork_fail; /* the next pipeline(): its Nth fork() fails (EAGAIN), if > 0 */
 /* What pipeline_fork_fail and filter_fork_fail make fail: "fork" with EAGAIN, unless a test
    asks for another call ("pipe", "pipe2") and errno. */
 static const char *fail_call = "fork";
 static int fail_err = EAGAIN;
-static void squeeze_fds(int room);
 
 /* Runs A | B in a guarded child; B's output comes back in OUT. Returns false on a hang, with
    the explanation in DIAG. */
 static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ssize_t *outlen,
 		     pipeline_report *rep, char *diag, size_t dcap)
 {
-	cloexec_all();
+	probe_cloexec_all();
 	pipeline_report *shared = child_shared(sizeof *shared);
 	int o[2];
 	ck_assert(pipe2(o, O_CLOEXEC) == 0);
@@ -793,7 +780,7 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 			out = pipeline_own ? 1 : -1;
 		}
 		if (pipeline_room > 0)
-			squeeze_fds(pipeline_room);
+			probe_squeeze_fds(pipeline_room);
 		shared->fds_before = probe_fd_count();
 		if (pipeline_with_signals)
 			ticks_start();
@@ -986,17 +973,6 @@ typedef struct {
 
 static unsigned filter_fork_fail; /* the next filter(): its Nth fork() fails (EAGAIN), if > 0 */
 
-/* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
-   ROOM - 1 more descriptors can be opened. */
-static void squeeze_fds(int room)
-{
-	int fds[256], n = probe_fds(0, fds, 256), top = n ? fds[n - 1] : 2;
-	for (int fd = 0; fd < top; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			dup3(top, fd, O_CLOEXEC);
-	probe_nofile(top + room);
-}
-
 static bool filter_hung; /* the last filter() ended in a hang (not a crash) */
 
 /* The guarded child of filter(): calls filter_through with JOB and records into R what it
@@ -1014,7 +990,7 @@ static void filter_child(filter_job job, filter_report *r)
 		close(e[1]);
 	}
 	if (job.room > 0)
-		squeeze_fds(job.room);
+		probe_squeeze_fds(job.room);
 	r->fds_before = probe_fd_count();
 	if (job.signals)
 		ticks_start();
@@ -1049,7 +1025,7 @@ static void filter_child(filter_job job, filter_report *r)
    explanation in DIAG; the child's report in *REP (caller munmaps it with unmap_report). */
 static bool filter(filter_job job, filter_report **rep, char *diag, size_t dcap)
 {
-	cloexec_all();
+	probe_cloexec_all();
 	size_t size = sizeof(filter_report) + job.cap + CANARY;
 	filter_report *r = child_shared(size);
 	r->ret = -2;

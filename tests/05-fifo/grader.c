@@ -217,20 +217,6 @@ typedef struct {
 	char why[512]; /* when not opened/finished: what the server was doing */
 } server_h;
 
-/* Plugs every hole below the highest open descriptor, then lowers RLIMIT_NOFILE so that only
-   ROOM - 1 more descriptors can be opened. */
-static void squeeze_fds(int room)
-{
-	int fds[256], n = probe_fds(0, fds, 256), top = n ? fds[n - 1] : 2;
-	for (int fd = 0; fd < top; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			dup3(top, fd, O_CLOEXEC);
-	struct rlimit rl;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = (rlim_t)(top + room);
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 enum { NO_RUN = INT_MIN }; /* server_start: open and close, but do not call fifo_server_run */
 static int server_room;    /* > 0: the next server_start() squeezes the descriptors first */
 static bool server_with_signals; /* the next server_start(): SIGALRM every 2 ms during the run */
@@ -286,7 +272,7 @@ static void server_settle(void)
 __attribute__((noreturn)) static void server_child(int go, int rep, int max)
 {
 	if (server_room > 0)
-		squeeze_fds(server_room);
+		probe_squeeze_fds(server_room);
 	srv_result r = {.fds_before = probe_fd_count()};
 	struct fifo_server srv;
 	memset(&srv, 0x5a, sizeof srv); /* the caller's memory: not zeroed for you */

@@ -103,12 +103,6 @@ static int local_port(int fd)
 	return ntohs(a.sin_port);
 }
 
-static const char *errname(int e)
-{
-	const char *s = strerrorname_np(e);
-	return s ? s : "an unknown error";
-}
-
 /* ---- the server, run in a child ------------------------------------------------------ */
 
 /* The highest descriptor this process has open. */
@@ -372,7 +366,7 @@ static void frame_under_faults(fault_plan plan, const char *what, int N)
 	    s == N && sent_ok,
 	    "With %s, send_frame() of a %d-byte frame returned %zd (%s) and %zd bytes went out "
 	    "(expected %d, header included). %s",
-	    what, N, s, s < 0 ? errname(serr) : "no error", w < 0 ? (ssize_t)0 : w, N + 4,
+	    what, N, s, s < 0 ? errno_name(serr) : "no error", w < 0 ? (ssize_t)0 : w, N + 4,
 	    plan.eintr_every ? "EINTR means \"interrupted before anything was sent\": "
 			       "call again. And keep going after a short write."
 			     : "send/write/sendmsg may write LESS than asked (it returns "
@@ -380,14 +374,14 @@ static void frame_under_faults(fault_plan plan, const char *what, int N)
 	(void)shortened;
 	errno = rerr;
 	require_implemented(r < 0, "recv_frame");
-	ck_assert_msg(r == N && !memcmp(in, out, (size_t)N),
-		      "With %s, recv_frame() of a %d-byte frame returned %zd (%s)%s. %s", what, N,
-		      r, r < 0 ? errname(rerr) : "no error", r == N ? " but the bytes differ" : "",
-		      plan.eintr_every
-			  ? "EINTR only means a signal arrived first: retry the read."
-			  : "read/recv return what has arrived so far, which can be less "
-			    "than asked: loop until the header, then the payload, are "
-			    "complete.");
+	ck_assert_msg(
+	    r == N && !memcmp(in, out, (size_t)N),
+	    "With %s, recv_frame() of a %d-byte frame returned %zd (%s)%s. %s", what, N, r,
+	    r < 0 ? errno_name(rerr) : "no error", r == N ? " but the bytes differ" : "",
+	    plan.eintr_every ? "EINTR only means a signal arrived first: retry the read."
+			     : "read/recv return what has arrived so far, which can be less "
+			       "than asked: loop until the header, then the payload, are "
+			       "complete.");
 }
 
 GRADER_TEST(frame_short_io)
@@ -639,7 +633,7 @@ static void frame_of_exactly_cap_fits(void)
 		      "A frame of exactly %d bytes into a buffer of cap = %d bytes: recv_frame() "
 		      "returned %zd (%s). It fits exactly: only a frame LONGER than cap is "
 		      "EMSGSIZE (check len > cap, not len >= cap).",
-		      CAP, CAP, r1, r1 < 0 ? errname(e1) : "a wrong length");
+		      CAP, CAP, r1, r1 < 0 ? errno_name(e1) : "a wrong length");
 	ck_assert_msg(same, "A frame of exactly cap = %d bytes came back with different bytes.",
 		      CAP);
 	ck_assert_msg(r2 == 1 && second == '!',
@@ -705,7 +699,7 @@ static void frame_max_is_received_whole(const frame_max_run *run)
 	    "returned %zd (%s). FRAME_MAX is the largest VALID length: only a header above it is "
 	    "EPROTO (len > FRAME_MAX, not >=). And read until every byte has arrived.",
 	    FRAME_MAX, rm,
-	    rm < 0		       ? errname(run->em)
+	    rm < 0		       ? errno_name(run->em)
 	    : rm == (ssize_t)FRAME_MAX ? "but the bytes differ"
 				       : "no error");
 }
@@ -890,12 +884,12 @@ static void send_refuses_bad_lengths(void)
 	    "carries "
 	    "1 to FRAME_MAX bytes: length 0 is refused with -1/EINVAL before anything is sent (the "
 	    "receiver would take an empty frame for a protocol error).",
-	    s0, s0 < 0 ? errname(e0) : "no error", w0 < 0 ? (ssize_t)0 : w0);
+	    s0, s0 < 0 ? errno_name(e0) : "no error", w0 < 0 ? (ssize_t)0 : w0);
 	ck_assert_msg(
 	    s1 < 0 && e1 == EMSGSIZE && w1 < 0,
 	    "send_frame(fd, buf, FRAME_MAX + 1) returned %zd (%s) and put %zd bytes on the wire. A "
 	    "payload longer than FRAME_MAX is refused with -1/EMSGSIZE before anything is sent.",
-	    s1, s1 < 0 ? errname(e1) : "no error", w1 < 0 ? (ssize_t)0 : w1);
+	    s1, s1 < 0 ? errno_name(e1) : "no error", w1 < 0 ? (ssize_t)0 : w1);
 }
 
 GRADER_TEST(frame_bad_lengths)
@@ -936,7 +930,7 @@ static void echo_clients(const char *spec)
 	int tcp = !strncmp(spec, "tcp:", 4);
 	int lfd = sock_listen(spec);
 	require_implemented(lfd < 0, "sock_listen");
-	ck_assert_msg(lfd >= 0, "sock_listen(\"%s\") failed with %s.", spec, errname(errno));
+	ck_assert_msg(lfd >= 0, "sock_listen(\"%s\") failed with %s.", spec, errno_name(errno));
 	int port = tcp ? local_port(lfd) : -1;
 	const char *path = tcp ? NULL : spec + 5;
 	pid_t srv = start_server(lfd, 3, 0);
@@ -1294,21 +1288,22 @@ GRADER_TEST(address_forms)
 	    u_ok,
 	    "sock_connect(\"unix:conn.sock\") should connect to the UNIX socket at conn.sock "
 	    "(it returned %d, %s).",
-	    cu, cu < 0 ? errname(eu) : "but no byte went through");
+	    cu, cu < 0 ? errno_name(eu) : "but no byte went through");
 	ck_assert_msg(t_ok, "sock_connect(\"%s\") should connect over TCP (it returned %d, %s).",
-		      tspec, ct, ct < 0 ? errname(et) : "but no byte went through");
+		      tspec, ct, ct < 0 ? errno_name(et) : "but no byte went through");
 	ck_assert_msg(
 	    bad < 0 && ebad == EINVAL,
 	    "sock_listen(\"carrier-pigeon:42\") should fail with EINVAL (an address it cannot "
 	    "parse); it returned %d%s%s.",
-	    bad, bad < 0 ? ", errno " : "", bad < 0 ? errname(ebad) : "");
+	    bad, bad < 0 ? ", errno " : "", bad < 0 ? errno_name(ebad) : "");
 }
 
 GRADER_TEST(unix_stale_path)
 {
 	int l1 = sock_listen("unix:stale.sock");
 	require_implemented(l1 < 0, "sock_listen");
-	ck_assert_msg(l1 >= 0, "sock_listen(\"unix:stale.sock\") failed with %s.", errname(errno));
+	ck_assert_msg(l1 >= 0, "sock_listen(\"unix:stale.sock\") failed with %s.",
+		      errno_name(errno));
 	close(l1); /* the server "crashes": its socket file stays behind */
 	int l2 = sock_listen("unix:stale.sock");
 	int e2 = errno;
@@ -1330,7 +1325,7 @@ GRADER_TEST(unix_stale_path)
 	    "A UNIX socket's file outlives its socket, so bind() finds the name taken. If "
 	    "nobody accepts there any more (connect() gives ECONNREFUSED), unlink() the stale "
 	    "file and bind again.",
-	    errname(e2));
+	    errno_name(e2));
 	ck_assert_msg(
 	    l3 < 0 && e3 == EADDRINUSE && reach,
 	    "While a server was LIVE on unix:stale.sock, a second sock_listen() on the same path "
@@ -1389,14 +1384,15 @@ GRADER_TEST(unix_knock_fails)
 		      "ENFILE, but sock_listen failed with %s. Check socket()'s result: on -1 "
 		      "return -1 at once, keeping its errno (connect(-1, ...) only gives EBADF, "
 		      "and the path was never checked).",
-		      errname(e));
+		      errno_name(e));
 }
 
 GRADER_TEST(tcp_reuseaddr)
 {
 	int l1 = sock_listen("tcp:127.0.0.1:0");
 	require_implemented(l1 < 0, "sock_listen");
-	ck_assert_msg(l1 >= 0, "sock_listen(\"tcp:127.0.0.1:0\") failed with %s.", errname(errno));
+	ck_assert_msg(l1 >= 0, "sock_listen(\"tcp:127.0.0.1:0\") failed with %s.",
+		      errno_name(errno));
 	int port = local_port(l1);
 	ck_assert_msg(port > 0,
 		      "sock_listen(\"tcp:127.0.0.1:0\") should bind a TCP socket on 127.0.0.1.");
@@ -1424,7 +1420,7 @@ GRADER_TEST(tcp_reuseaddr)
 	    "A TCP server on port %d closed a connection, then restarted on the same port: "
 	    "sock_listen(\"%s\") failed with %s. The old connection is in TIME_WAIT for about a "
 	    "minute and blocks bind() unless the socket sets SO_REUSEADDR before bind().",
-	    port, spec, errname(e2));
+	    port, spec, errno_name(e2));
 }
 
 GRADER_TEST(connect_refused)
@@ -1473,7 +1469,8 @@ GRADER_TEST(connect_refused)
 		ck_assert_msg(e == cases[i].want,
 			      "sock_connect(\"%s\"), %s, failed with %s; connect() itself says "
 			      "%s: leave its errno for the caller (save it before close()).",
-			      cases[i].spec, cases[i].what, errname(e), errname(cases[i].want));
+			      cases[i].spec, cases[i].what, errno_name(e),
+			      errno_name(cases[i].want));
 		ck_assert_msg(
 		    after == before,
 		    "sock_connect(\"%s\") failed, as it should, but left %d descriptor(s) open. On "
@@ -1499,7 +1496,7 @@ static void largest_port_is_valid(void)
 	    "sock_listen(\"tcp:127.0.0.1:65535\") %s%s. 65535 is a valid port (the largest): "
 	    "only a number above it is EINVAL.",
 	    l >= 0 ? "bound port " : "failed with ",
-	    l >= 0 ? (port == 65535 ? "65535" : "another port") : errname(e));
+	    l >= 0 ? (port == 65535 ? "65535" : "another port") : errno_name(e));
 }
 
 /* The IP is honoured: 127.0.0.2 is a loopback address of its own. */
@@ -1518,7 +1515,7 @@ static void the_named_ip_is_bound(void)
 	ck_assert_msg(l >= 0 && a.sin_addr.s_addr == htonl(0x7f000002),
 		      "sock_listen(\"tcp:127.0.0.2:0\") %s %s. Bind the address the string names "
 		      "(inet_pton fills sin_addr), not any other.",
-		      l >= 0 ? "bound" : "failed with", l >= 0 ? ip : errname(e));
+		      l >= 0 ? "bound" : "failed with", l >= 0 ? ip : errno_name(e));
 }
 
 /* The longest UNIX path that fits sun_path (107 bytes and its NUL) works; a longer one
@@ -1538,7 +1535,7 @@ static void unix_path_fits_sun_path_exactly(void)
 	    l >= 0,
 	    "sock_listen(\"unix:<a path of 107 bytes>\") failed with %s. sun_path holds 108 "
 	    "bytes: a path of 107 and its NUL fit.",
-	    errname(e));
+	    errno_name(e));
 	path[107] = 'p';
 	path[199] = '\0';
 	snprintf(spec, sizeof spec, "unix:%s", path);
@@ -1556,7 +1553,7 @@ static void unix_path_fits_sun_path_exactly(void)
 	    "longer "
 	    "path cannot be an address (EINVAL or ENAMETOOLONG), and cutting it short would bind "
 	    "ANOTHER path.",
-	    l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errname(e),
+	    l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errno_name(e),
 	    l < 0 && after != before ? " and left a descriptor open" : "");
 }
 
@@ -1575,7 +1572,7 @@ static void stale_errno_is_no_error(void)
 	    "over from something else) failed with %s. A 15-character dotted quad is "
 	    "valid, and only the result of a call tells whether it failed: errno alone "
 	    "says nothing.",
-	    errname(e));
+	    errno_name(e));
 	errno = EADDRINUSE;
 	l = sock_listen("unix:fresh.sock");
 	e = errno;
@@ -1587,7 +1584,7 @@ static void stale_errno_is_no_error(void)
 	    "sock_listen(\"unix:fresh.sock\"), a path nobody uses, failed with %s when errno "
 	    "was EADDRINUSE before the call. Test what bind() RETURNS before looking at "
 	    "errno: errno keeps old values after a successful call.",
-	    errname(e));
+	    errno_name(e));
 }
 
 /* Every malformed spec is -1/EINVAL from sock_listen, with no descriptor left open. */
@@ -1622,7 +1619,7 @@ static void malformed_listen_specs_are_einval(void)
 		    "sock_listen(\"%s\") %s%s%s. The port is a decimal number from 0 to 65535 with "
 		    "nothing after it, the IP a dotted quad, the kind \"tcp\" or \"unix\" (for "
 		    "sock_listen): anything else is -1/EINVAL, with no descriptor left open.",
-		    bad[i], fd >= 0 ? "succeeded" : "failed with ", fd >= 0 ? "" : errname(e),
+		    bad[i], fd >= 0 ? "succeeded" : "failed with ", fd >= 0 ? "" : errno_name(e),
 		    fd < 0 && after != before ? " and left a descriptor open" : "");
 	}
 }
@@ -1640,7 +1637,7 @@ static void wrong_kinds_are_einval(void)
 		ck_assert_msg(fd < 0 && e == EINVAL,
 			      "sock_connect(\"%s\") %s%s; it should fail with EINVAL.",
 			      bad_connect[i], fd >= 0 ? "succeeded" : "failed with ",
-			      fd >= 0 ? "" : errname(e));
+			      fd >= 0 ? "" : errno_name(e));
 	}
 	errno = 0;
 	int d = sock_dgram("tcp:127.0.0.1:0");
@@ -1650,7 +1647,7 @@ static void wrong_kinds_are_einval(void)
 	ck_assert_msg(d < 0 && e == EINVAL,
 		      "sock_dgram(\"tcp:127.0.0.1:0\") %s%s; sock_dgram takes \"udp:\" and "
 		      "\"unix:\" only: EINVAL.",
-		      d >= 0 ? "succeeded" : "failed with ", d >= 0 ? "" : errname(e));
+		      d >= 0 ? "succeeded" : "failed with ", d >= 0 ? "" : errno_name(e));
 }
 
 GRADER_TEST(address_limits)
@@ -1689,7 +1686,7 @@ GRADER_TEST(descriptors_cloexec)
 	unlink("cloexec.sock");
 	unlink("cloexec-dgram.sock");
 	for (int i = 0; i < 6; i++) {
-		ck_assert_msg(fds[i] >= 0, "%s failed with %s.", what[i], errname(errno));
+		ck_assert_msg(fds[i] >= 0, "%s failed with %s.", what[i], errno_name(errno));
 		ck_assert_msg(
 		    flags[i] & FD_CLOEXEC,
 		    "The descriptor %s returned is not close-on-exec. Without it, every program "
@@ -1790,7 +1787,8 @@ GRADER_TEST(dgram_boundaries)
 {
 	int fd = sock_dgram("udp:127.0.0.1:0");
 	require_implemented(fd < 0, "sock_dgram");
-	ck_assert_msg(fd >= 0, "sock_dgram(\"udp:127.0.0.1:0\") failed with %s.", errname(errno));
+	ck_assert_msg(fd >= 0, "sock_dgram(\"udp:127.0.0.1:0\") failed with %s.",
+		      errno_name(errno));
 	int port = local_port(fd);
 	ck_assert(port > 0 && udp_to(port, "abc", 3) == 0 && udp_to(port, "defgh", 5) == 0);
 	char a[64] = "", b[64] = "";
@@ -1821,7 +1819,7 @@ GRADER_TEST(dgram_boundaries)
 	if (ufd >= 0)
 		close(ufd);
 	unlink("dgram.sock");
-	ck_assert_msg(ufd >= 0, "sock_dgram(\"unix:dgram.sock\") failed with %s.", errname(ue));
+	ck_assert_msg(ufd >= 0, "sock_dgram(\"unix:dgram.sock\") failed with %s.", errno_name(ue));
 	ck_assert_msg(u1 == 3 && u2 == 5,
 		      "Over a UNIX datagram socket, \"one\" and \"three\" came back as %zd "
 		      "and %zd bytes; expected 3 and 5.",
@@ -1960,7 +1958,7 @@ GRADER_TEST(auth_pid_is_client)
 	    fd >= 0,
 	    "A client of our own uid %d connected; auth_accept(lfd, %d, &who) failed with "
 	    "%s (who.uid = %d).",
-	    (int)getuid(), (int)getuid(), errname(err), (int)who.uid);
+	    (int)getuid(), (int)getuid(), errno_name(err), (int)who.uid);
 	ck_assert_msg(
 	    who.pid != getpid(),
 	    "auth_accept() reported pid %d: that is the SERVER's own pid, not the client's (%d). "
@@ -2010,7 +2008,7 @@ GRADER_TEST(auth_ignores_claims)
 	    (unsigned)allowed, (unsigned)getuid(), hello);
 	ck_assert_msg(err == EACCES,
 		      "A refused client should make auth_accept() fail with EACCES, not %s.",
-		      errname(err));
+		      errno_name(err));
 	ck_assert_msg(who.uid == getuid(),
 		      "who.uid should be the client's real uid %u (from SO_PEERCRED); it is %u.",
 		      (unsigned)getuid(), (unsigned)who.uid);
