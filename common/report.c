@@ -36,7 +36,8 @@ static const char *paint(FILE *out, const char *code)
 }
 
 static const char *const test_names[] = {"pass", "fail", "error", "timeout", "skipped"};
-static const char *const lab_names[] = {"graded", "compile-error", "not-submitted"};
+static const char *const lab_names[] = {"graded", "compile-error", "not-submitted", "rejected",
+					"grader-error"};
 
 const char *test_status_name(test_status s)
 {
@@ -112,6 +113,9 @@ void report_print(FILE *out, const lab_result *r)
 		fprintf(out, "  %sDOES NOT COMPILE%s: every test scores 0. The compiler said:\n", red, off);
 		print_block(out, "    | ", r->detail ? r->detail : "", 40);
 		fprintf(out, "  Fix the first error first; later ones often follow from it.\n");
+	} else if (r->status != LAB_GRADED) { /* refused, or the grader failed: the reason says */
+		fprintf(out, "  %sNOT GRADED%s (%s)\n", red, off, lab_status_name(r->status));
+		print_block(out, "    ", r->detail ? r->detail : "", 20);
 	} else {
 		if (r->sandbox)
 			fprintf(out, "  sandbox: %s\n", r->sandbox);
@@ -220,9 +224,11 @@ static void xml_str(FILE *f, const char *s)
 /* The message a machine gets for a test: what happened, then the hint. */
 static const char *test_message(const lab_result *r, const test_result *t)
 {
+	static const char *const why[] = {"the lab was not graded", "the lab does not compile",
+					  "the lab was not submitted", "the submission was refused",
+					  "the lab could not be graded"};
 	if (!r->tests)
-		return r->status == LAB_COMPILE_ERROR ? "the lab does not compile"
-						      : "the lab was not submitted";
+		return why[r->status];
 	return t->message ? t->message : "";
 }
 

@@ -8,10 +8,18 @@
 
 /* How a test ended, and how a lab went; every report spells them as the *_status_name()s do. */
 typedef enum { TEST_PASS, TEST_FAIL, TEST_ERROR, TEST_TIMEOUT, TEST_SKIPPED } test_status;
-typedef enum { LAB_GRADED, LAB_COMPILE_ERROR, LAB_NOT_SUBMITTED } lab_status;
+/* A lab is graded, or says why not: it did not compile, was not handed in, was refused by
+   Gradescope's pre-check, or its own grader failed (the instructor's side). */
+typedef enum {
+	LAB_GRADED,
+	LAB_COMPILE_ERROR,
+	LAB_NOT_SUBMITTED,
+	LAB_REJECTED,
+	LAB_GRADER_ERROR
+} lab_status;
 
 const char *test_status_name(test_status s); /* "pass", "fail", "error", "timeout", "skipped" */
-const char *lab_status_name(lab_status s);   /* "graded", "compile-error", "not-submitted" */
+const char *lab_status_name(lab_status s);   /* "graded", "compile-error", "not-submitted", ... */
 int lab_status_parse(const char *name);	     /* the lab_status, or -1 */
 
 typedef struct {
