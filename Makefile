@@ -20,7 +20,7 @@ help:
 	@echo "    LABS_DIR=path            grade a submission that mirrors labs/ (path/01-fork-clone/...)"
 	@echo "    SUBMISSIONS=path         grade a class: every folder in path is one student; writes build/submissions/"
 	@echo "                             grades.csv, grades.json, index.html (the class report), feedback per student"
-	@echo "      JOBS=N                 students at once (default 4 per core); FRESH=1 re-grades unchanged students too"
+	@echo "      JOBS=N                 students at once (default 8 per core); FRESH=1 re-grades unchanged students too"
 	@echo "      HOSTS=h1,h2            spread the students over machines with GNU parallel (ssh)"
 	@echo "    SANITIZE=thread          build with ThreadSanitizer (or address, undefined)"
 	@echo "    REPORT=file.json         where the JSON report goes (TAP and JUnit XML beside it)"

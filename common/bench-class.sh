@@ -3,7 +3,7 @@
 #
 #   STUDENTS=300   the size of the class graded in parallel
 #   SAMPLE=20      how many of them are also graded one at a time (the sequential rate)
-#   JOBS=N         as for make check SUBMISSIONS=... (default: 4 per core)
+#   JOBS=N         as for make check SUBMISSIONS=... (default: 8 per core)
 # Prints students per minute both ways, their ratio, the CPU and wall time of one correct
 # student's eight labs, and whether the sampled students got the same grades both ways.
 set -uo pipefail
@@ -39,7 +39,7 @@ run() {
 
 echo "bench-class: $SAMPLE students, one at a time ..."
 t_seq=$(run seq "$B/sample" JOBS=1) || exit 3
-jobs=${JOBS:-$(($(nproc) * 4))}
+jobs=${JOBS:-$(($(nproc) * 8))}
 echo "bench-class: all $STUDENTS students, $jobs at a time ..."
 t_par=$(run par "$B/in" JOBS="$jobs") || exit 3
 

@@ -4,7 +4,7 @@
 #   SUBMISSIONS=dir  every folder in dir is one student, whatever its name. A student's .c files may
 #                    sit in lab folders (alice/04-pipe-backpressure/pipes_lab.c), flat (alice/pipes_lab.c),
 #                    or a few folders down (alice/ipclab-main/labs/04-.../pipes_lab.c); other files are ignored.
-#   JOBS=N           students graded at once (default: 4 per core; a test waiting on its timeout uses no CPU;
+#   JOBS=N           students graded at once (default: 8 per core; most of a test's time is waiting, not CPU;
 #                    tests' timeouts grow by JOBS per core, see IPCLAB_TIMEOUT_SCALE in grader.c)
 #   LAB=04,05        only these labs (one assignment)
 #   FRESH=1          grade everyone again; by default a student whose files and graders have not
@@ -29,7 +29,7 @@ die() { echo "ipclab: $*" >&2; exit 2; }
 [ -d "$SUBMISSIONS" ] || die "SUBMISSIONS=$SUBMISSIONS is not a folder"
 SUB=$(cd "$SUBMISSIONS" && pwd)
 JOBS_GIVEN=${JOBS:-}
-JOBS=${JOBS:-$(($(nproc) * 4))}
+JOBS=${JOBS:-$(($(nproc) * 8))}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of students graded at once (got '$JOBS')"
 # More students than cores share each core: a test then needs more wall time for the same work,
 # so its timeout (a bound on hangs, never a measure of speed) grows by the sharing.
@@ -158,14 +158,14 @@ grade_on_hosts() {
   parallel "${ssh[@]}" --nonall -S "$HOSTS" "LAB=$LABSEL $remote/common/ipclab.sh prepare >/dev/null" ||
     { echo "ipclab: a host could not build the graders: every host needs the repository at $remote (HOSTS_ROOT) and what make check needs" >&2; errors=$((errors + ${#TODO[@]})); return; }
   # In the host's copy of the student's folder: grade, keep the log and the status, say which student is done.
-  # A host runs 4 students per core unless JOBS says how many: their timeouts grow to match.
+  # A host runs 8 students per core unless JOBS says how many: their timeouts grow to match.
   local host_scale=${JOBS_GIVEN:+$SCALE}
-  cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_TIMEOUT_SCALE='"${host_scale:-4}"' IPCLAB_DEBUG_INFO=0 IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
+  cmd='env -u SUBMISSIONS -u HOSTS -u TEST -u CLASS_OUT IPCLAB_TIMEOUT_SCALE='"${host_scale:-8}"' IPCLAB_DEBUG_INFO=0 IPCLAB_DROP_UID=$((65533 - {%} % 500)) LAB='"$LABSEL"' SANITIZE='"${SANITIZE:-}"' LABS_DIR="$PWD"/{} REPORT="$PWD"/{//}/report.json '
   cmd+="$remote"'/common/ipclab.sh check >{//}/log.txt 2>&1 </dev/null; echo $? >{//}/status; echo "  done {//}"'
   # RSYNC_OLD_ARGS: parallel quotes --return paths for the remote shell itself, and rsync 3.2.4+
   # would quote them again (a student called "fork bomb" came back as "'./fork bomb'").
   (cd "$OUT/students" && for i in "${TODO[@]}"; do printf '%s/files\0' "${STUDENTS[$i]}"; done |
-    RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-400%}" --workdir ... --transferfile '{}' --return '{//}' --cleanup \
+    RSYNC_OLD_ARGS=1 parallel -0 "${ssh[@]}" -S "$HOSTS" --jobs "${JOBS_GIVEN:-800%}" --workdir ... --transferfile '{}' --return '{//}' --cleanup \
       --joblog "$OUT/hosts.joblog" "$cmd")
   for i in "${TODO[@]}"; do
     rc=$(cat "$OUT/students/${STUDENTS[$i]}/status" 2>/dev/null) ||
