@@ -348,10 +348,10 @@ if [ -z "${LAB:-}" ]; then
       "$ROOT/solutions/03-shm-pointers/shmlist.c"; } >"$C/in/flood/03-shm-pointers/shmlist.c"
   echo "not a student" >"$C/in/README.txt"
   n_in=$(find "$C/in" -mindepth 1 -maxdepth 1 -type d | wc -l)
-  classrun() { # NAME VAR=VALUE...: grades the class into $C/NAME
+  classrun() { # NAME VAR=VALUE...: grades the class ($IN, default $C/in) into $C/NAME
     local name=$1
     shift
-    env "$@" SUBMISSIONS="$C/in" LAB=$K_LABS CLASS_OUT="$C/$name" "$IPCLAB" check >"$C/$name.log" 2>&1
+    env "$@" SUBMISSIONS="${IN:-$C/in}" LAB=$K_LABS CLASS_OUT="$C/$name" "$IPCLAB" check >"$C/$name.log" 2>&1
   }
   t0=$(date +%s.%N)
   classrun seq JOBS=1
@@ -395,8 +395,15 @@ if [ -z "${LAB:-}" ]; then
       ok "HOSTS=h1,h2 (GNU parallel, loopback): the same grades.csv ($spread students; $(awk -v a="$t0" -v b="$t3" 'BEGIN{printf "%.0f", b - a}') s vs $(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.0f", b - a}') s locally), nothing left on the hosts"
     else bad "HOSTS=h1,h2: status $rc, left on the hosts: ${left_over:-nothing}; first difference: $(diff "$C/seq/grades.csv" "$C/hosts/grades.csv" 2>&1 | sed -n 2p); see $C/hosts.log"; fi
   fi
-  # Interrupt a run once two students are done, then run it again: it resumes.
-  env --default-signal=INT SUBMISSIONS="$C/in" LAB=$K_LABS CLASS_OUT="$C/res" JOBS=2 "$IPCLAB" check >"$C/res-1.log" 2>&1 &
+  # Interrupt a run once two students are done, then run it again: it resumes. The class is the
+  # one above without its fork bomb and flood: they are proven above, and next to them a test's
+  # fixed inner deadline (2 s for a child's answer) was once missed, which is not what this checks.
+  mkdir -p "$C/calm"
+  for d in "$C/in"/*/; do
+    case $(basename "$d") in "fork bomb" | flood) ;; *) cp -r "$d" "$C/calm/" ;; esac
+  done
+  grep -v -e '^fork bomb,' -e '^flood,' "$C/seq/grades.csv" >"$C/seq-calm.csv"
+  env --default-signal=INT SUBMISSIONS="$C/calm" LAB=$K_LABS CLASS_OUT="$C/res" JOBS=2 "$IPCLAB" check >"$C/res-1.log" 2>&1 &
   cpid=$!
   for ((i = 0; i < 600; i++)); do
     [ "$(ls "$C/res/students"/*/hash 2>/dev/null | wc -l)" -ge 2 ] && break
@@ -409,11 +416,11 @@ if [ -z "${LAB:-}" ]; then
   kept=$(ls "$C/res/students"/*/hash 2>/dev/null | wc -l)
   if [ $rc -eq 130 ] && [ -z "$left" ] && grep -q 'interrupted after' "$C/res-1.log"; then ok "Ctrl-C stops the run (status 130), nothing of it keeps running, $kept graded students kept"
   else bad "interrupted class run: status $rc, still running: ${left:-none}; see $C/res-1.log"; fi
-  classrun res JOBS=3
+  IN=$C/calm classrun res JOBS=3
   again=$(grep -c ' unchanged ' "$C/res.log")
-  if cmp -s "$C/seq/grades.csv" "$C/res/grades.csv" && [ "$again" -ge "$kept" ] && [ "$kept" -ge 2 ]; then
+  if cmp -s "$C/seq-calm.csv" "$C/res/grades.csv" && [ "$again" -ge "$kept" ] && [ "$kept" -ge 2 ]; then
     ok "run again, it grades only the rest ($again kept) and ends with the same grades.csv"
-  else bad "resumed run: $again kept of $kept, grades differ? diff $C/seq/grades.csv $C/res/grades.csv"; fi
+  else bad "resumed run: $again kept of $kept, grades differ? diff $C/seq-calm.csv $C/res/grades.csv"; fi
   if [ -z "${SKIP_SLIDES:-}" ] && [ -f "$ROOT/slides/slides.mk" ]; then
     if make -s -C "$ROOT" test-class-report CLASS_OUT="$C/seq" >"$C/report-test.log" 2>&1; then
       ok "the class report in headless Chromium: $(tail -n 1 "$C/report-test.log")"
