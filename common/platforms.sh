@@ -71,6 +71,17 @@ results_field() {
   python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); tests = r["tests"]; print(eval(sys.argv[2]))' "$@" 2>/dev/null
 }
 
+# unpack_autograder ZIP: unzips into /autograder/source keeping each file's mode, as Gradescope
+# does, and puts run_autograder where Gradescope runs it.
+unpack_autograder() {
+  python3 -c 'import sys, zipfile, os
+z = zipfile.ZipFile(sys.argv[1])
+for i in z.infolist():
+    p = z.extract(i, sys.argv[2])
+    os.chmod(p, (i.external_attr >> 16) & 0o777 or 0o644)' "$1" "$R/autograder/source"
+  cp "$R/autograder/source/run_autograder" "$R/autograder/run_autograder"
+}
+
 gradescope() {
   echo "== Gradescope: autograder.zip in a fresh root, run_autograder on $LABN =="
   # --- the zip -------------------------------------------------------------------------------------
@@ -119,12 +130,7 @@ PY
   fresh_root
   trap 'remove_root' EXIT
   mkdir -p "$R/autograder/source" "$R/autograder/submission" "$R/autograder/results"
-  python3 -c 'import sys, zipfile, os
-z = zipfile.ZipFile(sys.argv[1])
-for i in z.infolist():
-    p = z.extract(i, sys.argv[2])
-    os.chmod(p, (i.external_attr >> 16) & 0o777 or 0o644)' "$zip" "$R/autograder/source"
-  cp "$R/autograder/source/run_autograder" "$R/autograder/run_autograder"
+  unpack_autograder "$zip"
   local t
   t=$(date +%s)
   if in_root bash -c 'cd /autograder/source && bash ./setup.sh' >"$OUT/setup.log" 2>&1; then
@@ -245,12 +251,7 @@ for i in z.infolist():
   # (the submission is graded as preprocessed by uid 65534, so this proves that changes nothing).
   rm -rf "$R/autograder/source" "$R/autograder/build" "$V/all"
   mkdir -p "$R/autograder/source" "$V/all"
-  python3 -c 'import sys, zipfile, os
-z = zipfile.ZipFile(sys.argv[1])
-for i in z.infolist():
-    p = z.extract(i, sys.argv[2])
-    os.chmod(p, (i.external_attr >> 16) & 0o777 or 0o644)' "$all" "$R/autograder/source"
-  cp "$R/autograder/source/run_autograder" "$R/autograder/run_autograder"
+  unpack_autograder "$all"
   cp -r "$ROOT/solutions/." "$V/all/"
   t=$(date +%s)
   if in_root bash -c 'cd /autograder/source && bash ./setup.sh' >"$OUT/setup-all.log" 2>&1 &&
