@@ -5,10 +5,11 @@ BUILD := $(ROOT)/build
 
 # The settings users pass (make check LAB=01 TEST=...) reach the driver through the environment.
 export LAB TEST SOLUTIONS LABS_DIR SUBMISSIONS REPORT SANITIZE STRICT ARGS SKIP_SLIDES REPEAT LOAD
+export REPEAT_JOBS SECTIONS
 export JOBS MUTANTS_SAMPLE MUTANTS_ONLY MUTANTS_ROOT CLASS_OUT FRESH STUDENTS HOSTS HOSTS_ROOT
 export N SLUG NAME TITLE LINT_BASE VISIBILITY TRACE WATCH_POLL LEVEL
 
-.PHONY: help check test test-fresh mutants run bench bench-class labs format clean test-class-report lint new-lab
+.PHONY: help check test test-repeat test-fresh mutants run bench bench-class labs format clean test-class-report lint new-lab
 help:
 	@echo "IPC lab: make targets"
 	@echo ""
@@ -32,7 +33,8 @@ help:
 	@echo "  make bench-class           a generated class of 300 (STUDENTS=N): students per minute, sequential vs parallel"
 	@echo "  make labs                  list the labs"
 	@echo "  make test                  the self-test: solutions full marks, skeletons and buggy variants lose marks"
-	@echo "    REPEAT=10 LOAD=1         grade every solution and variant 10 times, cores kept busy: no verdict may change"
+	@echo "  make test-repeat           determinism: every solution and variant graded 10 times (REPEAT=N), no verdict may change"
+	@echo "    LOAD=1                   with every core kept busy; REPEAT_JOBS=1: the repeats one at a time"
 	@echo "  make test-fresh            the README's quick start on a fresh Debian root (debootstrap; root only)"
 	@echo "  make mutants               mutation testing: plant small IPC mistakes in each solution, see which the grader misses"
 	@echo "    LAB=01 JOBS=3            some labs; parallel gradings (default nproc+1); reports in build/mutants/"
@@ -72,6 +74,11 @@ labs:
 
 test:
 	@$(ROOT)/common/selftest.sh
+
+# Only (a), (c) and (d) of the self-test, each grading repeated; the first run alone, the others
+# side by side.
+test-repeat:
+	@REPEAT=$${REPEAT:-10} SECTIONS=none $(ROOT)/common/selftest.sh
 
 test-fresh:
 	@$(ROOT)/common/fresh.sh

@@ -110,7 +110,7 @@ ssize_t child_collect(int fd, void *buf, size_t cap, double timeout, bool *timed
 	char *p = buf;
 	size_t have = 0;
 	*timed_out = false;
-	int left = (int)(timeout * 1000);
+	int left = (int)(probe_bound(timeout) * 1000);
 	while (have < cap) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		int r = poll(&pf, 1, 50);

@@ -76,16 +76,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* IPCLAB_TIMEOUT_SCALE (1 to 10; set by common/class.sh when it grades more students at once
- * than there are cores): a test's timeout only bounds a hang, and a test that shares its core
- * with others needs more wall time for the same work, so the bound grows with the sharing. */
-static double timeout_scale(void)
-{
-	const char *v = getenv("IPCLAB_TIMEOUT_SCALE");
-	double k = v ? atof(v) : 1.0;
-	return k >= 1.0 && k <= 10.0 ? k : 1.0;
-}
-
 /* The Check test function: runs inside the forked test process. */
 static void run_current(int iteration)
 {
@@ -164,7 +154,7 @@ static void classify(int rtype, const char *msg, const lab_test *meta, test_resu
 		snprintf(text, sizeof text,
 			 "Timed out after %g s: your code blocked forever or looped without end "
 			 "(every process of the test was killed).",
-			 meta->timeout * timeout_scale());
+			 probe_bound(meta->timeout));
 	} else if (msg && sscanf(msg, "Received signal %d", &sig) == 1) {
 		char what[200];
 		r->status = TEST_ERROR;
@@ -209,7 +199,7 @@ static SRunner *check_runner(const registered_test *t, const lab_test *meta, TTe
 	TCase *tc = tcase_create(t->name);
 	*tt = (TTest){t->name, run_current, t->file, t->line};
 	tcase_add_test(tc, tt); /* Check's public macro; TTest is its documented test record */
-	tcase_set_timeout(tc, meta->timeout * timeout_scale());
+	tcase_set_timeout(tc, probe_bound(meta->timeout));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_FORK);
@@ -476,8 +466,14 @@ int main(int argc, char **argv)
 	static test_result results[LABCONF_MAX_TESTS];
 	char note[300] = "", unsanitized[600] = "";
 	run_all(&conf, o.only, rundir, results, note, sizeof note, unsanitized, sizeof unsanitized);
+	/* The messages name the time limits of a run alone; say when this run's were longer. */
+	char scaled[120] = "";
+	if (probe_bound(1.0) > 1.0)
+		snprintf(scaled, sizeof scaled,
+			 "; every time limit x%g (IPCLAB_TIMEOUT_SCALE: runs sharing a core)",
+			 probe_bound(1.0));
 	char sandbox_text[2048];
-	snprintf(sandbox_text, sizeof sandbox_text, "%s%s%s%s", sandbox, note,
+	snprintf(sandbox_text, sizeof sandbox_text, "%s%s%s%s%s", sandbox, note, scaled,
 		 *unsanitized ? "; not graded under this sanitizer: " : "", unsanitized);
 	return report_run(&o, &conf, results, sandbox_text, now() - t0);
 }

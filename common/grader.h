@@ -122,8 +122,15 @@ typedef struct {
 child_end probe_in_child(void (*fn)(void *), void *arg, double timeout);
 /* A wait status as a child_end (exited and its code, or the signal that killed it). */
 child_end child_end_of(int status);
+/* Every TIMEOUT below only bounds a hang: it is stretched by probe_bound(), so that a class
+   graded several students per core (IPCLAB_TIMEOUT_SCALE) gets the same verdicts as one student
+   alone. A wait whose length is part of what is checked ("still blocked after 0.3 s") must not
+   be stretched: use probe_wait_window. */
+double probe_bound(double seconds); /* SECONDS times IPCLAB_TIMEOUT_SCALE (1 to 10; else 1) */
 /* waitpid with a deadline: 0 when reaped (status in *STATUS), -1 with errno (ETIMEDOUT). */
 int probe_wait(pid_t pid, int *status, double timeout);
+/* The same, over exactly SECONDS whatever the scale: for a window that is part of the check. */
+int probe_wait_window(pid_t pid, int *status, double seconds);
 /* Like probe_wait, but a child still running at the deadline is killed (SIGKILL) and reaped.
    Returns 0 if it ended by itself, -1 (ETIMEDOUT) if it had to be killed; *STATUS either way. */
 int probe_finish(pid_t pid, int *status, double timeout);

@@ -681,7 +681,7 @@ static void a_long_take_waits_for_a_late_job(mqd_t q, const char *name)
 		_exit(99);
 	}
 	int status;
-	bool ended_early = probe_wait(pid, &status, 0.3) == 0;
+	bool ended_early = probe_wait_window(pid, &status, 0.3) == 0;
 	if (!ended_early)
 		put(q, "late", 1);
 	bool ended = ended_early || probe_finish(pid, &status, 1.5) == 0;
