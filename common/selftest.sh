@@ -115,7 +115,8 @@ grade_repeated() {
     running+=($!)
     [ ${#running[@]} -lt "$REPEAT_JOBS" ] || { wait "${running[@]}"; running=(); }
   done
-  wait "${running[@]}"
+  # (A bare wait would also wait for LOAD's busy loops.)
+  [ ${#running[@]} -eq 0 ] || wait "${running[@]}"
   rm -rf "$WORK/repeat"
   for ((i = 2; i <= REPEAT; i++)); do
     changed=$(diff <(verdicts "$name") <(verdicts "$name.r$i") | awk '/^[<>]/ {print $2 ":" $3}' | paste -sd' ')
