@@ -129,3 +129,58 @@ ssize_t child_collect(int fd, void *buf, size_t cap, double timeout, bool *timed
 	}
 	return (ssize_t)have;
 }
+
+pid_t child_stage(child_staged *s)
+{
+	/* Two pipes, not shared memory: a report can be waited for, and EOF says the child died. */
+	int gate[2], report[2];
+	ck_assert_msg(pipe2(gate, O_CLOEXEC) == 0 && pipe2(report, O_CLOEXEC) == 0,
+		      "grader: pipe for a staged child failed: %s", strerror(errno));
+	s->pid = child_fork();
+	close(s->pid == 0 ? gate[1] : gate[0]);
+	close(s->pid == 0 ? report[0] : report[1]);
+	s->gate = s->pid == 0 ? gate[0] : gate[1];
+	s->report = s->pid == 0 ? report[1] : report[0];
+	return s->pid;
+}
+
+void child_gate_wait(const child_staged *s)
+{
+	/* The test closes its end to let the child go on: a test that ends opens the gate too. */
+	char c;
+	while (read(s->gate, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+void child_report(const child_staged *s, const void *r, size_t size)
+{
+	/* The test may be gone; the child has nobody to tell then. */
+	ssize_t ignored = write(s->report, r, size);
+	(void)ignored;
+}
+
+void child_release(child_staged *s)
+{
+	/* Idempotent, so that every way out of a test can release the child. */
+	if (s->gate >= 0)
+		close(s->gate);
+	s->gate = -1;
+}
+
+ssize_t child_report_read(const child_staged *s, void *r, size_t size, double timeout)
+{
+	/* One report is SIZE bytes; fewer (EOF) means the child ended before it sent one. */
+	return probe_read_all(s->report, r, size, timeout);
+}
+
+void child_unstage(child_staged *s)
+{
+	/* Releases, kills and reaps the child at once, and closes the report pipe. */
+	child_release(s);
+	if (s->pid > 0)
+		child_wait(s->pid, 0);
+	s->pid = 0;
+	if (s->report >= 0)
+		close(s->report);
+	s->report = -1;
+}

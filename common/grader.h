@@ -175,5 +175,23 @@ void child_sweep(void);
 /* Collects a child's output: reads FD until EOF, CAP bytes or TIMEOUT s (*TIMED_OUT), and
    keeps what arrived. */
 ssize_t child_collect(int fd, void *buf, size_t cap, double timeout, bool *timed_out);
+/* A staged child: it waits at a gate until the test lets it go on, and sends fixed-size
+   reports back through a pipe, so the test can act between the stages of its work. */
+typedef struct {
+	pid_t pid;  /* 0 in the child */
+	int gate;   /* the child waits on it; the test closes it (child_release); -1 once closed */
+	int report; /* the child writes its reports to it; the test reads them */
+} child_staged;
+/* child_fork() with a gate and a report pipe (close-on-exec); each side keeps its own ends. */
+pid_t child_stage(child_staged *s);
+/* In the child: waits until the test calls child_release (or ends). */
+void child_gate_wait(const child_staged *s);
+void child_report(const child_staged *s, const void *r, size_t size); /* in the child */
+void child_release(child_staged *s); /* in the test: lets the child past child_gate_wait */
+/* In the test: one report of SIZE bytes; fewer (>= 0) if the child ended first, -1 (ETIMEDOUT)
+   if it did not come within TIMEOUT s. */
+ssize_t child_report_read(const child_staged *s, void *r, size_t size, double timeout);
+/* In the test: releases, kills and reaps the child (at once), and closes the report pipe. */
+void child_unstage(child_staged *s);
 
 #endif

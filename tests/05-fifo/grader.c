@@ -151,26 +151,6 @@ static const char *explain_wait(pid_t pid, const char *who, char *buf, size_t ca
 	return buf;
 }
 
-/* Reads until EOF, CAP bytes or the deadline, and keeps what arrived (probe_read_all does not). */
-static size_t read_until(int fd, void *buf, size_t cap, double timeout)
-{
-	size_t got = 0;
-	double deadline = probe_now() + timeout;
-	while (got < cap) {
-		int left = (int)((deadline - probe_now()) * 1000);
-		struct pollfd p = {fd, POLLIN, 0};
-		if (left <= 0 || poll(&p, 1, left) == 0)
-			break;
-		ssize_t n = read(fd, (char *)buf + got, cap - got);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	return got;
-}
-
 static void stop(pid_t pid)
 {
 	if (pid > 0)
@@ -209,9 +189,8 @@ typedef struct {
 } srv_result;
 
 typedef struct {
-	pid_t pid;
-	int go;     /* closing it lets the server start serving */
-	int report; /* the child's reports: one after open, one at the end */
+	child_staged st; /* releasing it lets the server start serving; it reports after the open
+			    and at the end */
 	srv_result res;
 	bool opened, finished;
 	char why[512]; /* when not opened/finished: what the server was doing */
@@ -267,9 +246,9 @@ static void server_settle(void)
 	}
 }
 
-/* In server_start's child: fifo_server_open, a report, the go (from GO), fifo_server_run(MAX)
-   unless MAX is NO_RUN, fifo_server_close, a second report (both on REP). */
-__attribute__((noreturn)) static void server_child(int go, int rep, int max)
+/* In server_start's child: fifo_server_open, a report, the go (the gate of ST),
+   fifo_server_run(MAX) unless MAX is NO_RUN, fifo_server_close, a second report. */
+__attribute__((noreturn)) static void server_child(const child_staged *st, int max)
 {
 	if (server_room > 0)
 		probe_squeeze_fds(server_room);
@@ -282,12 +261,10 @@ __attribute__((noreturn)) static void server_child(int go, int rep, int max)
 		r.fds_after = probe_fd_count();
 	else
 		r.fds_valid = fcntl(srv.fd, F_GETFD) >= 0 && fcntl(srv.keep_fd, F_GETFD) >= 0;
-	ssize_t ignored = write(rep, &r, sizeof r);
+	child_report(st, &r, sizeof r);
 	if (r.open_rc < 0)
 		_exit(0);
-	char c;
-	while (read(go, &c, 1) < 0 && errno == EINTR)
-		;
+	child_gate_wait(st);
 	if (max != NO_RUN) {
 		if (server_with_signals)
 			ticks_start();
@@ -299,8 +276,7 @@ __attribute__((noreturn)) static void server_child(int go, int rep, int max)
 	r.close_rc = fifo_server_close(&srv);
 	r.close_err = errno;
 	r.fds_after = probe_fd_count();
-	ignored = write(rep, &r, sizeof r);
-	(void)ignored;
+	child_report(st, &r, sizeof r);
 	_exit(0);
 }
 
@@ -314,54 +290,34 @@ static void server_start(server_h *h, int max, bool gated)
 		server_running = child_shared(sizeof *server_running);
 	*server_running = 0;
 	settle_pid = 0;
-	int go[2], rep[2];
-	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0);
-	h->pid = child_fork();
-	if (h->pid == 0) {
-		close(go[1]);
-		close(rep[0]);
-		server_child(go[0], rep[1], max);
-	}
-	close(go[0]);
-	close(rep[1]);
-	h->go = go[1];
-	h->report = rep[0];
-	ssize_t n = probe_read_all(h->report, &h->res, sizeof h->res, 2.0);
+	if (child_stage(&h->st) == 0)
+		server_child(&h->st, max);
+	ssize_t n = child_report_read(&h->st, &h->res, sizeof h->res, 2.0);
 	h->opened = n == (ssize_t)sizeof h->res && h->res.open_rc == 0;
 	if (n != (ssize_t)sizeof h->res) {
-		explain_wait(h->pid, "The server process", h->why, sizeof h->why);
+		explain_wait(h->st.pid, "The server process", h->why, sizeof h->why);
 		if (n >= 0) /* it died */
 			snprintf(h->why, sizeof h->why, "The server process died inside fifo_server_open().");
 	}
 	if (!gated) {
-		close(h->go);
-		h->go = -1;
+		child_release(&h->st);
 		if (h->opened && max != NO_RUN)
-			settle_pid = h->pid;
+			settle_pid = h->st.pid;
 	}
-}
-
-static void server_release(server_h *h)
-{
-	if (h->go >= 0)
-		close(h->go);
-	h->go = -1;
 }
 
 /* Waits for the server child to finish (at most TIMEOUT s), then kills and reaps it. */
 static void server_finish(server_h *h, double timeout)
 {
 	settle_pid = 0;
-	server_release(h);
-	if (h->pid > 0 && h->opened) {
-		ssize_t n = probe_read_all(h->report, &h->res, sizeof h->res, timeout);
+	child_release(&h->st);
+	if (h->st.pid > 0 && h->opened) {
+		ssize_t n = child_report_read(&h->st, &h->res, sizeof h->res, timeout);
 		h->finished = n == (ssize_t)sizeof h->res;
 		if (!h->finished)
-			explain_wait(h->pid, "The server process", h->why, sizeof h->why);
+			explain_wait(h->st.pid, "The server process", h->why, sizeof h->why);
 	}
-	stop(h->pid);
-	h->pid = 0;
-	close(h->report);
+	child_unstage(&h->st);
 }
 
 /* After server_finish: if fifo_server_run returned before serving EXPECTED requests, say why
@@ -508,13 +464,12 @@ static void fake_server_fifo(int mode, int *rfd, int *wfd)
 	}
 }
 
-/* In fake_server_run's child: waits for the go (from GO), runs fifo_request(UPPER, TEXT) and
-   writes its client_result to RES. */
-__attribute__((noreturn)) static void fake_client_child(int go, int res, int mode, const char *text)
+/* In fake_server_run's child: waits for the go (the gate of ST), runs fifo_request(UPPER, TEXT)
+   and reports its client_result. */
+__attribute__((noreturn)) static void fake_client_child(const child_staged *st, int mode,
+							const char *text)
 {
-	char c;
-	while (read(go, &c, 1) < 0 && errno == EINTR)
-		;
+	child_gate_wait(st);
 	if (mode == SERVER_QUITS)
 		signal(SIGPIPE, SIG_IGN);
 	client_result r = {0};
@@ -523,8 +478,7 @@ __attribute__((noreturn)) static void fake_client_child(int go, int res, int mod
 	r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
 	r.err = errno;
 	r.fds_after = probe_fd_count();
-	ssize_t ignored = write(res, &r, sizeof r);
-	(void)ignored;
+	child_report(st, &r, sizeof r);
 	_exit(0);
 }
 
@@ -625,18 +579,13 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 	memset(f, 0, sizeof *f);
 	int rfd, wfd;
 	fake_server_fifo(mode, &rfd, &wfd);
-	int go[2], res[2];
-	ck_assert(pipe2(go, O_CLOEXEC) == 0 && pipe2(res, O_CLOEXEC) == 0);
-	f->client = child_fork();
+	child_staged st;
+	f->client = child_stage(&st);
 	if (f->client == 0) {
-		close(go[1]);
-		close(res[0]);
 		close(rfd);
 		close(wfd);
-		fake_client_child(go[0], res[1], mode, text);
+		fake_client_child(&st, mode, text);
 	}
-	close(go[0]);
-	close(res[1]);
 	char mine[PATH_MAX];
 	reply_path(mine, sizeof mine, f->client);
 	int held = -1;
@@ -646,7 +595,7 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 		held = open(mine, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		ck_assert(held >= 0 && fstat(held, &stale_st) == 0);
 	}
-	close(go[1]); /* go */
+	child_release(&st); /* go */
 
 	double deadline = fake_server_squeeze(f, mode, &rfd, &wfd, probe_now() + 2.0);
 	fake_server_read_request(f, rfd, deadline); /* the request */
@@ -654,13 +603,12 @@ static void fake_server_run(fake_server *f, const char *text, bool stale, int mo
 		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
 	else
 		fake_server_answer(f, mine, stale, &stale_st, mode);
-	ssize_t n = probe_read_all(res[0], &f->res, sizeof f->res,
-				   f->got_request || mode == SERVER_QUITS ? 2.0 : 0.1);
+	ssize_t n = child_report_read(&st, &f->res, sizeof f->res,
+				      f->got_request || mode == SERVER_QUITS ? 2.0 : 0.1);
 	f->finished = n == (ssize_t)sizeof f->res;
 	if (!f->finished && !f->stuck[0])
 		explain_wait(f->client, "Your client", f->stuck, sizeof f->stuck);
-	stop(f->client);
-	close(res[0]);
+	child_unstage(&st);
 	if (rfd >= 0)
 		close(rfd);
 	if (wfd >= 0)
@@ -1121,13 +1069,13 @@ GRADER_TEST(server_no_busy_wait)
 	char why1[256] = "", why2[256] = "";
 	int rc1 = fake_request(4000001, FIFO_OP_UPPER, "first", &r1, 2.0, why1, sizeof why1);
 	/* The first client has left: nobody else has the FIFO open for writing. */
-	double cpu0 = probe_cpu_seconds(h.pid);
-	long calls0 = read_calls(h.pid);
+	double cpu0 = probe_cpu_seconds(h.st.pid);
+	long calls0 = read_calls(h.st.pid);
 	usleep(300 * 1000);
-	double cpu1 = probe_cpu_seconds(h.pid);
-	long calls1 = read_calls(h.pid);
+	double cpu1 = probe_cpu_seconds(h.st.pid);
+	long calls1 = read_calls(h.st.pid);
 	long calls = calls0 >= 0 && calls1 >= 0 ? calls1 - calls0 : 0;
-	bool alive = !ended(h.pid);
+	bool alive = !ended(h.st.pid);
 	int rc2 = fake_request(4000002, FIFO_OP_UPPER, "second", &r2, 2.0, why2, sizeof why2);
 	server_finish(&h, 2.0);
 	note_early_return(&h, 2);
@@ -1531,8 +1479,9 @@ GRADER_TEST(many_clients)
 		if (kids[i] == 0) {
 			close(go[1]);
 			close(res[0]);
-			close(h.go); /* or the server would wait for this client's exit to start */
-			close(h.report);
+			close(h.st.gate); /* or the server would wait for this client's exit to
+					     start */
+			close(h.st.report);
 			close(watch);
 			many_client_child(i, go[0], res[1]);
 		}
@@ -1542,9 +1491,10 @@ GRADER_TEST(many_clients)
 	close(go[1]); /* all clients at once */
 	/* Let every request arrive before the server reads any: 24 requests wait in the pipe. */
 	int arrived = requests_waiting(watch);
-	server_release(&h);
+	child_release(&h.st);
 	static many_result got[NCLIENTS + 1];
-	int nres = (int)(read_until(res[0], got, sizeof got, 3.0) / sizeof(many_result));
+	bool late;
+	int nres = (int)(child_collect(res[0], got, sizeof got, 3.0, &late) / sizeof(many_result));
 	char stuck[512] = "";
 	int first_missing = first_unanswered(got, nres, kids, stuck, sizeof stuck);
 	server_finish(&h, 1.0);
