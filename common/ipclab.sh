@@ -32,7 +32,8 @@ internal() { echo "ipclab: internal error: $*" >&2; exit 3; }
 all_labs() {
   local d
   for d in "$ROOT"/tests/[0-9][0-9]-*/; do
-    [ -f "$d/lab.conf" ] && basename "$d"
+    d=${d%/}
+    [ -f "$d/lab.conf" ] && echo "${d##*/}"
   done
 }
 
@@ -89,12 +90,13 @@ build_common() {
   local objs=()
   mkdir -p "$libdir"
   for src in "$ROOT"/common/*.c; do
-    [ "$(basename "$src")" = labtool.c ] && continue
-    obj=$libdir/$(basename "${src%.c}").o
+    [ "${src##*/}" = labtool.c ] && continue
+    obj=$libdir/${src##*/}
+    obj=${obj%.c}.o
     if stale "$obj" "$src" "$ROOT"/common/*.h; then
       # Built aside and renamed: runs in parallel (make mutants) never see half a file.
       "$CC" "${CFLAGS_BASE[@]}" -Werror "${sanitize_flags[@]}" "${CHECK_CFLAGS[@]}" \
-        -c "$src" -o "$obj.$BASHPID" && mv -f "$obj.$BASHPID" "$obj" || internal "common/$(basename "$src") does not compile"
+        -c "$src" -o "$obj.$BASHPID" && mv -f "$obj.$BASHPID" "$obj" || internal "common/${src##*/} does not compile"
     fi
     objs+=("$obj")
   done
@@ -130,16 +132,16 @@ build_grader_obj() {
 }
 
 # --- grading one lab ------------------------------------------------------------------------
-# grade_lab LAB TREE OUTDIR RERUN: prints the lab's section and writes its fragments.
+# grade_lab LAB TREE OUTDIR RERUN: prints the lab's section and writes its fragments, in
+# $GRADE_BASE/LAB, which cmd_check has made empty.
 grade_lab() {
   local lab=$1 tree=$2 outdir=$3 rerun=$4
   local conf=$ROOT/tests/$lab/lab.conf src=$tree/$lab shown
-  local work files f missing=() found ldlibs
-  work=$BUILD/grade/$(tree_tag "$tree")${SANITIZE:+-$SANITIZE}/$lab
+  local work=$GRADE_BASE/$lab info files ldline f missing=() found ldlibs
   shown=$(display_path "$src")
-  files=$(labtool get "$conf" files) || internal "bad $conf"
-  rm -rf "$work"
-  mkdir -p "$work"
+  # One labtool for both keys: every process started costs about a millisecond here.
+  info=$(labtool get "$conf" files ldlibs) || internal "bad $conf"
+  { IFS= read -r files; IFS= read -r ldline; } <<<"$info"
   for f in $files; do [ -f "$src/$f" ] || missing+=("$f"); done
   if [ ${#missing[@]} -gt 0 ]; then
     if [ -d "$src" ]; then
@@ -168,7 +170,7 @@ grade_lab() {
   done
   local tests_o
   tests_o=$(build_grader_obj "$lab") || exit 3
-  read -ra ldlibs <<<"$(labtool get "$conf" ldlibs)"
+  read -ra ldlibs <<<"$ldline"
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
     if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" "${CHECK_LIBS[@]}" \
@@ -196,10 +198,11 @@ grade_lab() {
 }
 
 tree_tag() {
+  local sum
   case $1 in
     "$ROOT/labs") echo labs ;;
     "$ROOT/solutions") echo solutions ;;
-    *) echo "tree-$(printf '%s' "$1" | cksum | cut -d' ' -f1)" ;;
+    *) sum=$(printf '%s' "$1" | cksum) && echo "tree-${sum%% *}" ;;
   esac
 }
 
@@ -303,8 +306,12 @@ cmd_check() {
   mkdir -p "$OUTDIR" || internal "cannot create $OUTDIR"
   # A submission's build folder (any tree but labs/ and solutions/) goes with the run, so a
   # class leaves no copy of the graders per student behind.
+  # Its tag is computed once: a class runs this for every student.
+  local tag
+  tag=$(tree_tag "$TREE")
+  GRADE_BASE=$BUILD/grade/$tag${SANITIZE:+-$SANITIZE}
   GRADE_TMP=
-  case $(tree_tag "$TREE") in tree-*) GRADE_TMP=$BUILD/grade/$(tree_tag "$TREE")${SANITIZE:+-$SANITIZE} ;; esac
+  case $tag in tree-*) GRADE_TMP=$GRADE_BASE ;; esac
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}' EXIT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - INT; kill -INT $$' INT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - TERM; kill -TERM $$' TERM
@@ -312,7 +319,14 @@ cmd_check() {
   json=${REPORT:-$BUILD/report.json}
   case $json in /*) ;; *) json=$PWD/$json ;; esac
   echo "ipclab: grading $(display_path "$TREE")/ (${#LABS[@]} lab(s))${TEST:+, test $TEST}"
-  local lab
+  # Every lab's work folder is emptied with one rm and made with one mkdir, not one each.
+  local lab works=() old_works=()
+  for lab in "${LABS[@]}"; do
+    works+=("$GRADE_BASE/$lab")
+    [ -e "$GRADE_BASE/$lab" ] && old_works+=("$GRADE_BASE/$lab")
+  done
+  [ ${#old_works[@]} -eq 0 ] || rm -rf "${old_works[@]}"
+  mkdir -p "${works[@]}" || internal "cannot create the work folders under $(display_path "$GRADE_BASE")"
   for lab in "${LABS[@]}"; do
     grade_lab "$lab" "$TREE" "$outdir" "$(rerun_prefix "$lab")"
   done

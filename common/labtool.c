@@ -253,8 +253,8 @@ static int progress_print(const char *path, int nconfs, char **confs)
 	return 0;
 }
 
-/* labtool get CONF KEY: one lab-level value, for the shell. */
-static int get_cmd(const lab_conf *conf, const char *key)
+/* One lab-level value of `labtool get`, for the shell. */
+static int get_one(const lab_conf *conf, const char *key)
 {
 	if (!strcmp(key, "title"))
 		puts(conf->title);
@@ -271,13 +271,22 @@ static int get_cmd(const lab_conf *conf, const char *key)
 	return 0;
 }
 
+/* `labtool get CONF KEY...`: one line per key, so that one process answers several. */
+static int get_cmd(const lab_conf *conf, int nkeys, char **keys)
+{
+	for (int i = 0; i < nkeys; i++)
+		if (get_one(conf, keys[i]))
+			return 2;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static lab_conf conf;
 	char err[512];
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: labtool get CONF KEY | tests CONF | check CONF | lint CONF\n"
+			"usage: labtool get CONF KEY... | tests CONF | check CONF | lint CONF\n"
 			"       labtool ungraded CONF LAB STATUS DETAIL_FILE OUTDIR DIR RERUN\n"
 			"       labtool hint CONF LAB STATEDIR TEST [LEVEL]\n"
 			"       labtool merge OUTDIR REPORT_JSON LAB...\n"
@@ -307,8 +316,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "hint") && (argc == 6 || argc == 7))
 		return hint_cmd(&conf, argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
-	if (!strcmp(cmd, "get") && argc == 4)
-		return get_cmd(&conf, argv[3]);
+	if (!strcmp(cmd, "get") && argc >= 4)
+		return get_cmd(&conf, argc - 3, argv + 3);
 	if (!strcmp(cmd, "tests")) {
 		for (int i = 0; i < conf.ntests; i++)
 			printf("%s\t%d\t%s\n", conf.tests[i].name, conf.tests[i].points, conf.tests[i].title);
