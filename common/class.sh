@@ -5,7 +5,7 @@
 #                    sit in lab folders (alice/04-pipe-backpressure/pipes_lab.c), flat (alice/pipes_lab.c),
 #                    or a few folders down (alice/ipclab-main/labs/04-.../pipes_lab.c); other files are ignored.
 #   JOBS=N           students graded at once (default: 8 per core; most of a test's time is waiting, not CPU;
-#                    tests' timeouts grow by JOBS per core, see IPCLAB_TIMEOUT_SCALE in grader.c)
+#                    tests' timeouts grow by JOBS per core, see probe_bound in probes.c)
 #   LAB=04,05        only these labs (one assignment)
 #   FRESH=1          grade everyone again; by default a student whose files and graders have not
 #                    changed since the last run keeps that grade, so an interrupted run resumes

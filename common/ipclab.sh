@@ -315,6 +315,14 @@ cmd_check() {
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}' EXIT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - INT; kill -INT $$' INT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - TERM; kill -TERM $$' TERM
+  # Two runs on one tree (make watch and make check side by side) would empty each other's work
+  # folders: the second waits for the first. The lock is on the tree folder itself (nothing to
+  # clean up), and goes with this process.
+  exec {tree_lock}<"$TREE"
+  if ! flock -n "$tree_lock"; then
+    echo "ipclab: another make check is grading $(display_path "$TREE")/ right now; waiting for it to end" >&2
+    flock "$tree_lock"
+  fi
   local outdir=$OUTDIR
   json=${REPORT:-$BUILD/report.json}
   case $json in /*) ;; *) json=$PWD/$json ;; esac
