@@ -107,6 +107,15 @@ check_lab() {
     for t in $(sed -n 's/^Must fail: *//p' "$p"); do
       grep -qx -- "$t" <<<"$names" || problems+=("buggy/$(basename "$p"): Must fail: $t is not a test of lab.conf")
     done
+    # "Varies: TESTS -- WHY": tests whose verdict on this buggy code depends on how its own race
+    # goes (make test-repeat tolerates them). Never a Must fail test, and always with a reason.
+    local varies
+    varies=$(sed -n 's/^Varies: *//p' "$p")
+    [ -z "$varies" ] || [[ $varies == *" -- "?* ]] || problems+=("buggy/$(basename "$p"): Varies: gives no reason (Varies: TESTS -- WHY)")
+    for t in ${varies%% -- *}; do
+      grep -qx -- "$t" <<<"$names" || problems+=("buggy/$(basename "$p"): Varies: $t is not a test of lab.conf")
+      [[ " $(sed -n 's/^Must fail: *//p' "$p") " != *" $t "* ]] || problems+=("buggy/$(basename "$p"): $t is both Must fail and Varies")
+    done
   done
 
   # Naming (common/README.md, "Naming"): NN-slug; one student file STEM.c with its header STEM.h.

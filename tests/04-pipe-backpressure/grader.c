@@ -1013,9 +1013,11 @@ static void filter_child(filter_job job, filter_report *r)
 	r->mask_changed = sigismember(&mb, SIGPIPE) != sigismember(&ma, SIGPIPE);
 	r->zombie = leftover_child();
 	if (e[0] >= 0) {
+		/* What the command said, once it has said it all (end of file: it ended), so that
+		   the verdict does not hang on whether a command nobody waited for was quick. */
 		close(2);
-		nonblocking(e[0]);
-		ssize_t k = read(e[0], r->errtext, sizeof r->errtext - 1);
+		bool cut;
+		ssize_t k = child_collect(e[0], r->errtext, sizeof r->errtext - 1, 0.5, &cut);
 		r->errtext[k > 0 ? k : 0] = '\0';
 	}
 	_exit(0);
