@@ -161,11 +161,15 @@ static int make_rundir(void)
 	if (!mkdtemp(run_dir))
 		return -1;
 	chmod(run_dir, 0755);
-	char lock[300];
+	char lock[300], fresh[310];
 	snprintf(lock, sizeof lock, "%s/.lock", run_dir);
-	/* Forked tests inherit it (exec drops it): the lock is held while any process of the run lives. */
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_SH) < 0)
+	snprintf(fresh, sizeof fresh, "%s.new", lock);
+	/* Forked tests inherit it (exec drops it): the lock is held while any process of the run
+	   lives. It gets its name only once held: another run's remove_stale_rundirs() must never
+	   find a free .lock in a directory that is just being set up (seen with 10 runs starting at
+	   once). */
+	int fd = open(fresh, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0 || rename(fresh, lock) < 0)
 		return -1;
 	return 0;
 }
