@@ -110,11 +110,12 @@ ssize_t child_collect(int fd, void *buf, size_t cap, double timeout, bool *timed
 	char *p = buf;
 	size_t have = 0;
 	*timed_out = false;
-	int left = (int)(probe_bound(timeout) * 1000);
+	int idle = 0; /* ms with nothing arriving */
 	while (have < cap) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		int r = poll(&pf, 1, 50);
-		if (r == 0 && (left -= 50) <= 0) {
+		if (r == 0 && (idle += 50) >= (int)(timeout * 1000) &&
+		    !probe_keep_waiting(idle / 1000.0, timeout)) {
 			*timed_out = true;
 			break;
 		}

@@ -470,7 +470,8 @@ int main(int argc, char **argv)
 	char scaled[120] = "";
 	if (probe_bound(1.0) > 1.0)
 		snprintf(scaled, sizeof scaled,
-			 "; every time limit x%g (IPCLAB_TIMEOUT_SCALE: runs sharing a core)",
+			 "; time limits up to x%g for code still running (IPCLAB_TIMEOUT_SCALE: "
+			 "runs sharing a core)",
 			 probe_bound(1.0));
 	char sandbox_text[2048];
 	snprintf(sandbox_text, sizeof sandbox_text, "%s%s%s%s%s", sandbox, note, scaled,

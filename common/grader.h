@@ -122,11 +122,15 @@ typedef struct {
 child_end probe_in_child(void (*fn)(void *), void *arg, double timeout);
 /* A wait status as a child_end (exited and its code, or the signal that killed it). */
 child_end child_end_of(int status);
-/* Every TIMEOUT below only bounds a hang: it is stretched by probe_bound(), so that a class
-   graded several students per core (IPCLAB_TIMEOUT_SCALE) gets the same verdicts as one student
-   alone. A wait whose length is part of what is checked ("still blocked after 0.3 s") must not
-   be stretched: use probe_wait_window. */
+/* Every TIMEOUT below only bounds a hang. When a class is graded several students per core
+   (IPCLAB_TIMEOUT_SCALE), a wait past TIMEOUT goes on, up to probe_bound(TIMEOUT), while some
+   process of the test is still running or waiting for a CPU: slow work is not a hang, and a
+   test whose processes are all blocked (the hang) ends at TIMEOUT as with one student alone.
+   A wait whose length is part of what is checked ("still blocked after 0.3 s") must never be
+   stretched: use probe_wait_window. */
 double probe_bound(double seconds); /* SECONDS times IPCLAB_TIMEOUT_SCALE (1 to 10; else 1) */
+/* Past BOUND s (WAITED so far): whether to wait on (see above). */
+bool probe_keep_waiting(double waited, double bound);
 /* waitpid with a deadline: 0 when reaped (status in *STATUS), -1 with errno (ETIMEDOUT). */
 int probe_wait(pid_t pid, int *status, double timeout);
 /* The same, over exactly SECONDS whatever the scale: for a window that is part of the check. */
