@@ -89,7 +89,10 @@ snapshot >"$WORK/before"
 # (default: all), with their time limits scaled as a class run scales them (IPCLAB_TIMEOUT_SCALE).
 REPEAT=${REPEAT:-1}
 REPEAT_JOBS=${REPEAT_JOBS:-$((REPEAT > 1 ? REPEAT - 1 : 1))}
-REPEAT_SCALE=$(((REPEAT_JOBS + $(nproc) - 1) / $(nproc)))
+# The scale counts what shares the cores: the repeats, and LOAD's busy loops (one per core).
+sharing=$REPEAT_JOBS
+[ -z "${LOAD:-}" ] || sharing=$((sharing + $(nproc)))
+REPEAT_SCALE=$(((sharing + $(nproc) - 1) / $(nproc)))
 [ "$REPEAT_SCALE" -le 10 ] || REPEAT_SCALE=10
 flaky=() tolerated=() varies=
 grade() {
