@@ -295,6 +295,14 @@ cmd_check() {
   local INTERACTIVE=
   { [ -z "${REPORT:-}" ] || [ -n "${IPCLAB_PROGRESS:-}" ]; } && INTERACTIVE=1
   local json
+  # Two runs on one tree (make watch and make check side by side) would empty each other's work
+  # folders: the second waits for the first. The lock is on the tree folder itself (nothing to
+  # clean up), and goes with this process.
+  exec {tree_lock}<"$TREE"
+  if ! flock -n "$tree_lock"; then
+    echo "ipclab: another make check is grading $(display_path "$TREE")/ right now; waiting for it to end" >&2
+    flock "$tree_lock"
+  fi
   # The per-lab fragments live under build/; a run killed with SIGKILL leaves its folder, which
   # the next run removes (its pid is in the name).
   local old
@@ -312,17 +320,11 @@ cmd_check() {
   GRADE_BASE=$BUILD/grade/$tag${SANITIZE:+-$SANITIZE}
   GRADE_TMP=
   case $tag in tree-*) GRADE_TMP=$GRADE_BASE ;; esac
+  # The traps come after the lock: a run interrupted while it waits has created nothing, and
+  # must not remove the work folder of the run it waits for (both use the same one).
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}' EXIT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - INT; kill -INT $$' INT
   trap 'rm -rf "$OUTDIR" ${GRADE_TMP:+"$GRADE_TMP"}; trap - TERM; kill -TERM $$' TERM
-  # Two runs on one tree (make watch and make check side by side) would empty each other's work
-  # folders: the second waits for the first. The lock is on the tree folder itself (nothing to
-  # clean up), and goes with this process.
-  exec {tree_lock}<"$TREE"
-  if ! flock -n "$tree_lock"; then
-    echo "ipclab: another make check is grading $(display_path "$TREE")/ right now; waiting for it to end" >&2
-    flock "$tree_lock"
-  fi
   local outdir=$OUTDIR
   json=${REPORT:-$BUILD/report.json}
   case $json in /*) ;; *) json=$PWD/$json ;; esac

@@ -99,6 +99,27 @@ if has_lab 01; then
   else bad "make check on unsolved labs 01,02 ends with: $last"; fi
 fi
 
+# Two checks of one tree take turns; the one that waits, stopped while it waits, must leave the
+# other's work folder alone (both grade in the same one).
+if has_lab 01; then
+  rm -rf "$WORK/turns" && mkdir -p "$WORK/turns/tree"
+  cp -r "$ROOT/solutions/01-fork-clone" "$WORK/turns/tree/"
+  turn() { LAB=01 LABS_DIR=$WORK/turns/tree REPORT=$WORK/turns/$1.json "$ROOT/common/ipclab.sh" check >"$WORK/turns/$1.log" 2>&1; }
+  turn first & first=$!
+  for _ in $(seq 100); do grep -q 'ipclab: grading' "$WORK/turns/first.log" 2>/dev/null && break; sleep 0.1; done
+  turn second & second=$!
+  for _ in $(seq 100); do grep -q 'another make check is grading' "$WORK/turns/second.log" 2>/dev/null && break; sleep 0.1; done
+  waited=$(grep -c 'another make check is grading' "$WORK/turns/second.log")
+  kill -TERM "$second" 2>/dev/null
+  wait "$second"; rc2=$?
+  wait "$first"
+  if [ "$waited" = 1 ] && [ "$rc2" = 143 ] && grep -q 'Result: full marks' "$WORK/turns/first.log"; then
+    ok "a second make check of the same tree waits its turn; stopped while waiting (status 143), it leaves the first one's work alone"
+  else
+    bad "two checks of one tree: the second waited: $waited, its status on TERM: $rc2 (want 143), the first: $(tail -n 1 "$WORK/turns/first.log") (see $WORK/turns/)"
+  fi
+fi
+
 # --- make watch, driven in tmux as a student would ------------------------------------------
 # screen: what the watch pane shows now. wait_for TEXT SECONDS: until the pane shows TEXT.
 # A private tmux server whose socket lives in our folder: nothing of it is left in /tmp.
