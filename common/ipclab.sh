@@ -73,6 +73,10 @@ need_tools() {
   read -ra CHECK_CFLAGS <<<"$(pkg-config --cflags check)"
   read -ra CHECK_LIBS <<<"$(pkg-config --libs check)"
   WRAP=$(wrap_option) || exit 3
+  # Every student's every lab is one link: gold, where binutils has it, links a grader in about
+  # two thirds of the CPU time of the default linker. Where it is absent the default serves.
+  LD_FAST=()
+  command -v ld.gold >/dev/null 2>&1 && LD_FAST=(-fuse-ld=gold)
 }
 
 # True when TARGET is missing or older than any of the other files.
@@ -173,7 +177,7 @@ grade_lab() {
   read -ra ldlibs <<<"$ldline"
   if [ -n "$ok" ]; then
     # Linking can still fail on the student's side: a missing or duplicate function.
-    if ! "$CC" "${cflags[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" "${CHECK_LIBS[@]}" \
+    if ! "$CC" "${cflags[@]}" "${LD_FAST[@]}" "$tests_o" "${objs[@]}" "$LIBGRADER" "${CHECK_LIBS[@]}" \
          "${ldlibs[@]}" "$WRAP" -o "$work/grader" >>"$work/warnings" 2>&1; then
       ok=
     fi
