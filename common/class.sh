@@ -33,8 +33,7 @@ JOBS=${JOBS:-$(($(nproc) * 8))}
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a number of students graded at once (got '$JOBS')"
 # More students than cores share each core: a test then needs more wall time for the same work,
 # so its timeout (a bound on hangs, never a measure of speed) grows by the sharing.
-SCALE=$(((JOBS + $(nproc) - 1) / $(nproc)))
-[ "$SCALE" -le 10 ] || SCALE=10
+SCALE=$("$ROOT/common/ipclab.sh" timeout-scale "$JOBS") || exit 2
 # The report pages and the gradebook are written by Python (json, csv, html: the full stdlib).
 "$ROOT/common/deps.sh" py:json=python3 || exit 2
 # Tools, the library and the graders, built once here: the students' runs only compile their own files.

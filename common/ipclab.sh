@@ -6,6 +6,7 @@
 #   bench   LAB=                                 build and run the lab's benchmark (reference solution)
 #   labs                                         list the labs
 #   prepare LAB=                                 build the library and the graders (common/class.sh calls it once)
+#   timeout-scale N                              the time scale for N busy processes (class.sh, make test-repeat)
 # Exit status: 0 all full marks, 1 something below full marks, 2 bad input, 3 internal error.
 set -uo pipefail
 
@@ -438,7 +439,17 @@ cmd_bench() {
   exec "$exe" ${ARGS:-}
 }
 
+# timeout-scale N: how much the time limits of a test grow when N busy processes share this
+# machine's cores (ceil(N / cores), at most 10). A class run and make test-repeat both ask here.
+cmd_timeout_scale() {
+  local n=${1:-} s
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "timeout-scale needs a positive number of processes (got '$n')"
+  s=$(((n + $(nproc) - 1) / $(nproc)))
+  echo $((s > 10 ? 10 : s))
+}
+
 case ${1:-check} in
+  timeout-scale) cmd_timeout_scale "${2:-}" ;;
   check) if [ -n "${SUBMISSIONS:-}" ]; then exec "$ROOT/common/class.sh"; else cmd_check; fi ;;
   prepare) cmd_prepare ;;
   labs-selected) need_tools; build_labtool; select_labs "${LAB:-}" ;;

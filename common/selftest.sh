@@ -92,8 +92,7 @@ REPEAT_JOBS=${REPEAT_JOBS:-$((REPEAT > 1 ? REPEAT - 1 : 1))}
 # The scale counts what shares the cores: the repeats, and LOAD's busy loops (one per core).
 sharing=$REPEAT_JOBS
 [ -z "${LOAD:-}" ] || sharing=$((sharing + $(nproc)))
-REPEAT_SCALE=$(((sharing + $(nproc) - 1) / $(nproc)))
-[ "$REPEAT_SCALE" -le 10 ] || REPEAT_SCALE=10
+REPEAT_SCALE=$("$ROOT/common/ipclab.sh" timeout-scale "$sharing") || exit 2
 flaky=() tolerated=() varies=
 grade() {
   local name=$1
