@@ -499,7 +499,7 @@ static const char *private_proc(char *buf, size_t cap)
 		return buf;
 	}
 	/* Every test makes and removes its folder and files in the run directory, and Check makes
-	   two temporary files per test: on a disk file system (ext4 /tmp) that was a tenth of the
+	   two temporary files per test: on a disk file system (ext4 /tmp) that was a fifth of the
 	   runner's CPU. A tmpfs seen only in this namespace costs no disk; the outer process still
 	   holds the .lock underneath and removes the folder at the end. Optional: on failure the
 	   run directory stays on disk, as before. Never in a chroot, where the mount would show. */
