@@ -223,6 +223,23 @@ static void fail_on_strays(int nstrays, const char *strays, test_result *r)
 	r->message = strdup(text);
 }
 
+/* The test was stopped the moment it reached the run's process limit (see wait_runner in
+ * contain.c). */
+static void fail_fork_bomb(test_result *r)
+{
+	char text[600];
+	snprintf(
+	    text, sizeof text,
+	    "Your code started processes without end: the test reached the limit of %d "
+	    "processes, and the grader stopped it and every process it had started. Look for a "
+	    "fork() in a loop, or a child that does not exit after its work and goes back into "
+	    "the caller's code to fork again.",
+	    CONTAIN_FORK_LIMIT);
+	r->status = TEST_ERROR;
+	r->points = 0;
+	r->message = strdup(text);
+}
+
 static void run_one(const registered_test *t, const lab_test *meta, const char *rundir,
 		    test_result *r)
 {
@@ -231,6 +248,7 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 	TTest tt;
 	SRunner *sr = check_runner(t, meta, &tt);
 	fflush(NULL); /* or the forked test inherits, and later prints, our buffered output */
+	unsigned limit_hits = contain_limit_hits();
 	double t0 = now();
 	srunner_run_all(sr, CK_SILENT);
 	r->seconds = now() - t0;
@@ -255,6 +273,8 @@ static void run_one(const registered_test *t, const lab_test *meta, const char *
 		classify(tr_rtype(tr), tr_msg(tr), meta, r);
 	}
 	fail_on_strays(nstrays, strays, r);
+	if (contain_limit_hits() != limit_hits)
+		fail_fork_bomb(r);
 	srunner_free(sr);
 	r->output = slurp(capture, 4000);
 	nftw(current_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -20,6 +20,10 @@ bool contain_may_unshare(void);
 bool contain_root_private(void);
 /* The run's directory in /tmp, made by contain_start and removed when the run ends. */
 const char *contain_rundir(void);
+/* How many times a test was stopped for reaching the run's process limit (a fork bomb); waits
+   first while such a stop is under way. */
+unsigned contain_limit_hits(void);
+enum { CONTAIN_FORK_LIMIT = 256 };
 /* In the test process, after its namespaces: drops to an unprivileged uid where that is the
    only fork limit (root without a pids cgroup). DIR and MQDIR are handed to that uid. */
 void contain_enter_test(const char *dir, const char *mqdir);
