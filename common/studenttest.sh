@@ -221,8 +221,12 @@ elif has_lab 01; then
   else
     bad "inotify: no full marks 30 s after copying the solution in: $(screen | head -n 6 | tr '\n' '|')"
   fi
-  # A save during a run restarts it: break the file, and save the solution while that grades.
-  printf 'int broken(void) { return nope; }\n' >>"$WORK/inotify/labs/01-fork-clone/forkclone.c"
+  # A save during a run restarts it: save a version whose reap() never returns (its run lasts
+  # seconds: a broken file's run could end before the next save), then the solution.
+  hang=$WORK/hang-variant
+  rm -rf "$hang" && cp -r "$ROOT/solutions/01-fork-clone" "$hang" &&
+    patch -s -p1 -d "$hang" <"$ROOT/tests/01-fork-clone/buggy/hostile-hang.patch"
+  cp "$hang/forkclone.c" "$WORK/inotify/labs/01-fork-clone/forkclone.c"
   if wait_for 'grading\.\.\.' 20; then
     cp "$ROOT/solutions/01-fork-clone/forkclone.c" "$WORK/inotify/labs/01-fork-clone/forkclone.c"
     if wait_for 'restarted' 20 && wait_for 'graded in' 30 && screen | grep -q '26/26 points'; then
