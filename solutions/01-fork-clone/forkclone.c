@@ -11,14 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* In the child: make FD the descriptor TARGET. dup2 leaves FD open, so close the original. */
+/* In the child: make FD the descriptor TARGET. dup2 leaves FD open: see spawn_fork. */
 static int install(int fd, int target)
 {
 	if (fd < 0 || fd == target)
 		return 0;
-	if (dup2(fd, target) < 0)
-		return -1;
-	return fd > STDERR_FILENO ? close(fd) : 0;
+	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
 pid_t spawn_fork(const char *path, char *const argv[], int in_fd, int out_fd)
@@ -35,6 +33,11 @@ pid_t spawn_fork(const char *path, char *const argv[], int in_fd, int out_fd)
 		out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
 	if (install(in_fd, STDIN_FILENO) < 0 || install(out_fd, STDOUT_FILENO) < 0)
 		_exit(127);
+	/* Only now close the originals: IN_FD and OUT_FD may be one descriptor (a socket). */
+	if (in_fd > STDERR_FILENO)
+		close(in_fd);
+	if (out_fd > STDERR_FILENO && out_fd != in_fd)
+		close(out_fd);
 	execv(path, argv);
 	/* exec returned, so it failed. _exit, not exit: exit would run the parent's atexit
 	   handlers and flush its stdio buffers from the child. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,38 @@ static int wait_child(pid_t pid, const char *what)
 	return status;
 }
 
+/* IN_FD may be descriptor 1 (only OUT_FD is never 0): a caller whose stdout was closed got its
+   pipe's read end there. Installing stdout first would overwrite it before it is copied to 0. */
+static void spawn_with_in_fd_1(void)
+{
+	int in[2], out[2];
+	child_pipes(in, out);
+	fflush(stdout);
+	int saved_stdout = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	dup2(in[0], STDOUT_FILENO); /* inheritable, as in[0] is */
+	close(in[0]);
+	char *argv[] = {"cat", NULL};
+	pid_t pid = spawn_fork("/bin/cat", argv, STDOUT_FILENO, out[1]);
+	dup2(saved_stdout, STDOUT_FILENO);
+	close(saved_stdout);
+	close(out[1]);
+	ck_assert(pid > 0);
+	ck_assert(write(in[1], "one\n", 4) == 4);
+	close(in[1]);
+	char got[64] = "";
+	ssize_t n = probe_read_all(out[0], got, sizeof got - 1, 2.0);
+	close(out[0]);
+	wait_child(pid, "cat");
+	got[n > 0 ? n : 0] = '\0';
+	ck_assert_msg(
+	    !strcmp(got, "one\n"),
+	    "With in_fd = 1 (STDOUT_FILENO) and out_fd a pipe, cat should copy \"one\" from "
+	    "in_fd to the pipe, but the pipe received \"%s\". In the child, dup2(out_fd, 1) "
+	    "replaced descriptor 1 before dup2(1, 0) copied it: install in_fd on 0 first, "
+	    "then out_fd on 1 (the header rules out only out_fd == 0).",
+	    got);
+}
+
 GRADER_TEST(spawn_runs_program)
 {
 	int in[2], out[2];
@@ -85,6 +118,7 @@ GRADER_TEST(spawn_runs_program)
 	char how[160];
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "cat %s instead of exiting with 0.",
 		      describe_status(status, how, sizeof how));
+	spawn_with_in_fd_1();
 }
 
 /* The caller's atexit handler: it must never run in a child whose exec failed. */
@@ -138,6 +172,40 @@ GRADER_TEST(spawn_exec_failure)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 127,
 		      "The child whose exec failed %s; it should exit with status 127, as a shell does "
 		      "for a command it cannot run.", describe_status(status, how, sizeof how));
+}
+
+/* Not only stdout: a stream the caller opened itself, whose descriptor becomes the program's
+ * out_fd. */
+static void stdio_of_a_file_once(void)
+{
+	FILE *f = fopen("stdio.txt", "w+e");
+	ck_assert(f != NULL);
+	static char buf[4096];
+	setvbuf(f, buf, _IOFBF, sizeof buf);
+	fprintf(f, "the caller's line\n"); /* still in the buffer */
+	char *say[] = {"grader", "--probe", "say", "the program's line", NULL};
+	pid_t pid = spawn_fork(grader_exe(), say, -1, fileno(f));
+	if (pid > 0)
+		wait_child(pid, "The program");
+	fflush(f);
+	char got[256] = "";
+	rewind(f);
+	size_t n = fread(got, 1, sizeof got - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	int in_order = !strcmp(got, "the caller's line\nthe program's line\n");
+	for (char *c = got; *c; c++) /* one line in the message */
+		if (*c == '\n')
+			*c = '|';
+	unlink("stdio.txt");
+	ck_assert(pid > 0);
+	ck_assert_msg(in_order,
+		      "The caller wrote a line to a file it had fopen()ed (still in that stream's "
+		      "buffer), then spawned a program with that file as out_fd. The file holds "
+		      "\"%s\" (| ends a line): the caller's line should come first, once. "
+		      "fflush(stdout) flushes one "
+		      "stream; fflush(NULL) flushes every stream the process has open.",
+		      got);
 }
 
 GRADER_TEST(spawn_stdio_once)
@@ -196,6 +264,63 @@ GRADER_TEST(spawn_stdio_once)
 		      "the caller's text was still sitting in its buffer when the program ran, and only "
 		      "came out later. Call fflush(NULL) before fork(), so what the caller printed "
 		      "before the spawn comes out before it.");
+	stdio_of_a_file_once();
+}
+
+/* Spawns `grader --probe fds` with IN_FD and OUT_FD, closes MINE (the caller's copy of the
+   program's end), and reads its first line, the descriptors it started with, from READ_FD
+   into GOT. Returns the program's wait status. */
+static int spawned_fds(int in_fd, int out_fd, int mine, int read_fd, char *got, size_t cap)
+{
+	char *argv[] = {"grader", "--probe", "fds", NULL};
+	pid_t pid = spawn_fork(grader_exe(), argv, in_fd, out_fd);
+	close(mine);
+	ck_assert(pid > 0);
+	ssize_t n = probe_read_all(read_fd, got, cap - 1, 2.0);
+	close(read_fd);
+	int status = wait_child(pid, "The program");
+	got[n > 0 ? n : 0] = '\0';
+	got[strcspn(got, "\n")] = '\0';
+	return status;
+}
+
+/* IN_FD and OUT_FD may be one descriptor: a socket the program reads and writes. */
+static void one_socket_both_ways(void)
+{
+	int sv[2];
+	probe_cloexec_all();
+	ck_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	fcntl(sv[0], F_SETFD, 0); /* the program's end is inheritable */
+	char got[1024] = "";
+	int status = spawned_fds(sv[0], sv[0], sv[0], sv[1], got, sizeof got);
+	char how[160];
+	ck_assert_msg(
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0 && !strcmp(got, "0 1 2"),
+	    "With in_fd == out_fd (one socket for both ways) the program %s with descriptors "
+	    "[%s]; it should start with exactly 0 1 2. %s",
+	    describe_status(status, how, sizeof how), got,
+	    *got ? "The socket itself was not closed after the two dup2 calls: close it once, "
+		   "after both."
+		 : "Closing the socket right after dup2(fd, 0) leaves nothing for "
+		   "dup2(fd, 1) to copy: close the originals only after both dup2 calls, "
+		   "and the same descriptor only once.");
+}
+
+/* IN_FD may be 2: the program reads the caller's stderr, and must still have its own 2. */
+static void stdin_from_stderr(void)
+{
+	int out[2];
+	probe_cloexec_all();
+	ck_assert(pipe2(out, O_CLOEXEC) == 0);
+	fcntl(out[1], F_SETFD, 0);
+	char got[1024] = "";
+	spawned_fds(STDERR_FILENO, out[1], out[1], out[0], got, sizeof got);
+	ck_assert_msg(
+	    !strcmp(got, "0 1 2"),
+	    "With in_fd = STDERR_FILENO (2) the program started with descriptors [%s]; it "
+	    "should have exactly 0 1 2. Descriptor 2 is the program's own stderr: after "
+	    "dup2(2, 0), close only originals above 2.",
+	    got);
 }
 
 GRADER_TEST(spawn_no_fd_leak)
@@ -222,6 +347,8 @@ GRADER_TEST(spawn_no_fd_leak)
 		      "dup2(in_fd, 0) makes a copy: the original in_fd (and out_fd) stay open in the "
 		      "child and leak into the program, which can keep a pipe from ever reporting EOF. "
 		      "Close them after dup2 (or create them with O_CLOEXEC).", got);
+	one_socket_both_ways();
+	stdin_from_stderr();
 }
 
 GRADER_TEST(spawn_keeps_caller_fds)
