@@ -381,6 +381,16 @@ static void create_and_drop(void *arg)
 	munmap(c, CSIZE);
 }
 
+/* A child that ran WHAT must end with status 0: SIGBUS gets WHY_SIGBUS, status 2 means NULL. */
+static void require_clean_end(child_end e, const char *what, const char *why_sigbus)
+{
+	ck_assert_msg(e.sig != SIGBUS, "%s killed its process with SIGBUS (bus error). %s", what,
+		      why_sigbus);
+	char how[160];
+	ck_assert_msg(e.exited && e.code == 0, "%s %s.", what,
+		      e.exited && e.code == 2 ? "returned NULL" : describe_end(e, how, sizeof how));
+}
+
 GRADER_TEST(create_sizes_first)
 {
 	char name[64];
@@ -390,14 +400,11 @@ GRADER_TEST(create_sizes_first)
 	shm_unlink(name);
 	errno = ENOSYS;
 	require_implemented(e.exited && e.code == 3, "counter_create");
-	ck_assert_msg(e.sig != SIGBUS,
-		      "counter_create() killed its process with SIGBUS (bus error). A new shared memory "
-		      "object is 0 bytes long: the mapping has no memory behind it until ftruncate() "
-		      "gives the object its size, and touching it before raises SIGBUS. Call "
-		      "ftruncate() before you write anything through the mapping.");
-	char how[160];
-	ck_assert_msg(e.exited && e.code == 0, "counter_create() in a child %s.",
-		      e.exited && e.code == 2 ? "returned NULL" : describe_end(e, how, sizeof how));
+	require_clean_end(
+	    e, "counter_create() in a child",
+	    "A new shared memory object is 0 bytes long: the mapping has no memory behind "
+	    "it until ftruncate() gives the object its size, and touching it before raises "
+	    "SIGBUS. Call ftruncate() before you write anything through the mapping.");
 }
 
 GRADER_TEST(bad_names)
@@ -861,13 +868,10 @@ GRADER_TEST(file_map_shared)
 	unlink("shared.dat");
 	errno = ENOSYS;
 	require_implemented(e.exited && e.code == 3, "file_map");
-	ck_assert_msg(e.sig != SIGBUS,
-		      "Writing through file_map()'s mapping of an EMPTY file killed the process with "
-		      "SIGBUS (bus error). mmap() succeeds on a short file, but a page with no file "
-		      "behind it cannot be touched. Extend the file to SIZE first (ftruncate).");
-	char how[160];
-	ck_assert_msg(e.exited && e.code == 0, "file_map(fd, 8192, 1) on an empty file %s.",
-		      e.exited && e.code == 2 ? "returned NULL" : describe_end(e, how, sizeof how));
+	require_clean_end(
+	    e, "file_map(fd, 8192, 1) on an empty file, and a write through it,",
+	    "mmap() succeeds on a short file, but a page with no file behind it cannot be "
+	    "touched. Extend the file to SIZE first (ftruncate).");
 	ck_assert_msg(st.st_size == (off_t)m.size,
 		      "After file_map(fd, %zu, 1) on an empty file, the file is %lld bytes long, not %zu.",
 		      m.size, (long long)st.st_size, m.size);
@@ -876,6 +880,42 @@ GRADER_TEST(file_map_shared)
 		      "Another process wrote through file_map(fd, size, 1)'s mapping, but read() of "
 		      "the file does not return what it wrote. With MAP_PRIVATE the stores go to a "
 		      "private copy and never reach the file: use MAP_SHARED when SHARED is set.");
+}
+
+static void write_through_private_map(void *arg)
+{
+	struct fmap *m = arg;
+	char *p = file_map(m->fd, m->size, 0);
+	if (!p)
+		_exit(errno == ENOSYS ? 3 : 2);
+	p[0] = 'x';
+	p[m->size - 1] = 'y'; /* the last page: beyond the end of an unextended file */
+	munmap(p, m->size);
+}
+
+/* A private mapping of an EMPTY file: the file is extended all the same, and stays zeros. */
+static void private_map_of_empty_file(void)
+{
+	int fd = open("private0.dat", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert(fd >= 0);
+	struct fmap m = {fd, 2 * 4096};
+	child_end e = probe_in_child(write_through_private_map, &m, 2.0);
+	struct stat st;
+	fstat(fd, &st);
+	char first = 1;
+	ssize_t n = pread(fd, &first, 1, 0);
+	close(fd);
+	unlink("private0.dat");
+	require_clean_end(
+	    e, "file_map(fd, 8192, 0) on an empty file, and a write through it,",
+	    "The file was not extended: a private mapping needs file pages behind it just "
+	    "as a shared one does. ftruncate to SIZE whatever SHARED says.");
+	ck_assert_msg(
+	    st.st_size == (off_t)m.size && n == 1 && first == 0,
+	    "After file_map(fd, 8192, 0) on an empty file and a store through it, the file is "
+	    "%lld bytes long and starts with byte 0x%02x; it should be 8192 bytes of zeros: "
+	    "extended by ftruncate, and untouched by private stores.",
+	    (long long)st.st_size, (unsigned char)first);
 }
 
 GRADER_TEST(file_map_private)
@@ -912,6 +952,7 @@ GRADER_TEST(file_map_private)
 		      "A private mapping is a copy-on-write copy of the file: map it MAP_PRIVATE.",
 		      n == 7 && !memcmp(back, "changed", 7) ? "returns" : "does not return",
 		      other_sees ? ", and another mapping of the file sees it too" : "");
+	private_map_of_empty_file();
 }
 
 GRADER_TEST(file_map_keeps_data)
