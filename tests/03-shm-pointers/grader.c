@@ -402,25 +402,41 @@ struct corruption {
 };
 
 enum {
-	C_MAGIC, C_ALLOC, C_HEAD_PAST, C_HEAD_IN_HEADER, C_NEXT_PAST, C_NEXT_EDGE, C_NEXT_MISALIGNED,
-	C_NEXT_WRAPS, C_NEXT_WRAPS8, C_SELF_CYCLE, C_CYCLE, C_LEN_PAST, C_LEN_WRAPS, C_NO_NUL,
+	C_MAGIC,
+	C_ALLOC,
+	C_HEAD_PAST,
+	C_HEAD_IN_HEADER,
+	C_NEXT_PAST,
+	C_NEXT_EDGE,
+	C_NEXT_MISALIGNED,
+	C_NODE_MISALIGNED,
+	C_NEXT_WRAPS,
+	C_NEXT_WRAPS8,
+	C_SELF_CYCLE,
+	C_CYCLE,
+	C_LEN_PAST,
+	C_LEN_WRAPS,
+	C_NO_NUL,
 };
 
 static const struct corruption corruptions[] = {
-	{"the header's magic is wrong", C_MAGIC},
-	{"the header's alloc is past the end of the region", C_ALLOC},
-	{"head is past the end of the region", C_HEAD_PAST},
-	{"head points into the header itself (offset 8)", C_HEAD_IN_HEADER},
-	{"a node's next is far past the end of the region", C_NEXT_PAST},
-	{"a node's next is size - 8: the node would start inside but end outside the region", C_NEXT_EDGE},
-	{"a node's next is not a multiple of SHML_ALIGN", C_NEXT_MISALIGNED},
-	{"a node's next is 0xfffffffffffffff0 (offset + node size overflows 64 bits)", C_NEXT_WRAPS},
-	{"a node's next is 0xfffffffffffffff8 (offset + node size overflows 64 bits)", C_NEXT_WRAPS8},
-	{"a node's next is its own offset (a loop of one)", C_SELF_CYCLE},
-	{"the last node's next points back to the first (a loop)", C_CYCLE},
-	{"a node's len is larger than the region", C_LEN_PAST},
-	{"a node's len is 0xffffffff (offset + len overflows 32 bits)", C_LEN_WRAPS},
-	{"a node's text has no '\\0' at text[len]", C_NO_NUL},
+    {"the header's magic is wrong", C_MAGIC},
+    {"the header's alloc is past the end of the region", C_ALLOC},
+    {"head is past the end of the region", C_HEAD_PAST},
+    {"head points into the header itself (offset 8)", C_HEAD_IN_HEADER},
+    {"a node's next is far past the end of the region", C_NEXT_PAST},
+    {"a node's next is size - 8: the node would start inside but end outside the region",
+     C_NEXT_EDGE},
+    {"a node's next is not a multiple of SHML_ALIGN", C_NEXT_MISALIGNED},
+    {"a well-formed node sits at an offset that is not a multiple of SHML_ALIGN",
+     C_NODE_MISALIGNED},
+    {"a node's next is 0xfffffffffffffff0 (offset + node size overflows 64 bits)", C_NEXT_WRAPS},
+    {"a node's next is 0xfffffffffffffff8 (offset + node size overflows 64 bits)", C_NEXT_WRAPS8},
+    {"a node's next is its own offset (a loop of one)", C_SELF_CYCLE},
+    {"the last node's next points back to the first (a loop)", C_CYCLE},
+    {"a node's len is larger than the region", C_LEN_PAST},
+    {"a node's len is 0xffffffff (offset + len overflows 32 bits)", C_LEN_WRAPS},
+    {"a node's text has no '\\0' at text[len]", C_NO_NUL},
 };
 
 static void corrupt_child(void *arg)
@@ -451,6 +467,11 @@ static void corrupt_child(void *arg)
 	case C_NEXT_PAST: n[2]->next = 1u << 20; break;
 	case C_NEXT_EDGE: n[2]->next = REGION - 8; break;
 	case C_NEXT_MISALIGNED: n[2]->next += 3; break;
+	case C_NODE_MISALIGNED: /* a copy of the third node, in free space, 4 bytes off alignment */
+		ck_assert(h->alloc + 4 + 64 <= REGION);
+		memcpy(r + h->alloc + 4, n[2], 32);
+		n[1]->next = h->alloc + 4;
+		break;
 	case C_NEXT_WRAPS: n[2]->next = UINT64_MAX - 15; break;
 	case C_NEXT_WRAPS8: n[2]->next = UINT64_MAX - 7; break;
 	case C_SELF_CYCLE: n[2]->next = (uint64_t)((char *)n[2] - r); break;
@@ -1658,33 +1679,72 @@ static void attach_of_an_unsized_object_is_null(const char *name)
 	      zleaked ? " and left a descriptor open" : "");
 }
 
-/* A region of 0 bytes cannot be mapped: the failure must not leave the object behind. */
-static void create_of_0_bytes_leaves_nothing(const char *name)
+/* What a region_create(NAME, SIZE) that should fail did: its result, errno, descriptors it
+   leaked, and whether it left the object behind (which is then removed). */
+struct failed_create {
+	void *p;
+	int err, leaked, left;
+};
+
+static struct failed_create create_expecting_failure(const char *name, size_t size)
 {
 	int fds = probe_fd_count();
+	/* Past the test's file size limit, ftruncate fails with EFBIG instead of raising SIGXFSZ.
+	 */
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
 	errno = 0;
-	void *p = region_create(name, 0);
-	int err = errno;
-	int leaked = probe_fd_count() - fds;
+	struct failed_create r = {region_create(name, size), errno, 0, 0};
+	signal(SIGXFSZ, old);
+	r.leaked = probe_fd_count() - fds;
 	int fd = shm_open(name, O_RDONLY, 0);
+	r.left = fd >= 0;
 	if (fd >= 0)
 		close(fd);
 	shm_unlink(name);
-	if (p)
-		munmap(p, 4096);
-	errno = err;
-	require_implemented(!p, "region_create");
-	CHECK(!p, "region_create(\"%s\", 0) returned %p: a mapping of 0 bytes does not exist, and mmap() "
-		  "says so with MAP_FAILED, which is not NULL. Compare mmap()'s result with MAP_FAILED.",
-	      name, p);
-	CHECK(fd < 0,
+	if (r.p)
+		munmap(r.p, size ? size : 4096);
+	return r;
+}
+
+/* A region of 0 bytes cannot be mapped: the failure must not leave the object behind. */
+static void create_of_0_bytes_leaves_nothing(const char *name)
+{
+	struct failed_create r = create_expecting_failure(name, 0);
+	errno = r.err;
+	require_implemented(!r.p, "region_create");
+	CHECK(
+	    !r.p,
+	    "region_create(\"%s\", 0) returned %p: a mapping of 0 bytes does not exist, and mmap() "
+	    "says so with MAP_FAILED, which is not NULL. Compare mmap()'s result with MAP_FAILED.",
+	    name, r.p);
+	CHECK(!r.left,
 	      "region_create(\"%s\", 0) failed (%s), but left the object \"%s\" behind in "
 	      "/dev/shm: the "
 	      "next region_create() of that name now fails with EEXIST, and the memory stays until "
 	      "reboot. When a step after shm_open() fails, shm_unlink() the name before returning "
 	      "NULL.",
-	      name, errno_name(err), name);
-	CHECK(leaked == 0, "region_create(\"%s\", 0) failed and left %d descriptor(s) open.", name, leaked);
+	      name, errno_name(r.err), name);
+	CHECK(r.leaked == 0, "region_create(\"%s\", 0) failed and left %d descriptor(s) open.",
+	      name, r.leaked);
+}
+
+/* A region far larger than the address space: shm_open succeeds, then a later step (ftruncate or
+   mmap) fails, and the object made on the way must go again. */
+static void create_too_big_leaves_nothing(const char *name)
+{
+	struct failed_create r = create_expecting_failure(name, (size_t)1 << 62);
+	CHECK(!r.p,
+	      "region_create(\"%s\", 1 << 62) returned a region of 4 EiB, which cannot exist.",
+	      name);
+	CHECK(!r.left,
+	      "region_create(\"%s\", 1 << 62) failed (%s), but left the object \"%s\" behind in "
+	      "/dev/shm. shm_open() had created it; a step after it failed, and the next "
+	      "region_create() of that name now fails with EEXIST. On every failure after "
+	      "shm_open(), shm_unlink() the name before returning NULL.",
+	      name, errno_name(r.err), name);
+	CHECK(r.leaked == 0,
+	      "region_create(\"%s\", 1 << 62) failed and left %d descriptor(s) open.", name,
+	      r.leaked);
 }
 
 /* A process whose standard input is closed gets descriptor 0 from shm_open(): a valid
@@ -1784,6 +1844,7 @@ GRADER_TEST(region_errors)
 	attach_of_a_missing_name_is_enoent(name);
 	attach_of_an_unsized_object_is_null(name);
 	create_of_0_bytes_leaves_nothing(name);
+	create_too_big_leaves_nothing(name);
 	size_t size = 2 * PAGE;
 	char *base = create_and_attach_with_stdin_closed(name, size);
 	struct second_create sc = create_again_over(name, base, size);
