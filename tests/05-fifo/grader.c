@@ -466,14 +466,28 @@ static void fake_server_fifo(int mode, int *rfd, int *wfd)
 
 /* In fake_server_run's child: waits for the go (the gate of ST), runs fifo_request(UPPER, TEXT)
    and reports its client_result. */
+/* Leaves junk where fifo_request's locals will be: uncleared bytes then show in the request. */
+__attribute__((noinline)) static void dirty_stack(void)
+{
+	volatile unsigned char junk[32 * 1024];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = 0xa5;
+}
+
+/* The umask fake_client_child sets before fifo_request, or -1 to keep the test's. */
+static int client_umask = -1;
+
 __attribute__((noreturn)) static void fake_client_child(const child_staged *st, int mode,
 							const char *text)
 {
 	child_gate_wait(st);
+	if (client_umask >= 0)
+		umask((mode_t)client_umask);
 	if (mode == SERVER_QUITS)
 		signal(SIGPIPE, SIG_IGN);
 	client_result r = {0};
 	r.fds_before = probe_fd_count();
+	dirty_stack();
 	errno = 0; /* not whatever the test left in it */
 	r.rc = fifo_request(svc_dir(), FIFO_OP_UPPER, text, &r.reply);
 	r.err = errno;
@@ -656,6 +670,14 @@ GRADER_TEST(client_request_format)
 	ck_assert_msg(f.req.op == FIFO_OP_UPPER && f.req.len == 11 && !memcmp(f.req.text, "hello, fifo", 11),
 		      "The request should carry op %d, len 11 and the text \"hello, fifo\"; it carried op "
 		      "%u, len %u.", FIFO_OP_UPPER, f.req.op, f.req.len);
+	for (unsigned i = f.req.len; i < FIFO_TEXT_MAX; i++)
+		ck_assert_msg(
+		    !f.req.text[i],
+		    "Byte %u of the request's text (after the %u bytes used) was 0x%02x: the "
+		    "header says the bytes after len are zero. The struct was not cleared, so it "
+		    "sent the server whatever was on your stack before. Start from a zeroed "
+		    "struct: = {0}, or memset it.",
+		    i, f.req.len, (unsigned char)f.req.text[i]);
 	ck_assert_msg(f.res.reply.seq == 7 && f.res.reply.len == 11 &&
 			      !memcmp(f.res.reply.text, "HELLO, FIFO", 11),
 		      "The server replied seq 7, \"HELLO, FIFO\", but fifo_request() stored seq %u, len %u.",
@@ -700,6 +722,18 @@ GRADER_TEST(client_reply_fifo_mode)
 		      "client a forged reply, and anyone who may read it can steal it. Create it with "
 		      "mkfifo(path, 0600), or chmod it to 0600: do not rely on the umask.",
 		      (unsigned)f.reply_mode);
+	/* A umask may also take bits from the owner: only a chmod after mkfifo gives 0600 then. */
+	client_umask = 0222;
+	fake_server_run(&f, "private", false, NORMAL);
+	client_umask = -1;
+	require_client_basics(&f);
+	ck_assert_msg(
+	    f.reply_mode == 0600,
+	    "With the client's umask 0222 (no write permission for anyone), the reply FIFO "
+	    "had mode %04o. mkfifo's mode is filtered by the umask, and the umask may take "
+	    "bits you need, not only others' bits. After mkfifo, chmod(path, 0600): chmod is "
+	    "not filtered.",
+	    (unsigned)f.reply_mode);
 }
 
 GRADER_TEST(client_removes_reply_fifo)
@@ -927,11 +961,15 @@ GRADER_TEST(client_closes_fds)
 /* ---------------------------------------------------------------------------------------- */
 /* Tests: the server */
 
-GRADER_TEST(server_fifo_mode)
+/* Opens a server (not run) with the umask MASK and returns the mode of its FIFO. */
+static mode_t server_fifo_mode_with(mode_t mask)
 {
 	umask(0);
+	open_dir(); /* the directory itself stays writable */
+	umask(mask);
 	server_h h;
 	server_start(&h, NO_RUN, true);
+	umask(0);
 	require_server_open(&h);
 	char path[PATH_MAX];
 	in_dir(path, sizeof path, FIFO_SERVER_NAME);
@@ -943,11 +981,26 @@ GRADER_TEST(server_fifo_mode)
 		      FIFO_SERVER_NAME);
 	ck_assert_msg(S_ISFIFO(st.st_mode), "%s is not a FIFO (S_ISFIFO): create it with mkfifo().",
 		      FIFO_SERVER_NAME);
-	ck_assert_msg((st.st_mode & 07777) == 0600,
-		      "%s has mode %04o (umask 0): it must be 0600 exactly. With group/other write "
-		      "permission anyone can inject requests in a client's name. Ask mkfifo for 0600, "
-		      "or chmod it: the umask is not yours to rely on.", FIFO_SERVER_NAME,
-		      (unsigned)(st.st_mode & 07777));
+	return st.st_mode & 07777;
+}
+
+GRADER_TEST(server_fifo_mode)
+{
+	mode_t mode = server_fifo_mode_with(0);
+	ck_assert_msg(
+	    mode == 0600,
+	    "%s has mode %04o (umask 0): it must be 0600 exactly. With group/other write "
+	    "permission anyone can inject requests in a client's name. Ask mkfifo for 0600, "
+	    "or chmod it: the umask is not yours to rely on.",
+	    FIFO_SERVER_NAME, (unsigned)mode);
+	mode = server_fifo_mode_with(0222);
+	ck_assert_msg(
+	    mode == 0600,
+	    "With the umask 0222 (no write permission for anyone), %s has mode %04o. "
+	    "mkfifo's mode is filtered by the umask, and the umask may take bits the owner "
+	    "needs, not only others' bits. After mkfifo, chmod(path, 0600): chmod is not "
+	    "filtered.",
+	    FIFO_SERVER_NAME, (unsigned)mode);
 }
 
 GRADER_TEST(server_restart_eexist)
