@@ -105,8 +105,8 @@ ssize_t recv_dgram(int fd, void *buf, size_t cap);
  * descriptor (the caller closes it). Otherwise replies "denied", closes the connection and
  * returns -1 with errno EACCES. The replies carry just their letters, no NUL: "welcome" is a
  * frame of length 7, "denied" of length 6 (a frame's length says where it ends). Other
- * failures (a hello that is not a valid frame, say): -1 with errno set, the connection closed,
- * and no descriptor left open.
+ * failures (a hello that is not a valid frame, or no hello at all: the client hung up before
+ * sending one, say): -1 with errno set, the connection closed, and no descriptor left open.
  */
 int auth_accept(int lfd, uid_t allowed, struct ucred *who);
 

@@ -1312,6 +1312,82 @@ GRADER_TEST(address_forms)
 	    bad, bad < 0 ? ", errno " : "", bad < 0 ? errno_name(ebad) : "");
 }
 
+/* A live server that is busy: its backlog (listen(fd, 0)) is full of clients it has not
+   accepted yet. Fills it with non-blocking connects until one gets EAGAIN; returns how many
+   wait in it (their descriptors in Q). */
+static int fill_backlog(const struct sockaddr_un *a, int *q, int max)
+{
+	int n = 0;
+	while (n < max) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		ck_assert(c >= 0);
+		if (connect(c, (const struct sockaddr *)a, sizeof *a) < 0) {
+			int e = errno;
+			close(c);
+			ck_assert_msg(e == EAGAIN, "test setup: filling a backlog gave %s",
+				      errno_name(e));
+			return n;
+		}
+		q[n++] = c;
+	}
+	ck_abort_msg("test setup: a backlog of 0 took %d clients", max);
+	return n;
+}
+
+/* sock_listen on the path of a live but BUSY server, in a child (*RES: its result and errno).
+   A knock that blocks (no SOCK_NONBLOCK) waits for room: once the child sleeps, the server
+   accepts its waiting clients, as a busy server eventually does. */
+static void listen_on_busy_path(int live, const struct sockaddr_un *a, int *res)
+{
+	int q[8];
+	int nq = fill_backlog(a, q, 8);
+	res[0] = -2;
+	pid_t pid = child_fork();
+	if (pid == 0) {
+		errno = 0;
+		int fd = sock_listen("unix:busy.sock");
+		res[1] = errno;
+		res[0] = fd;
+		_exit(0);
+	}
+	wait_asleep(pid, probe_bound(3.0));
+	int s;
+	while ((s = accept4(live, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(s);
+	child_wait(pid, 3.0);
+	for (int i = 0; i < nq; i++)
+		close(q[i]);
+}
+
+/* A busy server is alive: its path fails with EADDRINUSE and its socket file stays. */
+static void busy_server_is_not_stolen(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "busy.sock"};
+	int live = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ck_assert(live >= 0 && bind(live, (struct sockaddr *)&a, sizeof a) == 0 &&
+		  listen(live, 0) == 0);
+	struct stat before, after;
+	ck_assert(stat("busy.sock", &before) == 0);
+	int *res = child_shared(2 * sizeof *res);
+	listen_on_busy_path(live, &a, res);
+	int fd = res[0], err = res[1];
+	bool kept = stat("busy.sock", &after) == 0 && after.st_ino == before.st_ino;
+	child_shared_free(res, 2 * sizeof *res);
+	close(live);
+	unlink("busy.sock");
+	ck_assert_msg(
+	    fd == -1 && err == EADDRINUSE && kept,
+	    "A server was LIVE on unix:busy.sock but busy: its backlog was full of clients it had "
+	    "not accepted yet, so a non-blocking connect() there fails with EAGAIN. A second "
+	    "sock_listen() on that path %s%s, and the server's socket file was %s. Only "
+	    "ECONNREFUSED (nobody listens) or ENOENT (no file) mean stale; any other error of "
+	    "the knock means someone may be there: keep the path and fail with EADDRINUSE.",
+	    fd >= 0    ? "succeeded"
+	    : fd == -2 ? "never returned"
+		       : "failed with ",
+	    fd >= 0 || fd == -2 ? "" : errno_name(err), kept ? "kept" : "REPLACED (stolen)");
+}
+
 GRADER_TEST(unix_stale_path)
 {
 	int l1 = sock_listen("unix:stale.sock");
@@ -1347,6 +1423,7 @@ GRADER_TEST(unix_stale_path)
 	    "newcomer and the old server silently loses them. Only unlink a path that refuses "
 	    "connections; otherwise fail with EADDRINUSE.",
 	    l3 >= 0 ? "succeeded" : "failed with the wrong errno");
+	busy_server_is_not_stolen();
 }
 
 /* The socket() sock_listen would knock with fails (ENFILE) while a live server owns the path:
@@ -1533,7 +1610,7 @@ static void the_named_ip_is_bound(void)
 }
 
 /* The longest UNIX path that fits sun_path (107 bytes and its NUL) works; a longer one
- * fails. */
+ * fails, from the first byte too many (108: no room left for the NUL) on. */
 static void unix_path_fits_sun_path_exactly(void)
 {
 	char path[200], spec[220];
@@ -1550,25 +1627,28 @@ static void unix_path_fits_sun_path_exactly(void)
 	    "sock_listen(\"unix:<a path of 107 bytes>\") failed with %s. sun_path holds 108 "
 	    "bytes: a path of 107 and its NUL fit.",
 	    errno_name(e));
-	path[107] = 'p';
-	path[199] = '\0';
-	snprintf(spec, sizeof spec, "unix:%s", path);
-	int before = probe_fd_count();
-	errno = 0;
-	l = sock_listen(spec);
-	e = errno;
-	int after = probe_fd_count();
-	if (l >= 0)
-		close(l);
-	unlink(path);
-	ck_assert_msg(
-	    l < 0 && (e == EINVAL || e == ENAMETOOLONG) && after == before,
-	    "sock_listen(\"unix:<a path of 199 bytes>\") %s%s%s. sun_path holds 108 bytes: a "
-	    "longer "
-	    "path cannot be an address (EINVAL or ENAMETOOLONG), and cutting it short would bind "
-	    "ANOTHER path.",
-	    l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errno_name(e),
-	    l < 0 && after != before ? " and left a descriptor open" : "");
+	const int too_long[] = {108, 199};
+	for (int i = 0; i < 2; i++) {
+		memset(path, 'p', sizeof path);
+		path[too_long[i]] = '\0';
+		snprintf(spec, sizeof spec, "unix:%s", path);
+		int before = probe_fd_count();
+		errno = 0;
+		l = sock_listen(spec);
+		e = errno;
+		int after = probe_fd_count();
+		if (l >= 0)
+			close(l);
+		unlink(path);
+		ck_assert_msg(
+		    l < 0 && (e == EINVAL || e == ENAMETOOLONG) && after == before,
+		    "sock_listen(\"unix:<a path of %d bytes>\") %s%s%s. sun_path holds 108 bytes, "
+		    "the path AND its NUL: 107 is the longest path. A longer one cannot be an "
+		    "address: fail with EINVAL or ENAMETOOLONG (test n >= sizeof sun_path, not >), "
+		    "and never bind it cut short or without its NUL: that is ANOTHER path.",
+		    too_long[i], l >= 0 ? "succeeded" : "failed with ", l >= 0 ? "" : errno_name(e),
+		    l < 0 && after != before ? " and left a descriptor open" : "");
+	}
 }
 
 /* A 15-character IP (the longest dotted quad) is fine; errno left over from before is no
@@ -2061,23 +2141,33 @@ GRADER_TEST(auth_ignores_claims)
 	    client_saw());
 }
 
-GRADER_TEST(auth_bad_hello)
+/* A client of the allowed uid whose hello is the N bytes WIRE, then nothing (N == 0: it hangs
+   up at once, half-closing its side). */
+static pid_t start_bad_client(const char *wire, size_t n)
+{
+	pid_t client = fork_client();
+	if (client == 0) {
+		int c = unix_connect("auth.sock");
+		if (c < 0 || send(c, wire, n, MSG_NOSIGNAL) != (ssize_t)n ||
+		    (n == 0 && shutdown(c, SHUT_WR) < 0))
+			client_exit(CLIENT_NO_CONNECT);
+		char got[32];
+		ssize_t r = raw_recv_frame(c, got, sizeof got, 3.0);
+		client_exit(r == 0				   ? CLIENT_NO_REPLY
+			    : r == 7 && !memcmp(got, "welcome", 7) ? CLIENT_WELCOMED
+								   : CLIENT_OTHER);
+	}
+	return client;
+}
+
+/* auth_accept with a client that sends WIRE (N bytes) instead of a hello: it must fail, close
+   the connection and leave nothing open. WHAT says what the client did. */
+static void hello_is_refused(const char *wire, size_t n, const char *what)
 {
 	int lfd = sock_listen("unix:auth.sock");
 	require_implemented(lfd < 0, "sock_listen");
 	ck_assert(lfd >= 0);
-	/* A client of the allowed uid whose hello is not a frame: its header announces 0 bytes. */
-	pid_t client = fork_client();
-	if (client == 0) {
-		int c = unix_connect("auth.sock");
-		if (c < 0 || send(c, "\0\0\0\0", 4, MSG_NOSIGNAL) != 4)
-			client_exit(CLIENT_NO_CONNECT);
-		char got[32];
-		ssize_t n = raw_recv_frame(c, got, sizeof got, 3.0);
-		client_exit(n == 0				   ? CLIENT_NO_REPLY
-			    : n == 7 && !memcmp(got, "welcome", 7) ? CLIENT_WELCOMED
-								   : CLIENT_OTHER);
-	}
+	pid_t client = start_bad_client(wire, n);
 	int before = probe_fd_count();
 	struct ucred who;
 	errno = 0;
@@ -2092,17 +2182,24 @@ GRADER_TEST(auth_bad_hello)
 	require_implemented(fd < 0, "auth_accept");
 	ck_assert_msg(
 	    fd < 0,
-	    "A client of the allowed uid sent a hello whose header announces 0 bytes (not a "
-	    "frame), and auth_accept() accepted it (returned %d%s). The protocol failed: check "
-	    "what recv_frame() returns, and on -1 close the connection and return -1.",
-	    fd, *client_rep == CLIENT_WELCOMED ? ", and said \"welcome\"" : "");
+	    "A client of the allowed uid %s, and auth_accept() accepted it (returned %d%s). No "
+	    "valid hello came: the protocol failed. Check what recv_frame() returns for the "
+	    "hello: on -1 (a bad frame), and on 0 (the client hung up before any frame), close "
+	    "the connection and return -1.",
+	    what, fd, *client_rep == CLIENT_WELCOMED ? ", and said \"welcome\"" : "");
 	ck_assert_msg(
 	    after == before,
-	    "auth_accept() failed on a broken hello, as it should, but left %d descriptor(s) open: "
+	    "auth_accept() failed when a client %s, as it should, but left %d descriptor(s) open: "
 	    "on every failure path close the accepted connection.",
-	    after - before);
-	ck_assert_msg(
-	    *client_rep == CLIENT_NO_REPLY,
-	    "After a broken hello, the client should see the connection close; instead %s.",
-	    client_saw());
+	    what, after - before);
+	ck_assert_msg(*client_rep == CLIENT_NO_REPLY,
+		      "After a client %s, it should see the connection close; instead %s.", what,
+		      client_saw());
+}
+
+GRADER_TEST(auth_bad_hello)
+{
+	hello_is_refused("\0\0\0\0", 4,
+			 "sent a hello whose header announces 0 bytes (not a frame)");
+	hello_is_refused("", 0, "hung up without sending any hello");
 }
