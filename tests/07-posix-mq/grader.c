@@ -900,6 +900,54 @@ GRADER_TEST(submit_signals)
 		      "holds %ld message(s), the last one %zd bytes long.", a.mq_curmsgs, last);
 }
 
+/* A wait on nothing while SIGALRM arrives every 5 ms (run by child_run: R and ERR come back). */
+struct storm_wait {
+	mqd_t q;
+	int fd;
+	int r;	 /* what jq_wait_job_or_fd returned; -2 until it returns */
+	int err; /* its errno */
+};
+
+static void wait_under_signals(void *arg)
+{
+	struct storm_wait *w = arg;
+	signals_on();
+	errno = 0;
+	w->r = jq_wait_job_or_fd(w->q, w->fd, 300);
+	w->err = errno;
+	signals_off();
+}
+
+/* A 300 ms wait still ends when signals keep interrupting it: 0 at the timeout, or -1 with
+   EINTR (what poll() itself answers). Restarting the full timeout after each EINTR never ends. */
+static void the_timeout_survives_signals(void)
+{
+	char name[128];
+	mqd_t q = make_q("pollsig", name, sizeof name, 4, 64, JQ_NONBLOCK);
+	int p[2];
+	ck_assert(pipe(p) == 0);
+	struct storm_wait w = {q, p[0], -2, 0};
+	child_end e = child_run(wait_under_signals, &w, sizeof w, 2.0);
+	close(p[0]);
+	close(p[1]);
+	drop(q, name);
+	char how[160];
+	ck_assert_msg(
+	    !e.timed_out,
+	    "jq_wait_job_or_fd(q, fd, 300) with nothing to read was still waiting after "
+	    "2 s while SIGALRM arrived every 5 ms (its handler installed without "
+	    "SA_RESTART). Each signal makes poll() fail with EINTR; calling poll() again "
+	    "with the whole 300 ms starts the wait over at every signal, so it never ends. "
+	    "If you retry after EINTR, poll() for the time LEFT, computed from a deadline "
+	    "taken once before the loop (clock_gettime(CLOCK_MONOTONIC)).");
+	ck_assert_msg(e.exited && e.code == 0, "jq_wait_job_or_fd() under signals: the process %s.",
+		      describe_end(e, how, sizeof how));
+	ck_assert_msg(w.r == 0 || (w.r == -1 && w.err == EINTR),
+		      "jq_wait_job_or_fd(q, fd, 300) with nothing to read, under signals, returned "
+		      "%d (errno %s): expected 0 once the 300 ms have passed (or -1 with EINTR).",
+		      w.r, errno_name(w.err));
+}
+
 GRADER_TEST(wait_job_or_fd)
 {
 	char name[128];
@@ -939,6 +987,7 @@ GRADER_TEST(wait_job_or_fd)
 			      sit[i], r[i], want[i]);
 	ck_assert_msg(a.mq_curmsgs == 1, "jq_wait_job_or_fd() must only wait, not take: the job "
 					 "was gone from the queue afterwards.");
+	the_timeout_survives_signals();
 }
 
 /* The handler of the worker tests. ARG points to a struct ctx: where to report done jobs. */
