@@ -50,8 +50,10 @@ ssize_t read_full(int fd, void *buf, size_t n);
 /*
  * Runs the pipeline "A | B", as a shell does: two children, A's standard output connected to
  * B's standard input by a new pipe. A's standard input is IN_FD and B's standard output is
- * OUT_FD (-1 keeps the caller's). ARGV arrays are NULL-terminated; programs are looked up in
- * PATH (execvp). A program that cannot be run makes its child exit with status 127.
+ * OUT_FD (-1 keeps the caller's). Either may be any open descriptor, 0 and 1 included: OUT_FD
+ * is 0 when the caller's stdin was closed and an output opened in its place. ARGV arrays are
+ * NULL-terminated; programs are looked up in PATH (execvp). A program that cannot be run makes
+ * its child exit with status 127.
  * - Neither program sees any end of the new pipe except its own stdin/stdout: B must get end
  *   of file when A exits. The caller's process keeps no end either.
  * - Waits for BOTH children and stores their wait statuses in STATUS[0] (A) and STATUS[1]

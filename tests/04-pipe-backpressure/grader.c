@@ -526,6 +526,67 @@ GRADER_TEST(write_all_eagain)
 		      "POLLOUT) until there is room.", calls, cpu);
 }
 
+/* In a child: waits until the process READER (which sets *STARTED just before it calls
+   read_full) is asleep, or has burnt 50 ms of CPU since, then sends it "abcd". A reader that
+   sleeps in poll() gets its bytes at once; one that retries EAGAIN in a loop is only let go once
+   it has spun through thousands of read() calls, however little CPU a loaded machine gives it. */
+static void feed_when_asleep(pid_t reader, volatile int *started, int fd)
+{
+	double t0 = probe_now(), bound = probe_bound(1.0);
+	while (!*started && probe_now() - t0 < bound)
+		usleep(1000);
+	double cpu0 = probe_cpu_seconds(reader);
+	while (child_state(reader) != 'S' && probe_cpu_seconds(reader) - cpu0 < 0.05 &&
+	       probe_now() - t0 < bound)
+		usleep(1000);
+	_exit(put(fd, "abcd", 4) < 0 ? 1 : 0);
+}
+
+/* read_full(fd, buf, 4) on an empty non-blocking pipe: real EAGAIN, then a wait for the data. */
+static void read_full_sleeps_on_eagain(void)
+{
+	int p[2];
+	ck_assert(pipe2(p, O_CLOEXEC) == 0);
+	nonblocking(p[0]);
+	volatile int *started = child_shared(sizeof *started);
+	pid_t reader = getpid(), pid = guard_fork();
+	if (pid == 0) {
+		close(p[0]);
+		feed_when_asleep(reader, started, p[1]);
+	}
+	close(p[1]);
+	char got[4] = "";
+	double cpu0 = probe_cpu_seconds(0);
+	/* Reads cut to 1 byte: every read() that asks for more (all of them while it waits) is
+	   counted. */
+	fault_arm((fault_plan){.max_chunk = 1});
+	*started = 1;
+	ssize_t r = read_full(p[0], got, 4);
+	int err = errno;
+	unsigned long calls = fault_injected();
+	fault_disarm();
+	double cpu = probe_cpu_seconds(0) - cpu0;
+	close(p[0]);
+	int status = 0;
+	char diag[2048];
+	guard_wait(pid, &status, 3.0, diag, sizeof diag);
+	child_sweep();
+	child_shared_free((void *)started, sizeof *started);
+	ck_assert_msg(
+	    r == 4 && !memcmp(got, "abcd", 4),
+	    "read_full(fd, buf, 4) on an empty non-blocking pipe that received \"abcd\" "
+	    "later returned %zd%s%s. EAGAIN only means \"nothing yet\": poll() for POLLIN, "
+	    "then read again.",
+	    r, r < 0 ? " with " : "", r < 0 ? errno_name(err) : "");
+	ck_assert_msg(
+	    calls < 1000 && cpu < 0.05,
+	    "read_full() made %lu read() calls and burned %.2f s of CPU while waiting for "
+	    "data on an empty non-blocking pipe: it retries EAGAIN in a busy loop, as if "
+	    "EAGAIN meant \"try again at once\". Sleep in poll(fd, POLLIN) until data "
+	    "arrives, then read.",
+	    calls, cpu);
+}
+
 GRADER_TEST(read_full_faults)
 {
 	enum { N = 20000 };
@@ -548,6 +609,7 @@ GRADER_TEST(read_full_faults)
 		      "and every 5th with EAGAIN returned %zd%s%s. Keep reading at buf + done until "
 		      "n bytes are in; retry EINTR; on EAGAIN poll() for POLLIN, then read again.",
 		      N, r, r < 0 ? " with " : "", r < 0 ? strerror(err) : "");
+	read_full_sleeps_on_eagain();
 }
 
 /* Signals that keep arriving: SIGALRM every 2 ms, with a handler installed WITHOUT SA_RESTART,
@@ -745,9 +807,11 @@ typedef struct {
 
 static bool pipeline_with_signals; /* the next pipeline(): SIGALRM every 2 ms during the call */
 /* The next pipeline(): if set, the caller's own stdin holds this text and its stdout is the
-   pipe the test reads; run_pipeline gets in_fd = out_fd = -1 (or 0 and 1 with pipeline_own). */
+   pipe the test reads; run_pipeline gets in_fd = out_fd = -1 (STD_KEEP) or 0 and 1 (STD_OWN).
+   With STD_OUT_AT_0, in_fd is a pipe holding the text and out_fd is 0: the caller's descriptor 0
+   is the pipe the test reads (as when stdin was closed and the next open() landed on 0). */
 static const char *pipeline_stdin;
-static bool pipeline_own;
+static enum { STD_KEEP, STD_OWN, STD_OUT_AT_0 } pipeline_std;
 static int pipeline_room;	    /* the next pipeline(): probe_squeeze_fds(room) first, if > 0 */
 static unsigned pipeline_fork_fail; /* the next pipeline(): its Nth fork() fails (EAGAIN), if > 0 */
 /* What pipeline_fork_fail and filter_fork_fail make fail: "fork" with EAGAIN, unless a test
@@ -773,11 +837,18 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 			if (pipe2(q, O_CLOEXEC) < 0 || put(q[1], pipeline_stdin, strlen(pipeline_stdin)) < 0)
 				_exit(3);
 			close(q[1]);
-			dup2(q[0], 0);
-			close(q[0]);
-			dup2(o[1], 1);
-			in = pipeline_own ? 0 : -1;
-			out = pipeline_own ? 1 : -1;
+			if (pipeline_std == STD_OUT_AT_0) {
+				close(in);
+				dup2(o[1], 0);
+				in = q[0];
+				out = 0;
+			} else {
+				dup2(q[0], 0);
+				close(q[0]);
+				dup2(o[1], 1);
+				in = pipeline_std == STD_OWN ? 0 : -1;
+				out = pipeline_std == STD_OWN ? 1 : -1;
+			}
 		}
 		if (pipeline_room > 0)
 			probe_squeeze_fds(pipeline_room);
@@ -794,8 +865,10 @@ static bool pipeline(char *const a[], char *const b[], char *out, size_t cap, ss
 		if (pipeline_with_signals)
 			ticks_stop();
 		shared->fds_after = probe_fd_count();
-		if (!pipeline_stdin)
+		if (!pipeline_stdin || pipeline_std == STD_OUT_AT_0)
 			close(in);
+		if (pipeline_std == STD_OUT_AT_0)
+			close(0);
 		close(o[1]);
 		close(1);
 		shared->zombie = leftover_child();
@@ -1523,32 +1596,46 @@ GRADER_TEST(pipeline_std_fds)
 {
 	static char *b[] = {"grader", "--probe", "upper", NULL};
 	set_exe(b);
-	for (int round = 0; round < 2; round++) {
+	static const char *const hows[] = {
+	    "in_fd = -1 and out_fd = -1 (keep the caller's)",
+	    "in_fd = 0 and out_fd = 1 (the caller's own)",
+	    "in_fd = a pipe holding \"keep me\" and out_fd = 0 (the caller's descriptor 0 is an "
+	    "output: its stdin had been closed, then an output opened on 0)"};
+	for (int round = STD_KEEP; round <= STD_OUT_AT_0; round++) {
 		char out[100] = "";
 		ssize_t n;
 		pipeline_report rep;
 		char diag[4096];
 		pipeline_stdin = "keep me\n";
-		pipeline_own = round == 1;
+		pipeline_std = round;
 		bool ok = pipeline(cat_argv, b, out, sizeof out - 1, &n, &rep, diag, sizeof diag);
 		pipeline_stdin = NULL;
-		pipeline_own = false;
+		pipeline_std = STD_KEEP;
 		errno = rep.err;
 		require_implemented(ok && rep.rc < 0, "run_pipeline");
-		const char *how = round == 0 ? "in_fd = -1 and out_fd = -1 (keep the caller's)"
-					     : "in_fd = 0 and out_fd = 1 (the caller's own)";
+		const char *how = hows[round];
 		ck_assert_msg(ok, "run_pipeline(cat | upper) with %s did not finish.%s", how, diag);
 		ck_assert_msg(rep.rc == 0, "run_pipeline(cat | upper) with %s failed: %s.", how,
 			      errno_name(rep.err));
 		out[n > 0 ? n : 0] = '\0';
 		char st[2][160];
-		ck_assert_msg(!strcmp(out, "KEEP ME\n"),
-			      "run_pipeline(cat | upper) with %s: the caller's stdin held \"keep me\", "
-			      "so its stdout should receive \"KEEP ME\", but it received \"%s\" "
-			      "(status[0]: %s, status[1]: %s). -1 means: leave that descriptor alone; a "
-			      "descriptor that is already the right one must not be closed.", how, out,
-			      describe_status(rep.status[0], st[0], 160),
-			      describe_status(rep.status[1], st[1], 160));
+		ck_assert_msg(
+		    !strcmp(out, "KEEP ME\n"),
+		    "run_pipeline(cat | upper) with %s: %s held \"keep me\", so %s should "
+		    "receive \"KEEP ME\", but it received \"%s\" (status[0]: %s, status[1]: "
+		    "%s). %s",
+		    how, round == STD_OUT_AT_0 ? "in_fd" : "the caller's stdin",
+		    round == STD_OUT_AT_0 ? "out_fd (descriptor 0)" : "its stdout", out,
+		    describe_status(rep.status[0], st[0], 160),
+		    describe_status(rep.status[1], st[1], 160),
+		    round == STD_OUT_AT_0
+			? "Installing stage B's stdin first (dup2 of the pipe onto 0) replaces "
+			  "descriptor 0, its out_fd, before it is copied onto 1: B then writes "
+			  "into the pipe's read end. When out_fd is 0, first move it out of the "
+			  "way (fcntl F_DUPFD_CLOEXEC to a descriptor >= 3), then dup2 onto 0 "
+			  "and 1."
+			: "-1 means: leave that descriptor alone; a descriptor that is "
+			  "already the right one must not be closed.");
 	}
 }
 
