@@ -88,8 +88,11 @@ extern int filter_pipe_size;
  * - The command may stop reading early (head -c1): the rest of the input is dropped and that
  *   is not an error. The caller is never killed by SIGPIPE, and its SIGPIPE disposition and
  *   signal mask are the same after the call as before.
- * - The command starts with exactly descriptors 0, 1 and 2. It is reaped before returning;
- *   no descriptor is left open. Its exit status is not reported (like $(...)).
+ * - The command starts with exactly descriptors 0, 1 and 2: no end of either pipe is open in
+ *   it but its stdin and stdout. (A descriptor the caller itself left open without
+ *   close-on-exec is the caller's to pass on, as with a shell's $(...): closing it in the child
+ *   is allowed, not required.) It is reaped before returning; no descriptor is left open. Its
+ *   exit status is not reported (like $(...)).
  * - A command that cannot be run (execvp fails) makes its child exit with status 127, as in
  *   run_pipeline: it prints nothing, so filter_through returns 0. Reporting it as -1 with errno
  *   set instead (as posix_spawnp can) is also accepted. Either way, the input is dropped, the
