@@ -19,6 +19,16 @@ static int install(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
+/* In the child, once both are installed: close IN_FD and OUT_FD, which may be one descriptor
+   (a socket). 0, 1 and 2 are the program's own: never close those. */
+static void close_originals(int in_fd, int out_fd)
+{
+	if (in_fd > STDERR_FILENO)
+		close(in_fd);
+	if (out_fd > STDERR_FILENO && out_fd != in_fd)
+		close(out_fd);
+}
+
 pid_t spawn_fork(const char *path, char *const argv[], int in_fd, int out_fd)
 {
 	/* fork copies stdio's buffers too: flush them now or the child may write them again. */
@@ -33,11 +43,7 @@ pid_t spawn_fork(const char *path, char *const argv[], int in_fd, int out_fd)
 		out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
 	if (install(in_fd, STDIN_FILENO) < 0 || install(out_fd, STDOUT_FILENO) < 0)
 		_exit(127);
-	/* Only now close the originals: IN_FD and OUT_FD may be one descriptor (a socket). */
-	if (in_fd > STDERR_FILENO)
-		close(in_fd);
-	if (out_fd > STDERR_FILENO && out_fd != in_fd)
-		close(out_fd);
+	close_originals(in_fd, out_fd);
 	execv(path, argv);
 	/* exec returned, so it failed. _exit, not exit: exit would run the parent's atexit
 	   handlers and flush its stdio buffers from the child. */
