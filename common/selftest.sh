@@ -429,7 +429,7 @@ if want k; then
       "fork bomb,"[0-9]*",30,"*"|flood,0,"[0-9]*",56,01 not submitted") 
         # With a pids cgroup the bomb is stopped at its first refused fork, not at its timeout.
         if ! grep -q 'writing 16 MiB' "$C/seq/students/flood/report.json"; then bad "the flood was not cut at 16 MiB; see $C/seq/students/flood/log.txt"
-        elif grep -q 'pids cgroup' "$C/seq/students/fork bomb/report.json" && ! grep -q 'started processes without end' "$C/seq/students/fork bomb/report.json"; then
+        elif grep -q 'processes (pids cgroup)' "$C/seq/students/fork bomb/report.json" && ! grep -q 'started processes without end' "$C/seq/students/fork bomb/report.json"; then
           bad "the fork bomb was not stopped at the process limit; see $C/seq/students/fork bomb/log.txt"
         else ok "a fork bomb and an output flood are graded and cut ($bomb; $flood)"; fi ;;
       *) bad "fork bomb or flood misgraded: '$bomb' '$flood'" ;;
